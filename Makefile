@@ -1,0 +1,39 @@
+# Pando's front door. The build itself is CMake (CMakePresets.json); this file only chains the
+# steps a newcomer needs: install missing Debian packages, configure, build, run.
+#
+#   make demo     the demo job on 2 ranks
+#   make test     the whole test suite
+#   make bench    Pando beside Dask, pandas and NumPy (SCALE=small|medium|large)
+#   PRESET=debug make test    (presets: release, debug, asan)
+
+PRESET ?= release
+BUILD  := build/$(PRESET)
+SCALE  ?= small
+
+export MAKEFLAGS += --no-print-directory
+
+.PHONY: all deps build test demo bench clean
+
+all: build
+
+deps:
+	@cmake/install-deps.sh build test
+
+build: deps
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build --preset $(PRESET)
+
+test: build
+	@ctest --preset $(PRESET)
+
+demo: build
+	@jobscripts/pando-run -n 2 $(BUILD)/apps/pando-demo
+
+bench:
+	@cmake/install-deps.sh build bench
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release
+	@/usr/bin/python3 bench/run.py --build build/release --scale $(SCALE)
+
+clean:
+	rm -rf build

@@ -1,0 +1,36 @@
+#include <pando/core/consensus.hpp>
+
+namespace pando {
+
+ErrorRecord ErrorRecord::of(const std::exception& e) {
+  ErrorRecord r;
+  r.kind = kind_of(e);
+  r.message = e.what();
+  if (const auto* t = dynamic_cast<const TaskError*>(&e)) {
+    r.task_key = t->key();
+    r.task_rank = t->rank();
+    r.task_cause = t->cause();
+    r.message = t->message();
+  }
+  return r;
+}
+
+void ErrorRecord::raise() const {
+  if (kind == ErrorKind::task) throw TaskError(task_key, task_rank, task_cause, message);
+  throw_error(kind, message);
+}
+
+void agree_on_failure(const Comm& comm, const std::optional<ErrorRecord>& failure) {
+  if (comm.size() == 1) {
+    if (failure) failure->raise();
+    return;
+  }
+  const int none = comm.size();
+  int first = comm.allreduce(failure ? comm.rank() : none, ReduceOp::min);
+  if (first == none) return;
+  ErrorRecord r = failure.value_or(ErrorRecord{});
+  broadcast(comm, r, first);
+  r.raise();
+}
+
+}  // namespace pando

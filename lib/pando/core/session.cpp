@@ -1,0 +1,60 @@
+#include <pando/core/session.hpp>
+
+#include <pando/core/log.hpp>
+
+namespace pando {
+
+namespace {
+Session* current_session = nullptr;
+}
+
+Session::Session(int& argc, char**& argv, Options options) : options_(std::move(options)) {
+  start(&argc, &argv);
+}
+
+Session::Session(Options options) : options_(std::move(options)) { start(nullptr, nullptr); }
+
+void Session::start(int* argc, char*** argv) {
+  if (current_session)
+    throw UsageError("a pando::Session is already running: create one per process");
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) {
+    int provided = 0;
+    detail::check_mpi(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided),
+                      "MPI_Init_thread");
+    owns_mpi_ = true;
+    // Errors come back as return codes that Comm turns into exceptions.
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  }
+  int provided = 0;
+  MPI_Query_thread(&provided);
+  comm_ = Comm::world().dup();
+  MPI_Comm_set_errhandler(comm_.native(), MPI_ERRORS_RETURN);
+  rank_ = comm_.rank();
+  size_ = comm_.size();
+  set_log_context(rank_, size_, options_.log_level);
+  if (provided < MPI_THREAD_FUNNELED)
+    log_warn(
+        "MPI provides thread level {} only; Pando calls MPI from its main thread only, "
+        "which works in practice but is outside the MPI standard",
+        provided);
+  current_session = this;
+}
+
+Session::~Session() {
+  // Extensions may hold communicators and files whose release is collective: free them (in
+  // reverse order of creation) while MPI is still up, on every rank at this same point.
+  while (!extensions_.empty()) extensions_.pop_back();
+  comm_ = Comm();
+  current_session = nullptr;
+  if (owns_mpi_) MPI_Finalize();
+}
+
+Session& Session::current() {
+  if (!current_session)
+    throw UsageError("no pando::Session is running: create one at the start of main()");
+  return *current_session;
+}
+
+}  // namespace pando

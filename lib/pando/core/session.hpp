@@ -1,0 +1,73 @@
+#pragma once
+// Session: Pando's lifetime on one rank. It starts MPI (asking for MPI_THREAD_FUNNELED: only the
+// executor's thread calls MPI and HDF5, ../shared/DESIGN.md §1.8) unless the host program already
+// did, gives Pando its own communicator (a duplicate of MPI_COMM_WORLD, so Pando's messages never
+// match the host code's), and finalizes MPI at the end if it started it.
+//
+//   int main(int argc, char** argv) {
+//     pando::Session session(argc, argv);        // collective
+//     ...
+//   }                                            // collective: finalizes MPI
+//
+// Upper modules keep per-session state (the object store, observers) as extensions, created on
+// first use and destroyed before MPI is finalized.
+
+#include <pando/core/comm.hpp>
+#include <pando/core/options.hpp>
+
+#include <memory>
+#include <typeindex>
+#include <utility>
+#include <vector>
+
+namespace pando {
+
+class Session {
+ public:
+  // Collective.
+  Session(int& argc, char**& argv, Options options = Options::from_env());
+  // Collective. For tests and host codes without an argv at hand.
+  explicit Session(Options options = Options::from_env());
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  // Collective.
+  ~Session();
+
+  // The live session; UsageError if none.
+  static Session& current();
+
+  [[nodiscard]] int rank() const noexcept { return rank_; }
+  [[nodiscard]] int size() const noexcept { return size_; }
+  [[nodiscard]] const Comm& comm() const noexcept { return comm_; }
+  [[nodiscard]] const Options& options() const noexcept { return options_; }
+  [[nodiscard]] bool owns_mpi() const noexcept { return owns_mpi_; }
+
+  // The session's state of type T (default-constructed on first use).
+  template <class T>
+  T& extension() {
+    for (auto& [type, ptr] : extensions_)
+      if (type == typeid(T)) return *static_cast<T*>(ptr.get());
+    auto ptr = std::make_shared<T>();
+    extensions_.emplace_back(typeid(T), ptr);
+    return *ptr;
+  }
+
+  // Futures (defined in <pando/graph/future.hpp>, which <pando/pando.hpp> includes): run
+  // `f(args...)` as a task and return a Future for its result.
+  template <class F, class... Args>
+  auto submit(F&& f, Args&&... args);
+  template <class F, class Range>
+  auto map(F&& f, const Range& inputs);
+
+ private:
+  void start(int* argc, char*** argv);
+
+  Options options_;
+  bool owns_mpi_ = false;
+  int rank_ = 0;
+  int size_ = 1;
+  Comm comm_;
+  std::vector<std::pair<std::type_index, std::shared_ptr<void>>> extensions_;
+};
+
+}  // namespace pando

@@ -1,0 +1,12 @@
+#pragma once
+// Pando's public API in one include.
+
+#include <pando/core/buffer.hpp>
+#include <pando/core/clock.hpp>
+#include <pando/core/comm.hpp>
+#include <pando/core/consensus.hpp>
+#include <pando/core/error.hpp>
+#include <pando/core/log.hpp>
+#include <pando/core/options.hpp>
+#include <pando/core/serialize.hpp>
+#include <pando/core/session.hpp>
