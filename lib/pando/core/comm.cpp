@@ -182,6 +182,13 @@ int Comm::size() const {
   return s;
 }
 
+int Comm::max_tag() const {
+  void* value = nullptr;
+  int found = 0;
+  check_mpi(MPI_Comm_get_attr(c_, MPI_TAG_UB, &value, &found), "MPI_Comm_get_attr");
+  return found ? *static_cast<int*>(value) : 32767;
+}
+
 void Comm::barrier() const { check_mpi(MPI_Barrier(c_), "MPI_Barrier"); }
 
 std::size_t Comm::total(const std::vector<std::size_t>& counts) {

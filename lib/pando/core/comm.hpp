@@ -181,6 +181,8 @@ class Comm {
   [[nodiscard]] bool is_null() const noexcept { return c_ == MPI_COMM_NULL; }
   [[nodiscard]] int rank() const;
   [[nodiscard]] int size() const;
+  // The largest tag this MPI accepts (MPI_TAG_UB: at least 32767; Open MPI: 2^31 - 1).
+  [[nodiscard]] int max_tag() const;
   // The raw handle, for libraries that take one (HDF5's MPI-IO driver).
   [[nodiscard]] MPI_Comm native() const noexcept { return c_; }
 

@@ -58,3 +58,7 @@ Session& Session::current() {
 }
 
 }  // namespace pando
+
+namespace pando {
+Session* Session::current_or_null() noexcept { return current_session; }
+}  // namespace pando

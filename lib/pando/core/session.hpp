@@ -35,6 +35,8 @@ class Session {
 
   // The live session; UsageError if none.
   static Session& current();
+  // The live session, or null (for destructors that may run after it ended).
+  static Session* current_or_null() noexcept;
 
   [[nodiscard]] int rank() const noexcept { return rank_; }
   [[nodiscard]] int size() const noexcept { return size_; }
@@ -42,11 +44,17 @@ class Session {
   [[nodiscard]] const Options& options() const noexcept { return options_; }
   [[nodiscard]] bool owns_mpi() const noexcept { return owns_mpi_; }
 
+  // The session's state of type T, if made already.
+  template <class T>
+  T* find_extension() noexcept {
+    for (auto& [type, ptr] : extensions_)
+      if (type == typeid(T)) return static_cast<T*>(ptr.get());
+    return nullptr;
+  }
   // The session's state of type T (default-constructed on first use).
   template <class T>
   T& extension() {
-    for (auto& [type, ptr] : extensions_)
-      if (type == typeid(T)) return *static_cast<T*>(ptr.get());
+    if (T* found = find_extension<T>()) return *found;
     auto ptr = std::make_shared<T>();
     extensions_.emplace_back(typeid(T), ptr);
     return *ptr;

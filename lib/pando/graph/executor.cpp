@@ -1,0 +1,192 @@
+#include <pando/graph/executor.hpp>
+
+#include <pando/core/error.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace pando {
+
+namespace {
+// Receives posted ahead of need. Enough to keep the network busy while tasks run; few enough
+// that prefetched values do not crowd memory.
+constexpr std::size_t receive_window = 64;
+}  // namespace
+
+Executor::Executor(ExecutionContext ctx, std::vector<Value>& store)
+    : ctx_(std::move(ctx)), store_(store), uses_(ctx_.plan.uses) {}
+
+double Executor::now() const { return clock_.seconds(); }
+
+void Executor::post_receives() {
+  const auto& receives = ctx_.plan.receives;
+  while (next_receive_ < receives.size() && messenger_->receives_pending() < receive_window) {
+    const auto& r = receives[next_receive_++];
+    messenger_->expect(r.id, r.from);
+  }
+}
+
+void Executor::absorb() {
+  for (auto& a : arrived_) {
+    held_ += a.value.nbytes();
+    store_[a.tag] = std::move(a.value);
+    for (auto& o : ctx_.observers) o->bytes_received(a.from, a.bytes, now());
+  }
+  arrived_.clear();
+}
+
+void Executor::wait_for(std::uint32_t id) {
+  while (store_[id].empty()) {
+    post_receives();
+    if (messenger_->receives_pending() == 0)
+      throw GraphError(fmt::format("internal error: rank {} waits for '{}', which nobody sends",
+                                   ctx_.rank, ctx_.table.key(id).str()));
+    messenger_->progress(true, arrived_);
+    absorb();
+  }
+}
+
+void Executor::release(std::uint32_t id) {
+  if (ctx_.table.persisted(id) || ctx_.plan.keep[id]) return;
+  held_ -= std::min(held_, store_[id].nbytes());
+  store_[id] = Value();
+}
+
+void Executor::release_inputs(std::uint32_t id) {
+  const bool collective = ctx_.table.task(id)->is_collective();
+  for (auto in : ctx_.table.inputs(id)) {
+    if (collective && contributor(ctx_.residency, in, id) != ctx_.rank) continue;
+    if (--uses_[in] == 0) release(in);
+  }
+}
+
+void Executor::note_failure(const TaskFailure& f) {
+  if (static_cast<std::int64_t>(f.position) >= first_failure_) return;
+  first_failure_ = f.position;
+  first_record_ = f;
+}
+
+Value Executor::failure_of(std::uint32_t id, const std::exception& e) {
+  TaskFailure f{ErrorRecord::of(e), ctx_.table.key(id).str(), ctx_.rank, ctx_.plan.position[id]};
+  note_failure(f);
+  return Value::failure(std::move(f));
+}
+
+Value Executor::run_plain(std::uint32_t id) {
+  const Task& task = *ctx_.table.task(id);
+  args_.clear();
+  const Value* failed = nullptr;
+  for (auto in : ctx_.table.inputs(id)) {
+    args_.push_back(store_[in]);
+    // Pass on the failure that came first in the global order.
+    if (store_[in].is_failure() &&
+        (!failed || store_[in].failure().position < failed->failure().position))
+      failed = &store_[in];
+  }
+  if (failed) return *failed;
+  try {
+    Value out = task.fn(std::span<const Value>(args_));
+    if (out.empty()) throw ValueError("the task returned no value");
+    return out;
+  } catch (const std::exception& e) {
+    return failure_of(id, e);
+  }
+}
+
+Value Executor::run_collective(std::uint32_t id) {
+  const Task& task = *ctx_.table.task(id);
+  const Comm& comm = ctx_.collective_comm(id);
+  args_.clear();
+  arg_positions_.clear();
+  auto inputs = ctx_.table.inputs(id);
+  std::int64_t failed_at = no_failure;
+  const TaskFailure* failure = nullptr;
+  for (std::uint32_t k = 0; k < inputs.size(); ++k) {
+    if (contributor(ctx_.residency, inputs[k], id) != ctx_.rank) continue;
+    const Value& v = store_[inputs[k]];
+    if (v.is_failure() && static_cast<std::int64_t>(v.failure().position) < failed_at) {
+      failed_at = v.failure().position;
+      failure = &v.failure();
+    }
+    args_.push_back(v);
+    arg_positions_.push_back(k);
+  }
+  // Every participant enters, failed inputs or not; all leave with the same outcome.
+  auto [first, who] = comm.allreduce_minloc(static_cast<long>(failed_at));
+  if (first != no_failure) {
+    TaskFailure f = failure ? *failure : TaskFailure{};
+    broadcast(comm, f, who);
+    return Value::failure(std::move(f));
+  }
+  Value out;
+  std::optional<TaskFailure> mine;
+  try {
+    out = task.collective(CollectiveInputs{comm, args_, arg_positions_});
+    if (out.empty()) throw ValueError("the collective task returned no value");
+  } catch (const std::exception& e) {
+    mine = failure_of(id, e).failure();
+  }
+  auto [failed, by] = comm.allreduce_minloc(mine ? 0 : 1);
+  if (failed == 0) {
+    TaskFailure f = mine.value_or(TaskFailure{});
+    broadcast(comm, f, by);
+    note_failure(f);
+    return Value::failure(std::move(f));
+  }
+  return out;
+}
+
+void Executor::send(std::uint32_t id) {
+  auto dests = ctx_.plan.sends_of(id);
+  if (dests.empty()) return;
+  std::size_t bytes;
+  try {
+    bytes = messenger_->send(store_[id], dests, id);
+  } catch (const std::exception& e) {
+    // The receivers wait for something: send them the failure instead (it always encodes).
+    store_[id] = failure_of(id, e);
+    bytes = messenger_->send(store_[id], dests, id);
+  }
+  for (int d : dests)
+    for (auto& o : ctx_.observers) o->bytes_sent(d, bytes, now());
+  uses_[id] -= static_cast<std::uint32_t>(dests.size());
+}
+
+void Executor::run() {
+  Messenger messenger(ctx_.p2p);
+  messenger_ = &messenger;
+  const auto& run = ctx_.plan.run;
+  for (auto& o : ctx_.observers)
+    o->schedule_started({ctx_.schedule_number, static_cast<std::uint32_t>(ctx_.schedule.order.size()),
+                         static_cast<std::uint32_t>(run.size()), ctx_.rank, ctx_.schedule.nranks});
+  post_receives();
+  for (std::size_t i = 0; i < run.size(); ++i) {
+    const std::uint32_t id = run[i];
+    const Task& task = *ctx_.table.task(id);
+    const bool collective = task.is_collective();
+    for (auto in : ctx_.table.inputs(id))
+      if (!collective || contributor(ctx_.residency, in, id) == ctx_.rank) wait_for(in);
+
+    TaskEvent ev{id, &ctx_.table.key(id), task.kind(), ctx_.rank, now(), 0, false, collective};
+    for (auto& o : ctx_.observers) o->task_started(ev);
+    store_[id] = collective ? run_collective(id) : run_plain(id);
+    held_ += store_[id].nbytes();
+    send(id);
+    ev.failed = store_[id].is_failure();
+    release_inputs(id);
+    if (uses_[id] == 0) release(id);
+    ev.end = now();
+    for (auto& o : ctx_.observers) {
+      o->task_finished(ev);
+      o->memory_held(held_, ev.end);
+    }
+    messenger.progress(false, arrived_);
+    absorb();
+  }
+  messenger.finish_sends();
+  messenger_ = nullptr;
+  for (auto& o : ctx_.observers) o->schedule_finished(now());
+}
+
+}  // namespace pando

@@ -1,0 +1,75 @@
+#pragma once
+// The executor: runs one rank's share of a schedule (../shared/DESIGN.md §1.3-1.6).
+//
+// It walks the rank's task list in global order. Remote inputs are received ahead of need (a
+// window of posted receives, in the order they will be used); each result leaves for the ranks
+// that need it as soon as it is made; each value is freed after its last local read and last
+// send. A task that throws yields a TaskFailure value that its consumers pass on instead of
+// running; a collective task runs on every participant even then, and all participants agree on
+// its outcome.
+
+#include <pando/core/clock.hpp>
+#include <pando/graph/messenger.hpp>
+#include <pando/graph/observer.hpp>
+#include <pando/graph/schedule.hpp>
+
+#include <functional>
+#include <limits>
+#include <memory>
+#include <vector>
+
+namespace pando {
+
+struct ExecutionContext {
+  const TaskTable& table;
+  const Schedule& schedule;
+  const LocalPlan& plan;
+  const Residency& residency;
+  const Comm& p2p;  // for transfers
+  // The communicator of a collective task's participants.
+  std::function<const Comm&(std::uint32_t collective)> collective_comm;
+  std::vector<std::shared_ptr<Observer>> observers;
+  int rank = 0;
+  std::uint64_t schedule_number = 0;
+};
+
+class Executor {
+ public:
+  // Inputs that exist before the run (persisted values held here) are in `store`, by id.
+  Executor(ExecutionContext ctx, std::vector<Value>& store);
+  void run();
+  // The global position of the first task that failed on this rank (or no_failure), and its
+  // failure.
+  [[nodiscard]] std::int64_t first_failure() const noexcept { return first_failure_; }
+  [[nodiscard]] const TaskFailure& first_failure_record() const noexcept { return first_record_; }
+
+  static constexpr std::int64_t no_failure = std::numeric_limits<std::int64_t>::max();
+
+ private:
+  void wait_for(std::uint32_t id);
+  Value run_plain(std::uint32_t id);
+  Value run_collective(std::uint32_t id);
+  Value failure_of(std::uint32_t id, const std::exception& e);
+  void note_failure(const TaskFailure& f);
+  void send(std::uint32_t id);
+  void release_inputs(std::uint32_t id);
+  void release(std::uint32_t id);
+  void absorb();
+  void post_receives();
+  [[nodiscard]] double now() const;
+
+  ExecutionContext ctx_;
+  std::vector<Value>& store_;
+  std::vector<std::uint32_t> uses_;
+  Messenger* messenger_ = nullptr;
+  std::vector<Messenger::Arrival> arrived_;
+  std::size_t next_receive_ = 0;
+  std::vector<Value> args_;
+  std::vector<std::uint32_t> arg_positions_;
+  std::size_t held_ = 0;
+  std::int64_t first_failure_ = no_failure;
+  TaskFailure first_record_;
+  Stopwatch clock_;
+};
+
+}  // namespace pando

@@ -1,0 +1,82 @@
+#include <pando/graph/graph.hpp>
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace pando {
+
+std::string_view kind_of_token(std::string_view token) noexcept {
+  auto dash = token.rfind('-');
+  if (dash == std::string_view::npos || dash + 1 == token.size()) return token;
+  auto tail = token.substr(dash + 1);
+  bool hex = std::all_of(tail.begin(), tail.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+  return hex ? token.substr(0, dash) : token;
+}
+
+std::string_view Task::kind() const noexcept { return kind_of_token(key.token()); }
+
+Graph::Graph(std::vector<Task> tasks, std::initializer_list<const Graph*> deps)
+    : Graph(std::move(tasks), std::span<const Graph* const>(deps.begin(), deps.size())) {}
+
+Graph::Graph(std::vector<Task> tasks, std::span<const Graph* const> deps) {
+  auto layer = std::make_shared<Layer>();
+  layer->tasks = std::move(tasks);
+  for (const Graph* g : deps)
+    for (const auto& top : g->tops_)
+      if (std::find(layer->deps.begin(), layer->deps.end(), top) == layer->deps.end())
+        layer->deps.push_back(top);
+  tops_.push_back(std::move(layer));
+}
+
+Graph Graph::merge(std::initializer_list<const Graph*> graphs) {
+  return merge(std::span<const Graph* const>(graphs.begin(), graphs.size()));
+}
+
+Graph Graph::merge(std::span<const Graph* const> graphs) {
+  Graph out;
+  for (const Graph* g : graphs) out.merge_in(*g);
+  return out;
+}
+
+Graph& Graph::merge_in(const Graph& other) {
+  for (const auto& top : other.tops_)
+    if (std::find(tops_.begin(), tops_.end(), top) == tops_.end()) tops_.push_back(top);
+  return *this;
+}
+
+std::vector<const Layer*> Graph::layers() const {
+  // Iterative depth-first post-order: a graph of a million delayed calls is a million layers
+  // deep, too deep for recursion.
+  std::vector<const Layer*> order;
+  std::unordered_set<const Layer*> seen;
+  struct Frame {
+    const Layer* layer;
+    std::size_t next_dep;
+  };
+  std::vector<Frame> stack;
+  for (const auto& top : tops_) {
+    if (!seen.insert(top.get()).second) continue;
+    stack.push_back({top.get(), 0});
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      if (f.next_dep < f.layer->deps.size()) {
+        const Layer* d = f.layer->deps[f.next_dep++].get();
+        if (seen.insert(d).second) stack.push_back({d, 0});
+        continue;
+      }
+      order.push_back(f.layer);
+      stack.pop_back();
+    }
+  }
+  return order;
+}
+
+std::size_t Graph::size() const {
+  std::size_t n = 0;
+  for (const Layer* l : layers()) n += l->tasks.size();
+  return n;
+}
+
+}  // namespace pando

@@ -1,0 +1,93 @@
+#pragma once
+// Messenger: moves Values between ranks as raw bytes (../shared/DESIGN.md §1.5, §3).
+//
+// A value goes as one header message (its type, the lengths of its parts) followed by its parts
+// (metadata, then each bulk buffer) as messages of their own, straight from the value's memory.
+// Small values (up to `inline_capacity` bytes in all) travel inside the header. The receiver
+// posts the header receive ahead of need (prefetch); when a header arrives it posts the part
+// receives into fresh buffers, which the value then wraps without a copy.
+//
+// Messages of one value share a tag (the producing task's id); MPI keeps messages of one (source,
+// tag) in order, so the parts match the header that announced them.
+
+#include <pando/core/comm.hpp>
+#include <pando/graph/value.hpp>
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace pando {
+
+class Messenger {
+ public:
+  static constexpr std::size_t inline_capacity = 8192;
+
+  explicit Messenger(const Comm& comm);
+  Messenger(const Messenger&) = delete;
+  Messenger& operator=(const Messenger&) = delete;
+
+  // Sends `value` to each rank of `dests` under `tag`. Returns the bytes sent per destination.
+  std::size_t send(const Value& value, std::span<const std::int32_t> dests, std::uint32_t tag);
+
+  // Posts the receive of the value `tag` from rank `from`. Its arrival is reported by progress().
+  void expect(std::uint32_t tag, int from);
+
+  struct Arrival {
+    std::uint32_t tag;
+    int from;
+    Value value;
+    std::size_t bytes;
+  };
+  // Moves messages along; values that arrived since the last call are appended to `arrived`.
+  // With `block`, waits until at least one message completes.
+  void progress(bool block, std::vector<Arrival>& arrived);
+
+  [[nodiscard]] std::size_t receives_pending() const noexcept { return incoming_.size() - free_in_.size(); }
+  [[nodiscard]] bool sends_pending() const noexcept { return outgoing_live_ > 0; }
+  // Blocks until every posted send has completed.
+  void finish_sends();
+
+  // Collective: root's value on every rank of `comm`.
+  static Value broadcast(const Comm& comm, const Value& value, int root);
+  // Point to point, called on `from` and `to` only: `from`'s value, returned on both.
+  static Value transfer(const Comm& comm, const Value& value, int from, int to);
+
+ private:
+  struct Outgoing {
+    Bytes header;
+    Encoded parts;  // keeps the bytes alive until the sends complete
+    int pending = 0;
+  };
+  struct Incoming {
+    std::uint32_t tag = 0;
+    int from = -1;
+    Buffer header;
+    Encoded parts;
+    int pending = 0;
+    std::size_t bytes = 0;
+  };
+  enum class SlotKind : std::uint8_t { send, header, part };
+  struct Slot {
+    SlotKind kind;
+    std::uint32_t index;  // into outgoing_ or incoming_
+  };
+
+  void track(Request r, SlotKind kind, std::uint32_t index);
+  void header_arrived(std::uint32_t index, std::vector<Arrival>& arrived);
+  void complete(std::uint32_t index, std::vector<Arrival>& arrived);
+  [[nodiscard]] int tag_of(std::uint32_t tag) const;
+
+  const Comm& comm_;
+  int max_tag_;
+  RequestPool pool_;
+  std::vector<Slot> slots_;  // per pool slot
+  std::vector<Slot> completed_;
+  std::vector<Outgoing> outgoing_;
+  std::vector<std::uint32_t> free_out_;
+  std::size_t outgoing_live_ = 0;
+  std::vector<Incoming> incoming_;
+  std::vector<std::uint32_t> free_in_;
+};
+
+}  // namespace pando

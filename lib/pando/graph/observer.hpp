@@ -1,0 +1,46 @@
+#pragma once
+// Observers see what the executor does, so that diagnostics (progress bars, traces, reports)
+// are added without touching it. Callbacks run on the executor's thread, between tasks: keep
+// them cheap, and never call MPI from them except through the rank-0 hooks that say so.
+
+#include <pando/graph/key.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+namespace pando {
+
+struct ScheduleInfo {
+  std::uint64_t schedule = 0;       // counts computations of this session: 1, 2, ...
+  std::uint32_t total_tasks = 0;    // over all ranks (a collective counts once)
+  std::uint32_t local_tasks = 0;    // this rank's
+  int rank = 0;
+  int nranks = 1;
+};
+
+struct TaskEvent {
+  std::uint32_t id = 0;             // in this schedule
+  const Key* key = nullptr;
+  std::string_view kind;            // the operation name: "sum", "read-hdf5", a delayed name
+  int rank = 0;
+  double start = 0;                 // seconds since the schedule started
+  double end = 0;                   // at task_finished
+  bool failed = false;
+  bool collective = false;
+};
+
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void schedule_started(const ScheduleInfo&) {}
+  virtual void task_started(const TaskEvent&) {}
+  virtual void task_finished(const TaskEvent&) {}
+  virtual void bytes_sent(int /*to*/, std::size_t /*bytes*/, double /*at*/) {}
+  virtual void bytes_received(int /*from*/, std::size_t /*bytes*/, double /*at*/) {}
+  // Bytes of values this rank holds, after each change of more than a little.
+  virtual void memory_held(std::size_t /*bytes*/, double /*at*/) {}
+  virtual void schedule_finished(double /*seconds*/) {}
+};
+
+}  // namespace pando

@@ -1,0 +1,303 @@
+#include <pando/graph/planner.hpp>
+
+#include <pando/core/error.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace pando {
+
+namespace {
+
+struct Consumers {
+  std::vector<std::uint32_t> begin;  // CSR over ids
+  std::vector<std::uint32_t> ids;
+  [[nodiscard]] std::uint32_t count(std::uint32_t id) const { return begin[id + 1] - begin[id]; }
+};
+
+Consumers consumers_of(const TaskTable& t) {
+  Consumers c;
+  const auto n = t.size();
+  c.begin.assign(n + 1, 0);
+  for (std::uint32_t id = 0; id < n; ++id)
+    for (auto in : t.inputs(id)) ++c.begin[in + 1];
+  for (std::uint32_t id = 0; id < n; ++id) c.begin[id + 1] += c.begin[id];
+  c.ids.resize(c.begin[n]);
+  auto fill = c.begin;
+  for (std::uint32_t id = 0; id < n; ++id)
+    for (auto in : t.inputs(id)) c.ids[fill[in]++] = id;
+  return c;
+}
+
+// Longest chain of tasks still to run below each task (persisted values count 0). Ids are
+// topologically sorted, so one pass suffices.
+std::vector<std::uint32_t> depths(const TaskTable& t) {
+  std::vector<std::uint32_t> d(t.size(), 0);
+  for (std::uint32_t id = 0; id < t.size(); ++id) {
+    if (t.persisted(id)) continue;
+    std::uint32_t m = 0;
+    for (auto in : t.inputs(id)) m = std::max(m, d[in]);
+    d[id] = m + 1;
+  }
+  return d;
+}
+
+// The global priority order: depth-first post-order from the outputs, deepest input first
+// (ties keep the inputs' own order, which for collections is chunk order).
+std::vector<std::uint32_t> global_order(const TaskTable& t, const std::vector<std::uint32_t>& depth) {
+  // Each task's inputs, deepest first, in one flat array (CSR).
+  const auto n = t.size();
+  std::vector<std::uint32_t> begin(n + 1, 0), kids;
+  for (std::uint32_t id = 0; id < n; ++id) {
+    auto in = t.inputs(id);
+    begin[id] = static_cast<std::uint32_t>(kids.size());
+    kids.insert(kids.end(), in.begin(), in.end());
+    if (in.size() > 1)
+      std::stable_sort(kids.begin() + begin[id], kids.end(),
+                       [&](std::uint32_t a, std::uint32_t b) { return depth[a] > depth[b]; });
+  }
+  begin[n] = static_cast<std::uint32_t>(kids.size());
+
+  std::vector<std::uint32_t> order;
+  order.reserve(n);
+  std::vector<std::uint8_t> seen(n, 0);
+  struct Frame {
+    std::uint32_t id;
+    std::uint32_t next;  // index into kids
+  };
+  std::vector<Frame> stack;
+  for (auto out : t.outputs()) {
+    if (seen[out] || t.persisted(out)) continue;
+    seen[out] = 1;
+    stack.push_back({out, begin[out]});
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      if (f.next < begin[f.id + 1]) {
+        auto k = kids[f.next++];
+        if (!seen[k] && !t.persisted(k)) {
+          seen[k] = 1;
+          stack.push_back({k, begin[k]});
+        }
+        continue;
+      }
+      order.push_back(f.id);
+      stack.pop_back();
+    }
+  }
+  return order;
+}
+
+bool fusable_pair(const TaskTable& t, const Consumers& cons, std::uint32_t producer,
+                  std::uint32_t consumer, const std::vector<std::uint8_t>& is_output) {
+  if (t.persisted(producer) || is_output[producer]) return false;
+  const Task& p = *t.task(producer);
+  const Task& c = *t.task(consumer);
+  auto in = t.inputs(consumer);
+  return in.size() == 1 && in[0] == producer && cons.count(producer) == 1 && p.fusable &&
+         c.fusable && !p.is_collective() && !c.is_collective() &&
+         c.placement.kind == Placement::Kind::anywhere;
+}
+
+// List scheduling over the global order (see planner.hpp).
+class Placer {
+ public:
+  Placer(const TaskTable& t, const PersistedMap& persisted, int nranks, const CostModel& model,
+         Schedule& s)
+      : t_(t), persisted_(persisted), p_(nranks), model_(model), s_(s),
+        avail_(static_cast<std::size_t>(nranks), 0.0), finish_(t.size(), 0.0) {}
+
+  void place_all() {
+    const auto& order = s_.order;
+    // Chains: total cost per head, and the total cost of all source chains.
+    std::vector<double> chain_cost(order.size(), 0.0);
+    double source_total = 0;
+    for (std::size_t pos = order.size(); pos-- > 0;) {
+      chain_cost[pos] += t_.task(order[pos])->cost;
+      if (s_.fused[pos]) chain_cost[pos - 1] += chain_cost[pos];
+    }
+    for (std::size_t pos = 0; pos < order.size(); ++pos)
+      if (!s_.fused[pos] && is_source(order[pos])) source_total += chain_cost[pos];
+
+    double source_done = 0;
+    for (std::size_t pos = 0; pos < order.size(); ++pos) {
+      const auto id = order[pos];
+      const Task& task = *t_.task(id);
+      if (s_.fused[pos]) {
+        follow(id, order[pos - 1]);
+      } else if (task.is_collective()) {
+        place_collective(id, task);
+      } else if (task.placement.kind != Placement::Kind::anywhere) {
+        put(id, hinted_rank(id, task), chain_cost[pos]);
+      } else if (is_source(id)) {
+        // Contiguous runs of sources per rank, balanced by cost.
+        double mid = source_done + chain_cost[pos] / 2;
+        int r = source_total > 0 ? static_cast<int>(mid / source_total * p_) : 0;
+        source_done += chain_cost[pos];
+        put(id, std::clamp(r, 0, p_ - 1), chain_cost[pos]);
+      } else {
+        put(id, earliest_finish_rank(id, chain_cost[pos]), chain_cost[pos]);
+      }
+    }
+  }
+
+ private:
+  [[nodiscard]] std::uint64_t bytes_of(std::uint32_t id) const {
+    std::uint64_t b = t_.persisted(id) ? persisted_.at(t_.key(id)).nbytes : t_.task(id)->nbytes;
+    return b ? b : model_.small_value_bytes;
+  }
+
+  // Whether rank r will hold the value of `id` (placed already).
+  [[nodiscard]] bool holds(std::uint32_t id, int r) const {
+    if (t_.persisted(id)) {
+      auto rank = persisted_.at(t_.key(id)).rank;
+      return rank == Residence::every_rank || rank == r;
+    }
+    const Task& task = *t_.task(id);
+    if (task.is_collective())
+      return task.participants.empty() ||
+             std::binary_search(task.participants.begin(), task.participants.end(), r);
+    return s_.owner[id] == r;
+  }
+
+  [[nodiscard]] bool replicated_everywhere(std::uint32_t id) const {
+    if (t_.persisted(id)) return persisted_.at(t_.key(id)).rank == Residence::every_rank;
+    const Task& task = *t_.task(id);
+    return task.is_collective() && task.participants.empty() &&
+           task.collective_output == CollectiveOutput::replicated;
+  }
+
+  // A task that can run anywhere at no transfer cost.
+  [[nodiscard]] bool is_source(std::uint32_t id) const {
+    const Task& task = *t_.task(id);
+    if (task.is_collective() || task.placement.kind != Placement::Kind::anywhere) return false;
+    for (auto in : t_.inputs(id))
+      if (!replicated_everywhere(in)) return false;
+    return true;
+  }
+
+  [[nodiscard]] double ready_on(std::uint32_t id, int r) const {
+    double ready = 0;
+    for (auto in : t_.inputs(id)) {
+      double arrive = finish_[in];
+      if (!holds(in, r)) arrive += model_.latency + static_cast<double>(bytes_of(in)) / model_.bandwidth;
+      ready = std::max(ready, arrive);
+    }
+    return ready;
+  }
+
+  [[nodiscard]] int least_loaded() const {
+    return static_cast<int>(std::min_element(avail_.begin(), avail_.end()) - avail_.begin());
+  }
+
+  int earliest_finish_rank(std::uint32_t id, double cost) {
+    candidates_.clear();
+    for (auto in : t_.inputs(id)) {
+      if (t_.persisted(in)) {
+        auto rank = persisted_.at(t_.key(in)).rank;
+        if (rank >= 0) candidates_.push_back(rank);
+      } else if (!t_.task(in)->is_collective()) {
+        candidates_.push_back(s_.owner[in]);
+      }
+    }
+    candidates_.push_back(least_loaded());
+    std::sort(candidates_.begin(), candidates_.end());
+    candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
+    int best = candidates_.front();
+    double best_finish = std::numeric_limits<double>::infinity();
+    for (int r : candidates_) {
+      double f = std::max(avail_[r], ready_on(id, r)) + cost;
+      if (f < best_finish) {  // ties: the lower rank (candidates are sorted)
+        best_finish = f;
+        best = r;
+      }
+    }
+    return best;
+  }
+
+  int hinted_rank(std::uint32_t id, const Task& task) const {
+    if (task.placement.kind == Placement::Kind::rank) {
+      int r = task.placement.rank;
+      if (r < 0 || r >= p_)
+        throw GraphError(fmt::format("task '{}' asks for rank {}, but the job has {} ranks",
+                                     t_.key(id).str(), r, p_));
+      return r;
+    }
+    // With a key: where that value lives, if it is part of this computation.
+    for (auto in : t_.inputs(id))
+      if (t_.key(in) == task.placement.key) {
+        for (int r = 0; r < p_; ++r)
+          if (holds(in, r)) return r;
+      }
+    return least_loaded();
+  }
+
+  void put(std::uint32_t id, int r, double cost) {
+    s_.owner[id] = r;
+    double start = std::max(avail_[r], ready_on(id, r));
+    // The chain's whole cost is charged at its head; followers add nothing more.
+    finish_[id] = start + cost;
+    avail_[r] = finish_[id];
+  }
+
+  void follow(std::uint32_t id, std::uint32_t prev) {
+    s_.owner[id] = s_.owner[prev];
+    finish_[id] = finish_[prev];
+  }
+
+  void place_collective(std::uint32_t id, const Task& task) {
+    s_.owner[id] = Schedule::all_participants;
+    double start = 0;
+    auto visit = [&](int r) { start = std::max({start, avail_[r], ready_on(id, r)}); };
+    if (task.participants.empty())
+      for (int r = 0; r < p_; ++r) visit(r);
+    else
+      for (int r : task.participants) {
+        if (r < 0 || r >= p_)
+          throw GraphError(fmt::format("collective task '{}' names rank {}, but the job has {} ranks",
+                                       t_.key(id).str(), r, p_));
+        visit(r);
+      }
+    finish_[id] = start + task.cost;
+    if (task.participants.empty())
+      std::fill(avail_.begin(), avail_.end(), finish_[id]);
+    else
+      for (int r : task.participants) avail_[r] = finish_[id];
+  }
+
+  const TaskTable& t_;
+  const PersistedMap& persisted_;
+  int p_;
+  CostModel model_;
+  Schedule& s_;
+  std::vector<double> avail_;   // per rank: when its last placed task ends
+  std::vector<double> finish_;  // per id: when it ends
+  std::vector<int> candidates_;
+};
+
+}  // namespace
+
+Schedule plan(const TaskTable& table, const PersistedMap& persisted, int nranks,
+              const CostModel& model) {
+  Schedule s;
+  s.nranks = nranks;
+  s.fingerprint = table.fingerprint();
+  s.order = global_order(table, depths(table));
+  s.owner.assign(table.size(), Schedule::all_participants);
+  for (std::uint32_t id = 0; id < table.size(); ++id)
+    if (table.persisted(id)) s.owner[id] = persisted.at(table.key(id)).rank;
+
+  const Consumers cons = consumers_of(table);
+  std::vector<std::uint8_t> is_output(table.size(), 0);
+  for (auto out : table.outputs()) is_output[out] = 1;
+  s.fused.assign(s.order.size(), 0);
+  for (std::size_t pos = 1; pos < s.order.size(); ++pos)
+    s.fused[pos] = fusable_pair(table, cons, s.order[pos - 1], s.order[pos], is_output);
+
+  Placer(table, persisted, nranks, model, s).place_all();
+  return s;
+}
+
+}  // namespace pando

@@ -1,0 +1,30 @@
+#pragma once
+// The planner (../shared/DESIGN.md §1.2): turns a TaskTable into a Schedule. It runs on rank 0
+// only; the runtime broadcasts what it decides.
+//
+// 1. Order. ONE global priority, memory-aware and depth-first like dask.order: a post-order walk
+//    from the outputs that enters the deepest input first (Sethi-Ullman: finish the subtree that
+//    needs the most before holding the results of others), so a task runs as soon as its inputs
+//    exist and values are freed early, and sources are not started far ahead of their consumers.
+// 2. Fusion. A linear chain (a task whose only input has no other consumer) runs as one unit:
+//    same rank, back to back, the intermediate value never stored.
+// 3. Placement, by list scheduling over the global order with a cost model: each task goes where
+//    it would finish earliest, counting the time to move its inputs there (owner-computes when
+//    data is big, spreading when compute dominates). Candidates are the ranks holding its inputs
+//    and the least-loaded rank. Sources are dealt out in contiguous runs balanced by cost, so
+//    neighbouring blocks share a rank (local partial reductions, halos, hyperslabs).
+
+#include <pando/graph/schedule.hpp>
+
+namespace pando {
+
+struct CostModel {
+  double bandwidth = 4e9;               // bytes per second between two ranks
+  double latency = 2e-6;                // seconds per message
+  std::uint64_t small_value_bytes = 64;  // assumed size of a value without an estimate
+};
+
+Schedule plan(const TaskTable& table, const PersistedMap& persisted, int nranks,
+              const CostModel& model = {});
+
+}  // namespace pando

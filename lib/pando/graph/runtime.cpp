@@ -1,0 +1,245 @@
+#include <pando/graph/runtime.hpp>
+
+#include <pando/core/clock.hpp>
+#include <pando/core/consensus.hpp>
+#include <pando/core/log.hpp>
+#include <pando/graph/executor.hpp>
+#include <pando/graph/messenger.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+namespace pando {
+
+Runtime& Runtime::current() { return Session::current().extension<Runtime>(); }
+
+Runtime::Runtime() {
+  const Session& s = Session::current();
+  rank_ = s.rank();
+  size_ = s.size();
+  control_ = s.comm().dup();
+  p2p_ = s.comm().dup();
+  tasks_ = s.comm().dup();
+}
+
+Runtime::~Runtime() = default;
+
+void Runtime::add_observer(std::shared_ptr<Observer> o) { observers_.push_back(std::move(o)); }
+
+void Runtime::remove_observer(const Observer* o) {
+  std::erase_if(observers_, [o](const auto& p) { return p.get() == o; });
+}
+
+const Value* Runtime::persisted_value(const Key& key) const {
+  auto it = persisted_values_.find(key);
+  return it == persisted_values_.end() ? nullptr : &it->second;
+}
+
+void Runtime::release(std::span<const Key> keys) {
+  for (const Key& k : keys) {
+    persisted_.erase(k);
+    persisted_values_.erase(k);
+  }
+}
+
+// ---- step 2: the same graph everywhere ----
+
+void Runtime::check_same_graph(const TaskTable& table) const {
+  if (size_ == 1) return;
+  std::uint64_t mine[2] = {table.fingerprint(), table.size()};
+  std::uint64_t lo[2], hi[2];
+  control_.allreduce(std::span<const std::uint64_t>(mine), std::span<std::uint64_t>(lo), ReduceOp::min);
+  control_.allreduce(std::span<const std::uint64_t>(mine), std::span<std::uint64_t>(hi), ReduceOp::max);
+  if (lo[0] == hi[0] && lo[1] == hi[1]) return;
+  explain_divergence(table);
+}
+
+void Runtime::explain_divergence(const TaskTable& table) const {
+  // Bisection over prefix hashes finds the first task where some rank differs: O(log n)
+  // allreduces instead of shipping whole graphs around.
+  const auto common = control_.allreduce<std::uint64_t>(table.size(), ReduceOp::min);
+  auto prefixes_agree = [&](std::uint64_t n) {
+    std::uint64_t h = table.prefix_hash(static_cast<std::uint32_t>(n));
+    return control_.allreduce(h, ReduceOp::min) == control_.allreduce(h, ReduceOp::max);
+  };
+  std::uint64_t good = 0, bad = common + 1;  // prefixes of length `good` agree
+  if (prefixes_agree(common)) {
+    good = common;
+  } else {
+    bad = common;
+    while (bad - good > 1) {
+      auto mid = good + (bad - good) / 2;
+      (prefixes_agree(mid) ? good : bad) = mid;
+    }
+  }
+  // Task number `good` (0-based) is the first that differs, or is missing on some rank.
+  const std::string mine = good < table.size()
+                               ? table.key(static_cast<std::uint32_t>(good)).str()
+                               : std::string("(no task)");
+  Bytes bytes(reinterpret_cast<const std::byte*>(mine.data()),
+              reinterpret_cast<const std::byte*>(mine.data() + mine.size()));
+  auto all = control_.allgatherv(std::span<const std::byte>(bytes));
+  std::map<std::string, std::vector<int>> variants;
+  for (int r = 0; r < size_; ++r) {
+    auto part = all.part(r);
+    variants[std::string(reinterpret_cast<const char*>(part.data()), part.size())].push_back(r);
+  }
+  std::string detail;
+  if (variants.size() == 1) {
+    detail = fmt::format("task #{} '{}' has different inputs on different ranks", good,
+                         variants.begin()->first);
+  } else {
+    std::vector<std::string> parts;
+    for (auto& [key, ranks] : variants)
+      parts.push_back(fmt::format("'{}' on rank{} {}", key, ranks.size() > 1 ? "s" : "",
+                                  fmt::join(ranks, ",")));
+    detail = fmt::format("task #{} is {}", good, fmt::join(parts, " but "));
+  }
+  throw GraphError(fmt::format(
+      "the ranks built different task graphs: {}. Every rank must build the same graph (SPMD): "
+      "look for code that depends on the rank before this computation",
+      detail));
+}
+
+// ---- communicators of collective tasks ----
+
+const Comm& Runtime::group_comm(const std::vector<int>& participants) {
+  if (participants.empty()) return tasks_;
+  auto it = groups_.find(participants);
+  if (it != groups_.end()) return it->second;
+  // Collective over all ranks: every rank derives the same schedule and asks in the same order.
+  bool in = std::binary_search(participants.begin(), participants.end(), rank_);
+  auto [pos, fresh] = groups_.emplace(participants, tasks_.split(in ? 0 : -1, rank_));
+  return pos->second;
+}
+
+// ---- step 5: failures and results ----
+
+std::optional<TaskFailure> Runtime::agree_on_failure(std::int64_t first, const TaskFailure& mine) {
+  if (size_ == 1) return first == Executor::no_failure ? std::nullopt : std::optional(mine);
+  auto [where, who] = control_.allreduce_minloc(static_cast<long>(first));
+  if (where == Executor::no_failure) return std::nullopt;
+  TaskFailure f = mine;
+  broadcast(control_, f, who);
+  return f;
+}
+
+std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
+                                    std::vector<Value>& store, Delivery delivery) {
+  const Residency residency(table, s, persisted_);
+  std::vector<Value> out;
+  out.reserve(table.outputs().size());
+  for (auto id : table.outputs()) {
+    if (table.persisted(id) && residency.holds(id, rank_)) store[id] = *persisted_value(table.key(id));
+    const bool here = residency.holds(id, rank_);
+    switch (delivery) {
+      case Delivery::in_place:
+        out.push_back(here ? store[id] : Value());
+        break;
+      case Delivery::everywhere: {
+        bool everywhere = true;
+        for (int r = 0; r < size_ && everywhere; ++r) everywhere = residency.holds(id, r);
+        out.push_back(everywhere ? store[id]
+                                 : Messenger::broadcast(control_, store[id], residency.first(id)));
+        break;
+      }
+      case Delivery::root: {
+        const int from = residency.first(id);
+        if (from == 0) {
+          out.push_back(rank_ == 0 ? store[id] : Value());
+        } else if (rank_ == 0 || rank_ == from) {
+          // A broadcast among the two ranks involved would need a communicator; a plain
+          // message does it.
+          Value v = Messenger::transfer(control_, store[id], from, 0);
+          out.push_back(rank_ == 0 ? std::move(v) : Value());
+        } else {
+          out.push_back(Value());
+        }
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// ---- the whole computation ----
+
+std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs, Delivery delivery) {
+  stats_ = RunStats{};
+  Stopwatch clock;
+  auto table = agree(control_, [&] { return std::make_unique<TaskTable>(graph, outputs, persisted_); });
+  check_same_graph(*table);
+  stats_.tasks = table->size();
+  stats_.build = clock.seconds();
+
+  clock.restart();
+  double planning = 0;
+  Schedule schedule = on_root(control_, [&] {
+    Stopwatch t;
+    Schedule planned = plan(*table, persisted_, size_, cost_model_);
+    planning = t.seconds();
+    return planned;
+  });
+  stats_.plan = planning;
+  auto local = agree(control_, [&] { return derive_local_plan(*table, schedule, persisted_, rank_); });
+  const Residency residency(*table, schedule, persisted_);
+  for (auto id : schedule.order)
+    if (table->task(id)->is_collective()) (void)group_comm(table->task(id)->participants);
+  stats_.share = clock.seconds() - planning;
+  output_positions_.clear();
+  for (auto id : table->outputs()) output_positions_.push_back(local.position[id]);
+
+  clock.restart();
+  std::vector<Value> store(table->size());
+  for (std::uint32_t id = 0; id < table->size(); ++id)
+    if (table->persisted(id))
+      if (const Value* v = persisted_value(table->key(id))) store[id] = *v;
+  ExecutionContext ctx{*table, schedule, local, residency, p2p_,
+                       [&](std::uint32_t id) -> const Comm& {
+                         return group_comm(table->task(id)->participants);
+                       },
+                       observers_, rank_, ++schedules_};
+  Executor executor(std::move(ctx), store);
+  executor.run();
+  stats_.execute = clock.seconds();
+
+  clock.restart();
+  last_failure_ = agree_on_failure(executor.first_failure(), executor.first_failure_record());
+  auto values = deliver(*table, schedule, store, delivery);
+  stats_.deliver = clock.seconds();
+  return values;
+}
+
+std::vector<Value> Runtime::compute(const Graph& graph, std::span<const Key> outputs,
+                                    Delivery delivery) {
+  auto values = run(graph, outputs, delivery);
+  if (last_failure_) {
+    const TaskFailure& f = *last_failure_;
+    throw TaskError(f.key, f.rank, f.error.kind, f.error.message);
+  }
+  return values;
+}
+
+void Runtime::persist(const Graph& graph, std::span<const Key> outputs) {
+  auto values = compute(graph, outputs, Delivery::in_place);
+  // Where each result lives: the same record on every rank, from what every rank knows.
+  std::vector<std::uint8_t> here(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) here[i] = !values[i].empty();
+  std::vector<std::uint8_t> everywhere(here.size());
+  control_.allreduce(std::span<const std::uint8_t>(here), std::span<std::uint8_t>(everywhere),
+                     ReduceOp::min);
+  std::vector<std::int32_t> owner(here.size()), lowest(here.size());
+  for (std::size_t i = 0; i < here.size(); ++i) owner[i] = here[i] ? rank_ : size_;
+  control_.allreduce(std::span<const std::int32_t>(owner), std::span<std::int32_t>(lowest),
+                     ReduceOp::min);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    Residence r{everywhere[i] ? Residence::every_rank : lowest[i], 0};
+    if (here[i]) r.nbytes = values[i].nbytes();
+    persisted_[outputs[i]] = r;
+    if (here[i] && (everywhere[i] || lowest[i] == rank_)) persisted_values_[outputs[i]] = values[i];
+  }
+}
+
+}  // namespace pando

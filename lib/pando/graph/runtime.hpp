@@ -1,0 +1,111 @@
+#pragma once
+// Runtime: a session's task-graph engine (../shared/DESIGN.md §1). One per Session, on every
+// rank; collections and delayed values call it to compute.
+//
+// A computation, on every rank alike:
+//   1. flatten and cull the graph (TaskTable), checking it is well formed;
+//   2. check with one allreduce that every rank built the same graph (else a GraphError naming
+//      the first task that differs);
+//   3. rank 0 plans (planner.hpp) and broadcasts the Schedule;
+//   4. every rank derives its share (LocalPlan) and runs it (Executor);
+//   5. the ranks agree on the first failure in the global order, and deliver the results.
+// Persisted results stay in the runtime's store where they were made; later graphs that need
+// them start from them.
+
+#include <pando/core/session.hpp>
+#include <pando/graph/graph.hpp>
+#include <pando/graph/observer.hpp>
+#include <pando/graph/planner.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+namespace pando {
+
+enum class Delivery {
+  everywhere,  // every rank gets every result (broadcast from where it was made)
+  root,        // rank 0 gets the results; other ranks get empty values
+  in_place,    // results stay where they were made; other ranks get empty values
+};
+
+// Seconds spent in each step of the last computation on this rank (for bench/).
+struct RunStats {
+  std::uint32_t tasks = 0;
+  double build = 0;    // flatten, cull, check
+  double plan = 0;     // rank 0's planning (0 elsewhere)
+  double share = 0;    // broadcast of the schedule, agreement, local plan
+  double execute = 0;  // running tasks and transfers
+  double deliver = 0;  // agreeing on failures, delivering results
+};
+
+class Runtime {
+ public:
+  // The runtime of the running Session (made on first use).
+  static Runtime& current();
+
+  Runtime();  // binds to Session::current(); collective (duplicates communicators)
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+  ~Runtime();
+
+  // Collective. Computes `outputs`; a failed output comes back as a failure value.
+  std::vector<Value> run(const Graph& graph, std::span<const Key> outputs, Delivery delivery);
+  // Collective. As run(), but throws the first failure (in the global order) as the same
+  // TaskError on every rank.
+  std::vector<Value> compute(const Graph& graph, std::span<const Key> outputs,
+                             Delivery delivery = Delivery::everywhere);
+  // Collective. Computes `outputs` and keeps them where they were made; later computations use
+  // them instead of recomputing. Throws as compute() does.
+  void persist(const Graph& graph, std::span<const Key> outputs);
+  // Forgets persisted values. Call it on every rank alike (SPMD); it does not communicate.
+  void release(std::span<const Key> keys);
+
+  [[nodiscard]] const PersistedMap& persisted() const noexcept { return persisted_; }
+  // The value of a persisted key if this rank holds it, else null.
+  [[nodiscard]] const Value* persisted_value(const Key& key) const;
+  // Values held by the runtime on this rank (persisted ones): for tests of memory release.
+  [[nodiscard]] std::size_t held_values() const noexcept { return persisted_values_.size(); }
+
+  void add_observer(std::shared_ptr<Observer> o);
+  void remove_observer(const Observer* o);
+  [[nodiscard]] CostModel& cost_model() noexcept { return cost_model_; }
+  // A number that grows by one per call: the same on every rank in SPMD code (delayed keys).
+  [[nodiscard]] std::int64_t next_sequence() noexcept { return sequence_++; }
+  [[nodiscard]] const RunStats& last_stats() const noexcept { return stats_; }
+  // Of the last computation: each requested output's place in the global order.
+  [[nodiscard]] const std::vector<std::uint32_t>& last_output_positions() const noexcept {
+    return output_positions_;
+  }
+  [[nodiscard]] int rank() const noexcept { return rank_; }
+  [[nodiscard]] int size() const noexcept { return size_; }
+
+ private:
+  void check_same_graph(const TaskTable& table) const;
+  [[noreturn]] void explain_divergence(const TaskTable& table) const;
+  const Comm& group_comm(const std::vector<int>& participants);
+  std::vector<Value> deliver(const TaskTable& table, const Schedule& s, std::vector<Value>& store,
+                             Delivery delivery);
+  std::optional<TaskFailure> agree_on_failure(std::int64_t first, const TaskFailure& mine);
+
+  int rank_ = 0;
+  int size_ = 1;
+  Comm control_;  // the runtime's own agreements and result delivery
+  Comm p2p_;      // transfers between tasks
+  Comm tasks_;    // collective tasks over all ranks
+  std::map<std::vector<int>, Comm> groups_;  // collective tasks over some ranks
+  PersistedMap persisted_;
+  std::unordered_map<Key, Value> persisted_values_;
+  std::vector<std::shared_ptr<Observer>> observers_;
+  CostModel cost_model_;
+  std::optional<TaskFailure> last_failure_;
+  std::int64_t sequence_ = 0;
+  std::uint64_t schedules_ = 0;
+  RunStats stats_;
+  std::vector<std::uint32_t> output_positions_;
+};
+
+}  // namespace pando

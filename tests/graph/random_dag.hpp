@@ -1,0 +1,133 @@
+#pragma once
+// Random task graphs for runtime tests, with a serial reference evaluation.
+//
+// Every task computes f(inputs) = 0.5 * sum(inputs, in input order) + its own salt, in doubles:
+// any change in which inputs a task sees, or in their order, changes the result, and the serial
+// loop gives the exact expected bits.
+
+#include <pando/graph/graph.hpp>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+namespace pando::test {
+
+struct DagSpec {
+  std::vector<std::vector<std::uint32_t>> inputs;  // per task, indices of earlier tasks
+  std::vector<std::uint8_t> collective;            // per task: a collective (sum via gather)
+  std::vector<std::uint32_t> outputs;
+};
+
+enum class Shape { chain, tree, fan_in, fan_out, diamond, random };
+
+inline double salt(std::uint32_t i) { return 1.0 / (i + 3.0); }
+
+// Task i depends on tasks < i: a DAG by construction.
+inline DagSpec make_dag(Shape shape, std::uint32_t n, std::uint64_t seed, bool collectives = false) {
+  std::mt19937_64 rng(seed);
+  DagSpec d;
+  d.inputs.resize(n);
+  d.collective.assign(n, 0);
+  auto pick = [&](std::uint32_t below) { return static_cast<std::uint32_t>(rng() % below); };
+  for (std::uint32_t i = 1; i < n; ++i) {
+    auto& in = d.inputs[i];
+    switch (shape) {
+      case Shape::chain: in = {i - 1}; break;
+      case Shape::tree: break;  // built below
+      case Shape::fan_in:
+        if (i == n - 1)
+          for (std::uint32_t k = 0; k + 1 < n; ++k) in.push_back(k);
+        break;
+      case Shape::fan_out: in = {0}; break;
+      case Shape::diamond: in = {i / 2, (i + 1) / 2 == i ? i - 1 : (i + 1) / 2}; break;
+      case Shape::random: {
+        std::uint32_t k = static_cast<std::uint32_t>(rng() % 4);
+        for (std::uint32_t j = 0; j < k; ++j) in.push_back(pick(i));
+        break;
+      }
+    }
+  }
+  if (shape == Shape::tree) {
+    // A binary reduction tree: leaves 0..L-1, then each node combines a pair of the level below.
+    d.inputs.assign(n, {});
+    std::vector<std::uint32_t> level;
+    std::uint32_t next = 0, leaves = (n + 1) / 2;
+    for (; next < leaves; ++next) level.push_back(next);
+    while (level.size() > 1 && next < n) {
+      std::vector<std::uint32_t> up;
+      for (std::size_t k = 0; k + 1 < level.size() && next < n; k += 2) {
+        d.inputs[next] = {level[k], level[k + 1]};
+        up.push_back(next++);
+      }
+      if (level.size() % 2) up.push_back(level.back());
+      level = up;
+    }
+    n = next;
+    d.inputs.resize(n);
+    d.collective.resize(n);
+  }
+  if (collectives)
+    for (std::uint32_t i = 1; i < n; ++i)
+      if (!d.inputs[i].empty() && rng() % 5 == 0) d.collective[i] = 1;
+  // Outputs: the sinks (tasks nobody reads), plus a random extra one.
+  std::vector<std::uint8_t> read(n, 0);
+  for (auto& in : d.inputs)
+    for (auto k : in) read[k] = 1;
+  for (std::uint32_t i = 0; i < n; ++i)
+    if (!read[i]) d.outputs.push_back(i);
+  if (n > 2) d.outputs.push_back(pick(n));
+  return d;
+}
+
+inline std::vector<double> evaluate_serially(const DagSpec& d) {
+  std::vector<double> v(d.inputs.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    double s = 0;
+    for (auto k : d.inputs[i]) s += v[k];
+    v[i] = 0.5 * s + salt(static_cast<std::uint32_t>(i));
+  }
+  return v;
+}
+
+inline Key dag_key(std::uint32_t i) { return Key("node", {static_cast<std::int64_t>(i)}); }
+
+inline Graph build_graph(const DagSpec& d) {
+  std::vector<Task> tasks;
+  for (std::uint32_t i = 0; i < d.inputs.size(); ++i) {
+    Task t;
+    t.key = dag_key(i);
+    for (auto k : d.inputs[i]) t.inputs.push_back(dag_key(k));
+    const double own = salt(i);
+    if (d.collective[i]) {
+      // Gathers the inputs from wherever they are handed in, sums them in input order.
+      const auto n = d.inputs[i].size();
+      t.collective = [own, n](const CollectiveInputs& c) {
+        std::vector<double> mine(n, 0.0);
+        std::vector<std::uint8_t> have(n, 0);
+        for (std::size_t j = 0; j < c.values.size(); ++j) {
+          mine[c.positions[j]] = c.values[j].get<double>();
+          have[c.positions[j]] = 1;
+        }
+        std::vector<double> all(n);
+        std::vector<std::uint8_t> any(n);
+        c.comm.allreduce(std::span<const double>(mine), std::span<double>(all), ReduceOp::sum);
+        c.comm.allreduce(std::span<const std::uint8_t>(have), std::span<std::uint8_t>(any),
+                         ReduceOp::max);
+        double s = 0;
+        for (std::size_t j = 0; j < n; ++j) s += all[j];  // each input handed in once: exact
+        return Value::of(0.5 * s + own);
+      };
+    } else {
+      t.fn = [own](std::span<const Value> in) {
+        double s = 0;
+        for (const auto& v : in) s += v.get<double>();
+        return Value::of(0.5 * s + own);
+      };
+    }
+    tasks.push_back(std::move(t));
+  }
+  return Graph(std::move(tasks));
+}
+
+}  // namespace pando::test
