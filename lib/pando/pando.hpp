@@ -11,6 +11,7 @@
 #include <pando/core/serialize.hpp>
 #include <pando/core/session.hpp>
 #include <pando/graph/delayed.hpp>
+#include <pando/graph/dot.hpp>
 #include <pando/graph/future.hpp>
 #include <pando/graph/graph.hpp>
 #include <pando/graph/runtime.hpp>

@@ -43,9 +43,8 @@ TEST(Delayed, NamesAppearInKeys) {
 TEST(Delayed, ListsOfDelayedBecomeVectors) {
   std::vector<Delayed<double>> parts;
   for (int i = 0; i < 23; ++i) parts.push_back(delayed(square)(static_cast<double>(i)));
-  auto total = delayed([](const std::vector<double>& v) {
-    return std::accumulate(v.begin(), v.end(), 0.0);
-  })(parts);
+  auto total = delayed(
+      [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); })(parts);
   double expected = 0;
   for (int i = 0; i < 23; ++i) expected += i * i;
   EXPECT_EQ(total.compute(), expected);
@@ -74,13 +73,12 @@ TEST(Delayed, PersistKeepsTheValue) {
   static int runs = 0;
   runs = 0;
   auto base = delayed([] {
-                ++runs;
-                return std::vector<double>(100, 2.0);
-              })();
+    ++runs;
+    return std::vector<double>(100, 2.0);
+  })();
   auto kept = base.persist();
-  auto sum = delayed([](const std::vector<double>& v) {
-    return std::accumulate(v.begin(), v.end(), 0.0);
-  })(kept);
+  auto sum = delayed(
+      [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); })(kept);
   EXPECT_EQ(sum.compute(), 200.0);
   EXPECT_EQ(sum.compute(), 200.0);
   EXPECT_EQ(comm().allreduce(runs, ReduceOp::sum), 1);
@@ -89,7 +87,8 @@ TEST(Delayed, PersistKeepsTheValue) {
 }
 
 TEST(Delayed, ExceptionBecomesTaskErrorEverywhere) {
-  auto bad = delayed([](int x) -> int { throw ValueError("x=" + std::to_string(x)); }).name("check")(7);
+  auto bad =
+      delayed([](int x) -> int { throw ValueError("x=" + std::to_string(x)); }).name("check")(7);
   auto after = delayed(add)(delayed(square)(1.0), delayed([](int v) { return v * 1.0; })(bad));
   try {
     after.compute();
@@ -129,7 +128,8 @@ TEST(Futures, AsCompletedAndWait) {
   for (auto& f : fs) EXPECT_TRUE(f.done());
   auto done = as_completed(fs);
   ASSERT_EQ(done.size(), 6u);
-  for (std::size_t i = 1; i < done.size(); ++i) EXPECT_LT(done[i - 1].position(), done[i].position());
+  for (std::size_t i = 1; i < done.size(); ++i)
+    EXPECT_LT(done[i - 1].position(), done[i].position());
 }
 
 TEST(Futures, FailedFutureThrowsOthersSucceed) {
@@ -149,11 +149,7 @@ TEST(Futures, GridSearchBestByValidationError) {
   auto& s = test::session();
   std::vector<double> alphas;
   for (int i = 0; i < 64; ++i) alphas.push_back(0.01 * (i + 1));
-  auto fits = s.map(
-      [](double a) {
-        return Fit{a, (a - 0.37) * (a - 0.37)};
-      },
-      alphas);
+  auto fits = s.map([](double a) { return Fit{a, (a - 0.37) * (a - 0.37)}; }, alphas);
   auto all = gather(fits);
   auto best = std::min_element(all.begin(), all.end(),
                                [](const Fit& x, const Fit& y) { return x.error < y.error; });

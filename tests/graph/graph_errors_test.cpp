@@ -71,8 +71,7 @@ TEST(GraphErrors, DivergentGraphsNameTheFirstDifferingTask) {
   for (int i = 0; i < 50; ++i) tasks.push_back(constant("same" + std::to_string(i), i));
   // The last rank builds one task differently: SPMD code that depends on the rank.
   const bool odd = comm().rank() == comm().size() - 1;
-  tasks.push_back(constant(odd ? "mine" : "common", 1,
-                           {Key("same10"), Key("same20")}));
+  tasks.push_back(constant(odd ? "mine" : "common", 1, {Key("same10"), Key("same20")}));
   std::vector<Key> inputs;
   for (int i = 0; i < 50; ++i) inputs.push_back(Key("same" + std::to_string(i)));
   inputs.push_back(Key(odd ? "mine" : "common"));
@@ -92,8 +91,8 @@ TEST(GraphErrors, SameKeysDifferentInputsAcrossRanks) {
   tasks.push_back(constant("p", 1));
   tasks.push_back(constant("q", 1));
   const bool odd = comm().rank() % 2 == 1;
-  tasks.push_back(constant("top", 1, odd ? std::vector<Key>{Key("p"), Key("q")}
-                                         : std::vector<Key>{Key("q"), Key("p")}));
+  tasks.push_back(constant(
+      "top", 1, odd ? std::vector<Key>{Key("p"), Key("q")} : std::vector<Key>{Key("q"), Key("p")}));
   auto message = graph_error_of(Graph(std::move(tasks)), Key("top"));
   EXPECT_NE(message.find("the ranks built different task graphs"), std::string::npos) << message;
 }

@@ -78,10 +78,9 @@ TEST(Key, TextRoundTripAndHash) {
 TEST(Planner, TreeReductionRunsDepthFirst) {
   auto p = plan_for(reduction(8, 1000), {Key("sum3", {0})}, 1);
   // Each pair is combined as soon as both halves exist: never all sources first.
-  EXPECT_EQ(p.order(), (std::vector<std::string>{
-                           "src/0", "src/1", "sum1/0", "src/2", "src/3", "sum1/1", "sum2/0",
-                           "src/4", "src/5", "sum1/2", "src/6", "src/7", "sum1/3", "sum2/1",
-                           "sum3/0"}));
+  EXPECT_EQ(p.order(), (std::vector<std::string>{"src/0", "src/1", "sum1/0", "src/2", "src/3",
+                                                 "sum1/1", "sum2/0", "src/4", "src/5", "sum1/2",
+                                                 "src/6", "src/7", "sum1/3", "sum2/1", "sum3/0"}));
 }
 
 TEST(Planner, DeeperInputFirst) {
@@ -93,8 +92,7 @@ TEST(Planner, DeeperInputFirst) {
 
 TEST(Planner, LinearChainsAreFused) {
   std::vector<Task> tasks = {task(Key("read", {0})), task(Key("scale", {0}), {Key("read", {0})}),
-                             task(Key("shift", {0}), {Key("scale", {0})}),
-                             task(Key("read", {1})),
+                             task(Key("shift", {0}), {Key("scale", {0})}), task(Key("read", {1})),
                              task(Key("add"), {Key("shift", {0}), Key("read", {1})})};
   auto p = plan_for(std::move(tasks), {Key("add")}, 2);
   auto order = p.order();
@@ -127,7 +125,8 @@ TEST(Planner, BigInputsStayWhereTheyAre) {
   std::vector<Key> outs;
   for (int i = 0; i < 8; ++i) {
     tasks.push_back(task(Key("read", {i}), {}, 64 << 20, 1e-2));
-    tasks.push_back(task(Key("f", {i}), {Key("read", {i}), Key("read", {(i + 1) % 8})}, 64 << 20, 1e-3));
+    tasks.push_back(
+        task(Key("f", {i}), {Key("read", {i}), Key("read", {(i + 1) % 8})}, 64 << 20, 1e-3));
     outs.push_back(Key("f", {i}));
   }
   auto p = plan_for(std::move(tasks), outs, 2);

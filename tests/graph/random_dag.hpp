@@ -24,7 +24,8 @@ enum class Shape { chain, tree, fan_in, fan_out, diamond, random };
 inline double salt(std::uint32_t i) { return 1.0 / (i + 3.0); }
 
 // Task i depends on tasks < i: a DAG by construction.
-inline DagSpec make_dag(Shape shape, std::uint32_t n, std::uint64_t seed, bool collectives = false) {
+inline DagSpec make_dag(Shape shape, std::uint32_t n, std::uint64_t seed,
+                        bool collectives = false) {
   std::mt19937_64 rng(seed);
   DagSpec d;
   d.inputs.resize(n);
@@ -33,14 +34,21 @@ inline DagSpec make_dag(Shape shape, std::uint32_t n, std::uint64_t seed, bool c
   for (std::uint32_t i = 1; i < n; ++i) {
     auto& in = d.inputs[i];
     switch (shape) {
-      case Shape::chain: in = {i - 1}; break;
-      case Shape::tree: break;  // built below
+      case Shape::chain:
+        in = {i - 1};
+        break;
+      case Shape::tree:
+        break;  // built below
       case Shape::fan_in:
         if (i == n - 1)
           for (std::uint32_t k = 0; k + 1 < n; ++k) in.push_back(k);
         break;
-      case Shape::fan_out: in = {0}; break;
-      case Shape::diamond: in = {i / 2, (i + 1) / 2 == i ? i - 1 : (i + 1) / 2}; break;
+      case Shape::fan_out:
+        in = {0};
+        break;
+      case Shape::diamond:
+        in = {i / 2, (i + 1) / 2 == i ? i - 1 : (i + 1) / 2};
+        break;
       case Shape::random: {
         std::uint32_t k = static_cast<std::uint32_t>(rng() % 4);
         for (std::uint32_t j = 0; j < k; ++j) in.push_back(pick(i));

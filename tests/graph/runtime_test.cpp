@@ -35,12 +35,12 @@ void expect_matches_serial(const test::DagSpec& d, const std::string& what) {
 
 TEST(Runtime, ShapesMatchSerialEvaluation) {
   using test::Shape;
-  for (Shape shape : {Shape::chain, Shape::tree, Shape::fan_in, Shape::fan_out, Shape::diamond,
-                      Shape::random})
+  for (Shape shape :
+       {Shape::chain, Shape::tree, Shape::fan_in, Shape::fan_out, Shape::diamond, Shape::random})
     for (std::uint32_t n : {1u, 2u, 7u, 64u, 301u})
-      expect_matches_serial(test::make_dag(shape, n, 42 + n),
-                            "shape " + std::to_string(static_cast<int>(shape)) + " n " +
-                                std::to_string(n));
+      expect_matches_serial(
+          test::make_dag(shape, n, 42 + n),
+          "shape " + std::to_string(static_cast<int>(shape)) + " n " + std::to_string(n));
 }
 
 TEST(Runtime, HundredsOfRandomGraphsWithCollectivesNeverDeadlock) {
@@ -119,7 +119,9 @@ TEST(Runtime, FirstFailureInGlobalOrderWinsWhenSeveralFail) {
   for (int i = 0; i < 8; ++i) {
     Task t;
     t.key = Key("fail", {i});
-    t.fn = [i](std::span<const Value>) -> Value { throw ValueError("failure " + std::to_string(i)); };
+    t.fn = [i](std::span<const Value>) -> Value {
+      throw ValueError("failure " + std::to_string(i));
+    };
     tasks.push_back(std::move(t));
   }
   std::vector<Key> outs;

@@ -213,7 +213,8 @@ class DelayedFunction {
       ++i;
     };
     std::apply([&](const auto&... b) { (count(b), ...); }, binders);
-    auto bound = std::apply([](auto... b) { return std::make_tuple(detail::detach(b)...); }, binders);
+    auto bound =
+        std::apply([](auto... b) { return std::make_tuple(detail::detach(b)...); }, binders);
 
     using R = decltype(call(bound, std::span<const Value>(), offsets,
                             std::index_sequence_for<Args...>{}));
@@ -250,7 +251,8 @@ class DelayedFunction {
   }
   template <class Bound, std::size_t N, std::size_t... I>
   decltype(auto) call(const Bound& bound, std::span<const Value> in,
-                      const std::array<std::size_t, N>& offsets, std::index_sequence<I...> seq) const {
+                      const std::array<std::size_t, N>& offsets,
+                      std::index_sequence<I...> seq) const {
     return call_with(f_, bound, in, offsets, seq);
   }
 
@@ -276,7 +278,8 @@ std::tuple<T...> compute(const Delayed<T>&... values) {
   auto out = Runtime::current().compute(graph, std::span<const Key>(keys));
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
     return std::tuple<T...>{out[I].template get<T>()...};
-  }(std::index_sequence_for<T...>{});
+  }
+  (std::index_sequence_for<T...>{});
 }
 
 // Collective. The results of a list of delayed values, in one schedule.

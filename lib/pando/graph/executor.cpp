@@ -158,7 +158,8 @@ void Executor::run() {
   messenger_ = &messenger;
   const auto& run = ctx_.plan.run;
   for (auto& o : ctx_.observers)
-    o->schedule_started({ctx_.schedule_number, static_cast<std::uint32_t>(ctx_.schedule.order.size()),
+    o->schedule_started({ctx_.schedule_number,
+                         static_cast<std::uint32_t>(ctx_.schedule.order.size()),
                          static_cast<std::uint32_t>(run.size()), ctx_.rank, ctx_.schedule.nranks});
   post_receives();
   for (std::size_t i = 0; i < run.size(); ++i) {

@@ -18,13 +18,15 @@ void FutureBatch::flush() {
     graphs.push_back(&f->graph);
   }
   auto& runtime = Runtime::current();
-  auto values = runtime.run(Graph::merge(std::span<const Graph* const>(graphs)), keys,
-                            Delivery::everywhere);
+  auto values =
+      runtime.run(Graph::merge(std::span<const Graph* const>(graphs)), keys, Delivery::everywhere);
   const auto& positions = runtime.last_output_positions();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     auto& f = *batch[i];
-    if (values[i].is_failure()) f.failure = values[i].failure();
-    else f.set(values[i]);
+    if (values[i].is_failure())
+      f.failure = values[i].failure();
+    else
+      f.set(values[i]);
     f.position = positions[i];
     f.done = true;
     f.graph = Graph();

@@ -90,8 +90,10 @@ struct Binder<Future<U>> {
     b.state = f.s_;
     if (f.done()) {
       b.ready = true;
-      if (f.s_->failure) b.failure = f.s_->failure;
-      else b.value = f.s_->value;
+      if (f.s_->failure)
+        b.failure = f.s_->failure;
+      else
+        b.value = f.s_->value;
       b.state = nullptr;  // the task keeps the value only
     }
     return b;

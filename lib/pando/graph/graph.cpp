@@ -9,9 +9,8 @@ std::string_view kind_of_token(std::string_view token) noexcept {
   auto dash = token.rfind('-');
   if (dash == std::string_view::npos || dash + 1 == token.size()) return token;
   auto tail = token.substr(dash + 1);
-  bool hex = std::all_of(tail.begin(), tail.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
+  bool hex = std::all_of(tail.begin(), tail.end(),
+                         [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
   return hex ? token.substr(0, dash) : token;
 }
 

@@ -61,8 +61,8 @@ TokenTable& tokens() {
 void check_token(std::string_view token) {
   if (token.empty()) throw UsageError("a task key needs a non-empty token");
   if (token.find('/') != std::string_view::npos)
-    throw UsageError(fmt::format("task key token '{}' contains '/', which separates the block index",
-                                 token));
+    throw UsageError(
+        fmt::format("task key token '{}' contains '/', which separates the block index", token));
 }
 
 }  // namespace
@@ -85,7 +85,8 @@ Key Key::with_index(std::span<const std::int64_t> index) const {
   k.ndim_ = static_cast<std::uint8_t>(index.size());
   for (std::size_t i = 0; i < index.size(); ++i) {
     if (index[i] < 0 || index[i] > std::numeric_limits<std::int32_t>::max())
-      throw UsageError(fmt::format("task key '{}': block index {} out of range", token(), index[i]));
+      throw UsageError(
+          fmt::format("task key '{}': block index {} out of range", token(), index[i]));
     k.index_[i] = static_cast<std::int32_t>(index[i]);
   }
   return k;
@@ -98,7 +99,8 @@ std::string_view Key::token() const noexcept {
 std::uint64_t Key::hash() const noexcept {
   std::uint64_t h = token_ ? token_->hash : 0;
   h = hash_combine(h, ndim_);
-  for (std::size_t i = 0; i < ndim_; ++i) h = hash_combine(h, static_cast<std::uint64_t>(index_[i]));
+  for (std::size_t i = 0; i < ndim_; ++i)
+    h = hash_combine(h, static_cast<std::uint64_t>(index_[i]));
   return h;
 }
 

@@ -117,7 +117,8 @@ std::size_t Messenger::send(const Value& value, std::span<const std::int32_t> de
   out.pending = 0;
   ++outgoing_live_;
   for (int dest : dests) {
-    track(comm_.isend(std::span<const std::byte>(out.header), dest, mpi_tag), SlotKind::send, index);
+    track(comm_.isend(std::span<const std::byte>(out.header), dest, mpi_tag), SlotKind::send,
+          index);
     ++out.pending;
     if (inline_parts) continue;
     track(comm_.isend(std::span<const std::byte>(out.parts.meta), dest, mpi_tag), SlotKind::send,
@@ -147,7 +148,8 @@ void Messenger::expect(std::uint32_t tag, int from) {
   in.bytes = 0;
   if (in.header.empty()) in.header = Buffer::allocate(inline_capacity);  // kept for reuse
   in.pending = 1;
-  track(comm_.irecv(std::span<std::byte>(in.header.mutable_data(), inline_capacity), from, tag_of(tag)),
+  track(comm_.irecv(std::span<std::byte>(in.header.mutable_data(), inline_capacity), from,
+                    tag_of(tag)),
         SlotKind::header, index);
 }
 
@@ -164,8 +166,8 @@ void Messenger::header_arrived(std::uint32_t index, std::vector<Arrival>& arrive
   track(comm_.irecv(std::span<std::byte>(in.parts.meta), in.from, tag), SlotKind::part, index);
   ++in.pending;
   for (auto& b : in.parts.buffers) {
-    track(comm_.irecv(std::span<std::byte>(b.mutable_data(), b.size()), in.from, tag), SlotKind::part,
-          index);
+    track(comm_.irecv(std::span<std::byte>(b.mutable_data(), b.size()), in.from, tag),
+          SlotKind::part, index);
     ++in.pending;
   }
 }

@@ -43,7 +43,9 @@ class Messenger {
   // With `block`, waits until at least one message completes.
   void progress(bool block, std::vector<Arrival>& arrived);
 
-  [[nodiscard]] std::size_t receives_pending() const noexcept { return incoming_.size() - free_in_.size(); }
+  [[nodiscard]] std::size_t receives_pending() const noexcept {
+    return incoming_.size() - free_in_.size();
+  }
   [[nodiscard]] bool sends_pending() const noexcept { return outgoing_live_ > 0; }
   // Blocks until every posted send has completed.
   void finish_sends();

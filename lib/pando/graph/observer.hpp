@@ -12,20 +12,20 @@
 namespace pando {
 
 struct ScheduleInfo {
-  std::uint64_t schedule = 0;       // counts computations of this session: 1, 2, ...
-  std::uint32_t total_tasks = 0;    // over all ranks (a collective counts once)
-  std::uint32_t local_tasks = 0;    // this rank's
+  std::uint64_t schedule = 0;     // counts computations of this session: 1, 2, ...
+  std::uint32_t total_tasks = 0;  // over all ranks (a collective counts once)
+  std::uint32_t local_tasks = 0;  // this rank's
   int rank = 0;
   int nranks = 1;
 };
 
 struct TaskEvent {
-  std::uint32_t id = 0;             // in this schedule
+  std::uint32_t id = 0;  // in this schedule
   const Key* key = nullptr;
-  std::string_view kind;            // the operation name: "sum", "read-hdf5", a delayed name
+  std::string_view kind;  // the operation name: "sum", "read-hdf5", a delayed name
   int rank = 0;
-  double start = 0;                 // seconds since the schedule started
-  double end = 0;                   // at task_finished
+  double start = 0;  // seconds since the schedule started
+  double end = 0;    // at task_finished
   bool failed = false;
   bool collective = false;
 };

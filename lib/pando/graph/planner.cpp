@@ -47,7 +47,8 @@ std::vector<std::uint32_t> depths(const TaskTable& t) {
 
 // The global priority order: depth-first post-order from the outputs, deepest input first
 // (ties keep the inputs' own order, which for collections is chunk order).
-std::vector<std::uint32_t> global_order(const TaskTable& t, const std::vector<std::uint32_t>& depth) {
+std::vector<std::uint32_t> global_order(const TaskTable& t,
+                                        const std::vector<std::uint32_t>& depth) {
   // Each task's inputs, deepest first, in one flat array (CSR).
   const auto n = t.size();
   std::vector<std::uint32_t> begin(n + 1, 0), kids;
@@ -106,8 +107,13 @@ class Placer {
  public:
   Placer(const TaskTable& t, const PersistedMap& persisted, int nranks, const CostModel& model,
          Schedule& s)
-      : t_(t), persisted_(persisted), p_(nranks), model_(model), s_(s),
-        avail_(static_cast<std::size_t>(nranks), 0.0), finish_(t.size(), 0.0) {}
+      : t_(t),
+        persisted_(persisted),
+        p_(nranks),
+        model_(model),
+        s_(s),
+        avail_(static_cast<std::size_t>(nranks), 0.0),
+        finish_(t.size(), 0.0) {}
 
   void place_all() {
     const auto& order = s_.order;
@@ -182,7 +188,8 @@ class Placer {
     double ready = 0;
     for (auto in : t_.inputs(id)) {
       double arrive = finish_[in];
-      if (!holds(in, r)) arrive += model_.latency + static_cast<double>(bytes_of(in)) / model_.bandwidth;
+      if (!holds(in, r))
+        arrive += model_.latency + static_cast<double>(bytes_of(in)) / model_.bandwidth;
       ready = std::max(ready, arrive);
     }
     return ready;
@@ -256,8 +263,9 @@ class Placer {
     else
       for (int r : task.participants) {
         if (r < 0 || r >= p_)
-          throw GraphError(fmt::format("collective task '{}' names rank {}, but the job has {} ranks",
-                                       t_.key(id).str(), r, p_));
+          throw GraphError(
+              fmt::format("collective task '{}' names rank {}, but the job has {} ranks",
+                          t_.key(id).str(), r, p_));
         visit(r);
       }
     finish_[id] = start + task.cost;

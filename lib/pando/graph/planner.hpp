@@ -19,8 +19,8 @@
 namespace pando {
 
 struct CostModel {
-  double bandwidth = 4e9;               // bytes per second between two ranks
-  double latency = 2e-6;                // seconds per message
+  double bandwidth = 4e9;                // bytes per second between two ranks
+  double latency = 2e-6;                 // seconds per message
   std::uint64_t small_value_bytes = 64;  // assumed size of a value without an estimate
 };
 

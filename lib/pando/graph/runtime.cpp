@@ -50,8 +50,10 @@ void Runtime::check_same_graph(const TaskTable& table) const {
   if (size_ == 1) return;
   std::uint64_t mine[2] = {table.fingerprint(), table.size()};
   std::uint64_t lo[2], hi[2];
-  control_.allreduce(std::span<const std::uint64_t>(mine), std::span<std::uint64_t>(lo), ReduceOp::min);
-  control_.allreduce(std::span<const std::uint64_t>(mine), std::span<std::uint64_t>(hi), ReduceOp::max);
+  control_.allreduce(std::span<const std::uint64_t>(mine), std::span<std::uint64_t>(lo),
+                     ReduceOp::min);
+  control_.allreduce(std::span<const std::uint64_t>(mine), std::span<std::uint64_t>(hi),
+                     ReduceOp::max);
   if (lo[0] == hi[0] && lo[1] == hi[1]) return;
   explain_divergence(table);
 }
@@ -75,9 +77,8 @@ void Runtime::explain_divergence(const TaskTable& table) const {
     }
   }
   // Task number `good` (0-based) is the first that differs, or is missing on some rank.
-  const std::string mine = good < table.size()
-                               ? table.key(static_cast<std::uint32_t>(good)).str()
-                               : std::string("(no task)");
+  const std::string mine = good < table.size() ? table.key(static_cast<std::uint32_t>(good)).str()
+                                               : std::string("(no task)");
   Bytes bytes(reinterpret_cast<const std::byte*>(mine.data()),
               reinterpret_cast<const std::byte*>(mine.data() + mine.size()));
   auto all = control_.allgatherv(std::span<const std::byte>(bytes));
@@ -132,7 +133,8 @@ std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
   std::vector<Value> out;
   out.reserve(table.outputs().size());
   for (auto id : table.outputs()) {
-    if (table.persisted(id) && residency.holds(id, rank_)) store[id] = *persisted_value(table.key(id));
+    if (table.persisted(id) && residency.holds(id, rank_))
+      store[id] = *persisted_value(table.key(id));
     const bool here = residency.holds(id, rank_);
     switch (delivery) {
       case Delivery::in_place:
@@ -166,10 +168,12 @@ std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
 
 // ---- the whole computation ----
 
-std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs, Delivery delivery) {
+std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs,
+                                Delivery delivery) {
   stats_ = RunStats{};
   Stopwatch clock;
-  auto table = agree(control_, [&] { return std::make_unique<TaskTable>(graph, outputs, persisted_); });
+  auto table =
+      agree(control_, [&] { return std::make_unique<TaskTable>(graph, outputs, persisted_); });
   check_same_graph(*table);
   stats_.tasks = table->size();
   stats_.build = clock.seconds();
@@ -183,7 +187,8 @@ std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs
     return planned;
   });
   stats_.plan = planning;
-  auto local = agree(control_, [&] { return derive_local_plan(*table, schedule, persisted_, rank_); });
+  auto local =
+      agree(control_, [&] { return derive_local_plan(*table, schedule, persisted_, rank_); });
   const Residency residency(*table, schedule, persisted_);
   for (auto id : schedule.order)
     if (table->task(id)->is_collective()) (void)group_comm(table->task(id)->participants);
@@ -196,11 +201,16 @@ std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs
   for (std::uint32_t id = 0; id < table->size(); ++id)
     if (table->persisted(id))
       if (const Value* v = persisted_value(table->key(id))) store[id] = *v;
-  ExecutionContext ctx{*table, schedule, local, residency, p2p_,
-                       [&](std::uint32_t id) -> const Comm& {
-                         return group_comm(table->task(id)->participants);
-                       },
-                       observers_, rank_, ++schedules_};
+  ExecutionContext ctx{
+      *table,
+      schedule,
+      local,
+      residency,
+      p2p_,
+      [&](std::uint32_t id) -> const Comm& { return group_comm(table->task(id)->participants); },
+      observers_,
+      rank_,
+      ++schedules_};
   Executor executor(std::move(ctx), store);
   executor.run();
   stats_.execute = clock.seconds();

@@ -93,9 +93,9 @@ class Runtime {
 
   int rank_ = 0;
   int size_ = 1;
-  Comm control_;  // the runtime's own agreements and result delivery
-  Comm p2p_;      // transfers between tasks
-  Comm tasks_;    // collective tasks over all ranks
+  Comm control_;                             // the runtime's own agreements and result delivery
+  Comm p2p_;                                 // transfers between tasks
+  Comm tasks_;                               // collective tasks over all ranks
   std::map<std::vector<int>, Comm> groups_;  // collective tasks over some ranks
   PersistedMap persisted_;
   std::unordered_map<Key, Value> persisted_values_;

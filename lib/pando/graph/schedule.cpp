@@ -35,17 +35,23 @@ int Residency::first_participant(std::uint32_t collective) const {
 
 bool Residency::holds(std::uint32_t id, int rank) const {
   switch (where_[id]) {
-    case every_rank: return true;
-    case participants: return participates(id, rank);
-    default: return where_[id] == rank;
+    case every_rank:
+      return true;
+    case participants:
+      return participates(id, rank);
+    default:
+      return where_[id] == rank;
   }
 }
 
 int Residency::first(std::uint32_t id) const {
   switch (where_[id]) {
-    case every_rank: return 0;
-    case participants: return first_participant(id);
-    default: return where_[id];
+    case every_rank:
+      return 0;
+    case participants:
+      return first_participant(id);
+    default:
+      return where_[id];
   }
 }
 
@@ -58,8 +64,8 @@ int contributor(const Residency& residency, std::uint32_t input, std::uint32_t c
   return residency.first_participant(consumer);
 }
 
-LocalPlan derive_local_plan(const TaskTable& table, const Schedule& s, const PersistedMap& persisted,
-                            int rank) {
+LocalPlan derive_local_plan(const TaskTable& table, const Schedule& s,
+                            const PersistedMap& persisted, int rank) {
   const std::uint32_t n = table.size();
   const Residency residency(table, s, persisted);
   LocalPlan plan;
@@ -93,7 +99,8 @@ LocalPlan derive_local_plan(const TaskTable& table, const Schedule& s, const Per
             table.key(c).str(), dest, table.key(in).str(), dest));
       const int from = residency.first(in);
       if (from != rank && dest != rank) continue;
-      bool first_time = transfers.insert((std::uint64_t{in} << 32) | static_cast<std::uint32_t>(dest)).second;
+      bool first_time =
+          transfers.insert((std::uint64_t{in} << 32) | static_cast<std::uint32_t>(dest)).second;
       if (dest == rank) {
         if (first_time) plan.receives.push_back({in, from});
         ++plan.uses[in];  // each local read of the received copy

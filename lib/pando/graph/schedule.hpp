@@ -56,14 +56,14 @@ struct LocalPlan {
     std::int32_t from;
   };
 
-  std::vector<std::uint32_t> run;           // ids this rank runs, in global order
-  std::vector<std::uint8_t> fused;          // per entry of `run`: runs right after the previous
-  std::vector<std::uint32_t> send_begin;    // per id (n + 1): CSR into send_to
-  std::vector<std::int32_t> send_to;        // ranks this rank sends the value to
-  std::vector<Receive> receives;            // in the order they are first needed
-  std::vector<std::uint32_t> uses;          // per id: local reads + sends before it can be freed
-  std::vector<std::uint8_t> keep;           // per id: a requested output held here (never freed)
-  std::vector<std::uint32_t> position;      // per id: its position in the global order
+  std::vector<std::uint32_t> run;         // ids this rank runs, in global order
+  std::vector<std::uint8_t> fused;        // per entry of `run`: runs right after the previous
+  std::vector<std::uint32_t> send_begin;  // per id (n + 1): CSR into send_to
+  std::vector<std::int32_t> send_to;      // ranks this rank sends the value to
+  std::vector<Receive> receives;          // in the order they are first needed
+  std::vector<std::uint32_t> uses;        // per id: local reads + sends before it can be freed
+  std::vector<std::uint8_t> keep;         // per id: a requested output held here (never freed)
+  std::vector<std::uint32_t> position;    // per id: its position in the global order
 
   [[nodiscard]] std::span<const std::int32_t> sends_of(std::uint32_t id) const {
     return {send_to.data() + send_begin[id], send_begin[id + 1] - send_begin[id]};
@@ -76,7 +76,7 @@ int contributor(const Residency& residency, std::uint32_t input, std::uint32_t c
 
 // Throws GraphError when the schedule cannot run as planned (a per-rank output read off its
 // ranks).
-LocalPlan derive_local_plan(const TaskTable& table, const Schedule& s, const PersistedMap& persisted,
-                            int rank);
+LocalPlan derive_local_plan(const TaskTable& table, const Schedule& s,
+                            const PersistedMap& persisted, int rank);
 
 }  // namespace pando

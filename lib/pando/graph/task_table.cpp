@@ -85,7 +85,8 @@ TaskTable::TaskTable(const Graph& graph, std::span<const Key> outputs,
     if (state.count(out)) continue;
     const Task* t = definition(out);
     if (!t && !persisted.count(out))
-      throw GraphError(fmt::format("cannot compute '{}': no task in the graph makes it", out.str()));
+      throw GraphError(
+          fmt::format("cannot compute '{}': no task in the graph makes it", out.str()));
     state[out] = on_path;
     stack.push_back({&out, t, 0});
     path.push_back(&out);

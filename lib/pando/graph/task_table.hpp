@@ -30,7 +30,9 @@ class TaskTable {
   // graphs are the same, which the runtime checks next).
   TaskTable(const Graph& graph, std::span<const Key> outputs, const PersistedMap& persisted);
 
-  [[nodiscard]] std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(keys_.size()); }
+  [[nodiscard]] std::uint32_t size() const noexcept {
+    return static_cast<std::uint32_t>(keys_.size());
+  }
   [[nodiscard]] const Key& key(std::uint32_t id) const { return keys_[id]; }
   // Null for a persisted value (it exists already and is not recomputed).
   [[nodiscard]] const Task* task(std::uint32_t id) const { return tasks_[id]; }

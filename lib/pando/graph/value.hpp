@@ -67,9 +67,10 @@ struct TaskFailure {
 // Whether Boost.Serialization can archive T: numbers, strings, types with a serialize()
 // member, and the standard containers of those.
 template <class T>
-struct Archivable
-    : std::bool_constant<std::is_arithmetic_v<T> || std::is_enum_v<T> ||
-                         requires(T& t, boost::archive::binary_oarchive& a) { t.serialize(a, 0u); }> {};
+        struct Archivable : std::bool_constant < std::is_arithmetic_v<T> ||
+    std::is_enum_v<T> || requires(T& t, boost::archive::binary_oarchive& a) {
+  t.serialize(a, 0u);
+} > {};
 template <class C, class Tr, class A>
 struct Archivable<std::basic_string<C, Tr, A>> : std::true_type {};
 template <class U, class A>
@@ -79,7 +80,8 @@ struct Archivable<std::array<U, N>> : Archivable<U> {};
 template <class U>
 struct Archivable<std::optional<U>> : Archivable<U> {};
 template <class K, class V>
-struct Archivable<std::pair<K, V>> : std::bool_constant<Archivable<K>::value && Archivable<V>::value> {};
+struct Archivable<std::pair<K, V>>
+    : std::bool_constant<Archivable<K>::value && Archivable<V>::value> {};
 template <class K, class V, class C, class A>
 struct Archivable<std::map<K, V, C, A>> : Archivable<std::pair<K, V>> {};
 
@@ -90,12 +92,16 @@ struct Archivable<std::map<K, V, C, A>> : Archivable<std::pair<K, V>> {};
 template <class T, class Enable = void>
 struct Codec {
   static Encoded encode(const T& v, const std::shared_ptr<const void>&) {
-    if constexpr (Archivable<T>::value) return {type_tag<T>(), to_bytes(v), {}};
-    else throw_not_archivable(type_name<T>());
+    if constexpr (Archivable<T>::value)
+      return {type_tag<T>(), to_bytes(v), {}};
+    else
+      throw_not_archivable(type_name<T>());
   }
   static T decode(const Encoded& e) {
-    if constexpr (Archivable<T>::value) return from_bytes<T>(e.meta);
-    else throw_not_archivable(type_name<T>());
+    if constexpr (Archivable<T>::value)
+      return from_bytes<T>(e.meta);
+    else
+      throw_not_archivable(type_name<T>());
   }
   static std::size_t nbytes(const T&) { return sizeof(T); }
 };
@@ -121,7 +127,8 @@ struct Codec<T, std::enable_if_t<std::is_arithmetic_v<T> || std::is_enum_v<T>>> 
 
 // std::vector of numbers: one raw buffer, sent from the vector's own memory.
 template <class T>
-struct Codec<std::vector<T>, std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>>> {
+struct Codec<std::vector<T>,
+             std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>>> {
   static Encoded encode(const std::vector<T>& v, const std::shared_ptr<const void>& owner) {
     return {type_tag<std::vector<T>>(), {}, {Buffer::wrap(owner, v.data(), v.size() * sizeof(T))}};
   }
@@ -218,12 +225,16 @@ class Value {
     [[nodiscard]] const std::type_info* type() const noexcept override { return &typeid(T); }
     [[nodiscard]] const void* object() const noexcept override { return &value; }
     [[nodiscard]] std::size_t nbytes() const override {
-      if constexpr (Transferable) return Codec<T>::nbytes(value);
-      else return sizeof(T);
+      if constexpr (Transferable)
+        return Codec<T>::nbytes(value);
+      else
+        return sizeof(T);
     }
     [[nodiscard]] Encoded encode(const std::shared_ptr<const void>& self) const override {
-      if constexpr (Transferable) return Codec<T>::encode(value, self);
-      else throw_local_only(pando::type_name<T>());
+      if constexpr (Transferable)
+        return Codec<T>::encode(value, self);
+      else
+        throw_local_only(pando::type_name<T>());
     }
     [[nodiscard]] std::string name() const override { return pando::type_name<T>(); }
     T value;
