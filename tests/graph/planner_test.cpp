@@ -159,7 +159,7 @@ TEST(Planner, CollectivesAreOwnedByAllParticipants) {
   Task c;
   c.key = Key("combine");
   c.inputs = {Key("a"), Key("b")};
-  c.collective = [](const CollectiveInputs&) { return Value::of(0); };
+  c.collective = collective_step([](const CollectiveInputs&) { return Value::of(0); });
   tasks.push_back(std::move(c));
   auto p = plan_for(std::move(tasks), {Key("combine")}, 3);
   EXPECT_EQ(p.owner(Key("combine")), Schedule::all_participants);

@@ -110,7 +110,7 @@ inline Graph build_graph(const DagSpec& d) {
     if (d.collective[i]) {
       // Gathers the inputs from wherever they are handed in, sums them in input order.
       const auto n = d.inputs[i].size();
-      t.collective = [own, n](const CollectiveInputs& c) {
+      t.collective = collective_step([own, n](const CollectiveInputs& c) {
         std::vector<double> mine(n, 0.0);
         std::vector<std::uint8_t> have(n, 0);
         for (std::size_t j = 0; j < c.values.size(); ++j) {
@@ -125,7 +125,7 @@ inline Graph build_graph(const DagSpec& d) {
         double s = 0;
         for (std::size_t j = 0; j < n; ++j) s += all[j];  // each input handed in once: exact
         return Value::of(0.5 * s + own);
-      };
+      });
     } else {
       t.fn = [own](std::span<const Value> in) {
         double s = 0;

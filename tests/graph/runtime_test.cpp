@@ -96,10 +96,10 @@ TEST(Runtime, FailureFlowsAndEveryRankThrowsTheSameTaskError) {
   };
   tasks[3].key = Key("sum", {3});
   tasks[3].inputs = {tasks[2].key, tasks[0].key};
-  tasks[3].collective = [&](const CollectiveInputs& c) {
+  tasks[3].collective = collective_step([&](const CollectiveInputs& c) {
     ++consumers_run;
     return Value::of(c.comm.allreduce(1, ReduceOp::sum));
-  };
+  });
   Graph g(std::move(tasks));
   Key out("sum", {3});
   try {
@@ -138,10 +138,10 @@ TEST(Runtime, FirstFailureInGlobalOrderWinsWhenSeveralFail) {
 TEST(Runtime, CollectiveThatThrowsOnOneRankFailsOnAll) {
   Task t;
   t.key = Key("uneven");
-  t.collective = [](const CollectiveInputs& c) -> Value {
+  t.collective = collective_step([](const CollectiveInputs& c) -> Value {
     if (c.comm.rank() == c.comm.size() - 1) throw IoError("disk full on the last rank");
     return Value::of(1);
-  };
+  });
   Key k = t.key;
   std::vector<Task> tasks;
   tasks.push_back(std::move(t));

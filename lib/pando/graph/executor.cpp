@@ -122,7 +122,7 @@ Value Executor::run_collective(std::uint32_t id) {
   Value out;
   std::optional<TaskFailure> mine;
   try {
-    out = task.collective(CollectiveInputs{comm, args_, arg_positions_});
+    out = task.collective->fn(CollectiveInputs{comm, args_, arg_positions_});
     if (out.empty()) throw ValueError("the collective task returned no value");
   } catch (const std::exception& e) {
     mine = failure_of(id, e).failure();

@@ -16,6 +16,10 @@ std::string_view kind_of_token(std::string_view token) noexcept {
 
 std::string_view Task::kind() const noexcept { return kind_of_token(key.token()); }
 
+bool CollectiveStep::includes(int rank) const {
+  return participants.empty() || std::binary_search(participants.begin(), participants.end(), rank);
+}
+
 Graph::Graph(std::vector<Task> tasks, std::initializer_list<const Graph*> deps)
     : Graph(std::move(tasks), std::span<const Graph* const>(deps.begin(), deps.size())) {}
 

@@ -162,17 +162,15 @@ class Placer {
       return rank == Residence::every_rank || rank == r;
     }
     const Task& task = *t_.task(id);
-    if (task.is_collective())
-      return task.participants.empty() ||
-             std::binary_search(task.participants.begin(), task.participants.end(), r);
+    if (task.is_collective()) return task.collective->includes(r);
     return s_.owner[id] == r;
   }
 
   [[nodiscard]] bool replicated_everywhere(std::uint32_t id) const {
     if (t_.persisted(id)) return persisted_.at(t_.key(id)).rank == Residence::every_rank;
     const Task& task = *t_.task(id);
-    return task.is_collective() && task.participants.empty() &&
-           task.collective_output == CollectiveOutput::replicated;
+    return task.is_collective() && task.collective->everyone() &&
+           task.collective->output == CollectiveOutput::replicated;
   }
 
   // A task that can run anywhere at no transfer cost.
@@ -226,18 +224,20 @@ class Placer {
 
   int hinted_rank(std::uint32_t id, const Task& task) const {
     if (task.placement.kind == Placement::Kind::rank) {
-      int r = task.placement.rank;
+      int r = task.placement.value;
       if (r < 0 || r >= p_)
         throw GraphError(fmt::format("task '{}' asks for rank {}, but the job has {} ranks",
                                      t_.key(id).str(), r, p_));
       return r;
     }
-    // With a key: where that value lives, if it is part of this computation.
-    for (auto in : t_.inputs(id))
-      if (t_.key(in) == task.placement.key) {
-        for (int r = 0; r < p_; ++r)
-          if (holds(in, r)) return r;
-      }
+    // Beside an input: the lowest rank holding it.
+    auto inputs = t_.inputs(id);
+    auto k = static_cast<std::size_t>(task.placement.value);
+    if (k >= inputs.size())
+      throw GraphError(fmt::format("task '{}' asks to run beside its input #{}, but it has {}",
+                                   t_.key(id).str(), k, inputs.size()));
+    for (int r = 0; r < p_; ++r)
+      if (holds(inputs[k], r)) return r;
     return least_loaded();
   }
 
@@ -258,10 +258,11 @@ class Placer {
     s_.owner[id] = Schedule::all_participants;
     double start = 0;
     auto visit = [&](int r) { start = std::max({start, avail_[r], ready_on(id, r)}); };
-    if (task.participants.empty())
+    const auto& participants = task.collective->participants;
+    if (participants.empty())
       for (int r = 0; r < p_; ++r) visit(r);
     else
-      for (int r : task.participants) {
+      for (int r : participants) {
         if (r < 0 || r >= p_)
           throw GraphError(
               fmt::format("collective task '{}' names rank {}, but the job has {} ranks",
@@ -269,10 +270,10 @@ class Placer {
         visit(r);
       }
     finish_[id] = start + task.cost;
-    if (task.participants.empty())
+    if (participants.empty())
       std::fill(avail_.begin(), avail_.end(), finish_[id]);
     else
-      for (int r : task.participants) avail_[r] = finish_[id];
+      for (int r : participants) avail_[r] = finish_[id];
   }
 
   const TaskTable& t_;

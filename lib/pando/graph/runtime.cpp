@@ -191,7 +191,7 @@ std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs
       agree(control_, [&] { return derive_local_plan(*table, schedule, persisted_, rank_); });
   const Residency residency(*table, schedule, persisted_);
   for (auto id : schedule.order)
-    if (table->task(id)->is_collective()) (void)group_comm(table->task(id)->participants);
+    if (table->task(id)->is_collective()) (void)group_comm(table->task(id)->collective->participants);
   stats_.share = clock.seconds() - planning;
   output_positions_.clear();
   for (auto id : table->outputs()) output_positions_.push_back(local.position[id]);
@@ -207,7 +207,7 @@ std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs
       local,
       residency,
       p2p_,
-      [&](std::uint32_t id) -> const Comm& { return group_comm(table->task(id)->participants); },
+      [&](std::uint32_t id) -> const Comm& { return group_comm(table->task(id)->collective->participants); },
       observers_,
       rank_,
       ++schedules_};

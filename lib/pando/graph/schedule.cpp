@@ -16,7 +16,7 @@ Residency::Residency(const TaskTable& table, const Schedule& s, const PersistedM
     if (table.persisted(id)) {
       where_[id] = persisted.at(table.key(id)).rank;  // a rank, or every rank (-1)
     } else if (table.task(id)->is_collective()) {
-      where_[id] = table.task(id)->participants.empty() ? every_rank : participants;
+      where_[id] = table.task(id)->collective->everyone() ? every_rank : participants;
     } else {
       where_[id] = s.owner[id];
     }
@@ -24,12 +24,11 @@ Residency::Residency(const TaskTable& table, const Schedule& s, const PersistedM
 }
 
 bool Residency::participates(std::uint32_t collective, int rank) const {
-  const auto& p = table_.task(collective)->participants;
-  return p.empty() || std::binary_search(p.begin(), p.end(), rank);
+  return table_.task(collective)->collective->includes(rank);
 }
 
 int Residency::first_participant(std::uint32_t collective) const {
-  const auto& p = table_.task(collective)->participants;
+  const auto& p = table_.task(collective)->collective->participants;
   return p.empty() ? 0 : p.front();
 }
 
@@ -92,7 +91,7 @@ LocalPlan derive_local_plan(const TaskTable& table, const Schedule& s,
         continue;
       }
       if (!table.persisted(in) && table.task(in)->is_collective() &&
-          table.task(in)->collective_output == CollectiveOutput::per_rank)
+          table.task(in)->collective->output == CollectiveOutput::per_rank)
         throw GraphError(fmt::format(
             "task '{}' on rank {} reads the per-rank output of collective task '{}', in which rank "
             "{} takes no part",

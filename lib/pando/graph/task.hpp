@@ -12,6 +12,7 @@
 #include <pando/graph/value.hpp>
 
 #include <functional>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -33,16 +34,34 @@ using CollectiveFn = std::function<Value(const CollectiveInputs&)>;
 
 enum class CollectiveOutput : std::uint8_t { replicated, per_rank };
 
+// What makes a task collective: its body, what it yields, and who takes part.
+struct CollectiveStep {
+  CollectiveFn fn;
+  CollectiveOutput output = CollectiveOutput::replicated;
+  std::vector<int> participants;  // world ranks, ascending; empty = all ranks
+
+  [[nodiscard]] bool everyone() const noexcept { return participants.empty(); }
+  [[nodiscard]] bool includes(int rank) const;
+};
+
+inline std::shared_ptr<const CollectiveStep> collective_step(
+    CollectiveFn fn, CollectiveOutput output = CollectiveOutput::replicated,
+    std::vector<int> participants = {}) {
+  return std::make_shared<const CollectiveStep>(
+      CollectiveStep{std::move(fn), output, std::move(participants)});
+}
+
 // Where a task should run. The planner decides where no hint is given.
 struct Placement {
-  enum class Kind : std::uint8_t { anywhere, rank, with_key };
+  enum class Kind : std::uint8_t { anywhere, rank, with_input };
   Kind kind = Kind::anywhere;
-  int rank = -1;  // Kind::rank: a rank of the job (collections compute it, e.g. from a grid)
-  Key key;        // Kind::with_key: where this key's value lives
+  std::int32_t value = -1;  // the rank, or the index of the input to run beside
 
   static Placement anywhere() { return {}; }
-  static Placement on_rank(int r) { return {Kind::rank, r, {}}; }
-  static Placement with(Key k) { return {Kind::with_key, -1, std::move(k)}; }
+  // A rank of the job (collections compute it, e.g. from a process grid).
+  static Placement on_rank(int r) { return {Kind::rank, r}; }
+  // Where the task's input number `k` lives ("run where block (i, j) is").
+  static Placement with_input(int k) { return {Kind::with_input, k}; }
 };
 
 struct Task {
@@ -51,17 +70,14 @@ struct Task {
 
   Key key;
   std::vector<Key> inputs;
-  TaskFn fn;                // a plain task...
-  CollectiveFn collective;  // ...or a collective step (set exactly one)
-  CollectiveOutput collective_output = CollectiveOutput::replicated;
-  std::vector<int> participants;  // of a collective: world ranks, ascending; empty = all ranks
-
+  TaskFn fn;                                         // a plain task...
+  std::shared_ptr<const CollectiveStep> collective;  // ...or a collective step (set exactly one)
   double cost = default_cost;  // estimated seconds of compute, for placement
   std::uint64_t nbytes = 0;    // estimated bytes of the output, for placement and memory order
   Placement placement;
   bool fusable = true;  // may run fused with its only consumer (and it its only input)
 
-  [[nodiscard]] bool is_collective() const noexcept { return static_cast<bool>(collective); }
+  [[nodiscard]] bool is_collective() const noexcept { return collective != nullptr; }
   // The operation's name: the key's token without its hash ("sum" for "sum-3f9a01c2...").
   [[nodiscard]] std::string_view kind() const noexcept;
 };

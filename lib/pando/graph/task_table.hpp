@@ -10,6 +10,7 @@
 #include <pando/graph/graph.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -28,12 +29,16 @@ class TaskTable {
  public:
   // Collective-free; throws GraphError for a malformed graph (the same on every rank when the
   // graphs are the same, which the runtime checks next).
+  // The graph (and the persisted map) must outlive the table: it refers to their keys and tasks.
   TaskTable(const Graph& graph, std::span<const Key> outputs, const PersistedMap& persisted);
+  TaskTable(const TaskTable&) = delete;
+  TaskTable& operator=(const TaskTable&) = delete;
+  ~TaskTable();
 
   [[nodiscard]] std::uint32_t size() const noexcept {
     return static_cast<std::uint32_t>(keys_.size());
   }
-  [[nodiscard]] const Key& key(std::uint32_t id) const { return keys_[id]; }
+  [[nodiscard]] const Key& key(std::uint32_t id) const { return *keys_[id]; }
   // Null for a persisted value (it exists already and is not recomputed).
   [[nodiscard]] const Task* task(std::uint32_t id) const { return tasks_[id]; }
   [[nodiscard]] bool persisted(std::uint32_t id) const { return tasks_[id] == nullptr; }
@@ -49,13 +54,18 @@ class TaskTable {
   [[nodiscard]] std::uint64_t fingerprint() const { return prefix_hash_.back(); }
 
  private:
-  std::vector<Key> keys_;
-  std::vector<const Task*> tasks_;
+  class SlotIndex;
+
+  std::vector<const Key*> keys_;          // per id
+  std::vector<const Task*> tasks_;        // per id
+  std::vector<std::uint32_t> slots_;      // per id: its slot in the index
   std::vector<std::uint32_t> input_begin_;
   std::vector<std::uint32_t> inputs_;
   std::vector<std::uint32_t> outputs_;
   std::vector<std::uint64_t> prefix_hash_;
-  std::unordered_map<Key, std::uint32_t> ids_;
+  std::unique_ptr<SlotIndex> index_;      // key -> slot
+  std::vector<const Key*> slot_key_;      // per slot
+  std::vector<std::uint32_t> slot_id_;    // per slot: its id, if part of this computation
 };
 
 }  // namespace pando

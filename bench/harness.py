@@ -1,0 +1,102 @@
+"""The pieces bench/run.py and the workload files share."""
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PYTHON = "/usr/bin/python3"  # Debian's, with dask, pandas, numpy and h5py
+
+
+@dataclasses.dataclass
+class Context:
+    scale: str
+    build: str   # the release build folder
+    data: str    # where generated data is cached
+
+    def app(self, name):
+        for sub in ("bench", "apps"):
+            path = os.path.join(self.build, sub, name)
+            if os.path.exists(path):
+                return path
+        raise SystemExit(f"bench: {name} is not built in {self.build}")
+
+
+@dataclasses.dataclass
+class Result:
+    seconds: float          # the workload's measure (what the ratio compares)
+    wall: float             # the whole command, start-up included
+    rss_mib: float          # peak resident memory of the largest process (per rank for Pando)
+    metrics: dict
+
+
+class Run:
+    engine = "?"
+
+    def command(self, ctx):
+        raise NotImplementedError
+
+    def run(self, ctx):
+        cmd = self.command(ctx)
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE)
+        wall = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-2000:]}")
+        lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
+        if not lines:
+            raise RuntimeError(f"{' '.join(cmd)} printed no JSON result:\n{p.stdout[-2000:]}")
+        m = json.loads(lines[-1])
+        seconds = m.get("seconds", m.get("total", wall))
+        return Result(seconds, wall, max(m.get("rss_mib", [0.0])), m)
+
+
+class Pando(Run):
+    """A Pando program on `ranks` ranks through jobscripts/pando-run."""
+
+    def __init__(self, ranks, program, args, measure_wall=False):
+        self.ranks, self.program, self.args = ranks, program, list(args)
+        self.engine = f"pando {ranks} rank{'s' if ranks > 1 else ''}"
+        self.measure_wall = measure_wall
+
+    def command(self, ctx):
+        return [os.path.join(ROOT, "jobscripts", "pando-run"), "-n", str(self.ranks),
+                ctx.app(self.program)] + self.args
+
+    def run(self, ctx):
+        r = super().run(ctx)
+        if self.measure_wall:
+            r.seconds = r.wall
+        return r
+
+
+class Python(Run):
+    """A peer script under Debian's Python (Dask, pandas, NumPy)."""
+
+    def __init__(self, engine, script, args, measure_wall=False):
+        self.engine, self.script, self.args = engine, script, list(args)
+        self.measure_wall = measure_wall
+
+    def command(self, ctx):
+        return [PYTHON, os.path.join(HERE, self.script)] + self.args
+
+    def run(self, ctx):
+        r = super().run(ctx)
+        if self.measure_wall:
+            r.seconds = r.wall
+        return r
+
+
+@dataclasses.dataclass
+class Workload:
+    name: str
+    runs: list
+    extra: list = dataclasses.field(default_factory=list)  # metrics shown beside the time
+    setup: object = None  # callable(ctx), run once before the runs (data generation)
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
