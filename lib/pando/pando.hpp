@@ -10,6 +10,7 @@
 #include <pando/core/options.hpp>
 #include <pando/core/serialize.hpp>
 #include <pando/core/session.hpp>
+#include <pando/expr/dtype.hpp>
 #include <pando/graph/delayed.hpp>
 #include <pando/graph/dot.hpp>
 #include <pando/graph/future.hpp>

@@ -1,0 +1,30 @@
+#include <pando/expr/dtype.hpp>
+
+namespace pando {
+
+std::string_view to_string(DType t) noexcept {
+  switch (t) {
+    case DType::boolean: return "bool";
+    case DType::int32: return "int32";
+    case DType::int64: return "int64";
+    case DType::float32: return "float32";
+    case DType::float64: return "float64";
+    case DType::string: return "string";
+    case DType::timestamp: return "timestamp";
+  }
+  return "?";
+}
+
+std::optional<DType> parse_dtype(std::string_view n) noexcept {
+  if (n == "bool" || n == "boolean") return DType::boolean;
+  if (n == "int32") return DType::int32;
+  if (n == "int64" || n == "int") return DType::int64;
+  if (n == "float32") return DType::float32;
+  if (n == "float64" || n == "float" || n == "double") return DType::float64;
+  if (n == "string" || n == "str" || n == "object") return DType::string;
+  if (n == "timestamp" || n == "datetime" || n == "datetime64" || n == "datetime64[ns]")
+    return DType::timestamp;
+  return std::nullopt;
+}
+
+}  // namespace pando

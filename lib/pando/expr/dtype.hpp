@@ -1,0 +1,56 @@
+#pragma once
+// Element types shared by arrays (blocks), frames (columns) and the expression language.
+//
+// Storage: boolean as one byte (0/1); int32/int64/float32/float64 as themselves; timestamp as
+// int64 nanoseconds since 1970-01-01T00:00:00 (no time zone); string as an offsets buffer of
+// n+1 int64 plus one bytes buffer (UTF-8). Nulls live in a separate validity bitmap (bit i of
+// byte i/8, least significant bit first, 1 = valid, as in Arrow).
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+
+namespace pando {
+
+enum class DType : std::uint8_t { boolean, int32, int64, float32, float64, string, timestamp };
+
+// "bool", "int32", "int64", "float32", "float64", "string", "timestamp" (pandas-like names).
+std::string_view to_string(DType t) noexcept;
+// Parses those names (and "float"/"int"/"double"/"str"/"datetime" aliases); nullopt otherwise.
+std::optional<DType> parse_dtype(std::string_view name) noexcept;
+
+// Bytes per element of fixed-width types (strings: 0).
+constexpr std::size_t element_size(DType t) noexcept {
+  switch (t) {
+    case DType::boolean: return 1;
+    case DType::int32:
+    case DType::float32: return 4;
+    case DType::int64:
+    case DType::float64:
+    case DType::timestamp: return 8;
+    case DType::string: return 0;
+  }
+  return 0;
+}
+
+constexpr bool is_numeric(DType t) noexcept {
+  return t == DType::int32 || t == DType::int64 || t == DType::float32 || t == DType::float64;
+}
+constexpr bool is_floating(DType t) noexcept { return t == DType::float32 || t == DType::float64; }
+constexpr bool is_integer(DType t) noexcept { return t == DType::int32 || t == DType::int64; }
+
+// The DType of a C++ element type (bool, int32_t, int64_t, float, double).
+template <class T>
+constexpr DType dtype_of() noexcept {
+  if constexpr (std::is_same_v<T, bool>) return DType::boolean;
+  else if constexpr (std::is_same_v<T, std::int32_t>) return DType::int32;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return DType::int64;
+  else if constexpr (std::is_same_v<T, float>) return DType::float32;
+  else {
+    static_assert(std::is_same_v<T, double>, "no DType for this element type");
+    return DType::float64;
+  }
+}
+
+}  // namespace pando
