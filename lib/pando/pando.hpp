@@ -16,3 +16,5 @@
 #include <pando/graph/future.hpp>
 #include <pando/graph/graph.hpp>
 #include <pando/graph/runtime.hpp>
+#include <pando/array/array.hpp>
+#include <pando/array/creation.hpp>

@@ -54,6 +54,9 @@ class Delayed {
   using value_type = T;
 
   Delayed(Key key, Graph graph) : key_(std::move(key)), graph_(std::move(graph)) {}
+  // A delayed value that keeps `keep` alive (e.g. the persisted block it names).
+  Delayed(Key key, Graph graph, std::shared_ptr<const void> keep)
+      : key_(std::move(key)), graph_(std::move(graph)), pinned_(std::move(keep)) {}
 
   [[nodiscard]] const Key& key() const noexcept { return key_; }
   [[nodiscard]] const Graph& graph() const noexcept { return graph_; }
@@ -75,7 +78,7 @@ class Delayed {
  private:
   Key key_;
   Graph graph_;
-  std::shared_ptr<detail::PersistedKey> pinned_;
+  std::shared_ptr<const void> pinned_;
 };
 
 namespace detail {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cstring>
 #include <deque>
 #include <limits>
 #include <mutex>
@@ -133,6 +134,14 @@ bool operator<(const Key& a, const Key& b) noexcept {
   if (a.token_ != b.token_) return a.token() < b.token();
   return std::lexicographical_compare(a.index_.begin(), a.index_.begin() + a.ndim_,
                                       b.index_.begin(), b.index_.begin() + b.ndim_);
+}
+
+Hasher& Hasher::add(double v) {
+  std::uint64_t bits;
+  static_assert(sizeof bits == sizeof v);
+  std::memcpy(&bits, &v, sizeof bits);
+  h_ = hash_combine(h_, bits);
+  return *this;
 }
 
 std::string make_token(std::string_view name, std::uint64_t definition_hash) {

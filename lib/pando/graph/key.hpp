@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <iterator>
+#include <type_traits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -63,6 +65,33 @@ class Key {
   const detail::TokenEntry* token_ = nullptr;  // interned: equal text <=> equal pointer
   std::array<std::int32_t, max_dims> index_{};
   std::uint8_t ndim_ = 0;
+};
+
+// Accumulates what defines an operation into a hash that every rank computes alike.
+class Hasher {
+ public:
+  explicit Hasher(std::string_view name) : h_(stable_hash(name)) {}
+  Hasher& add(std::string_view text) {
+    h_ = hash_combine(h_, stable_hash(text));
+    return *this;
+  }
+  Hasher& add(std::int64_t v) {
+    h_ = hash_combine(h_, static_cast<std::uint64_t>(v));
+    return *this;
+  }
+  Hasher& add(double v);
+  template <class I>
+  requires std::is_integral_v<I> Hasher& add(I v) { return add(static_cast<std::int64_t>(v)); }
+  template <class T>
+  Hasher& add_all(const T& range) {
+    add(static_cast<std::int64_t>(std::size(range)));
+    for (const auto& x : range) add(x);
+    return *this;
+  }
+  [[nodiscard]] std::uint64_t value() const noexcept { return h_; }
+
+ private:
+  std::uint64_t h_;
 };
 
 // A fresh token "<name>-<16 hex digits>" for an operation, made from its name and a hash of

@@ -128,11 +128,12 @@ std::optional<TaskFailure> Runtime::agree_on_failure(std::int64_t first, const T
 }
 
 std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
-                                    std::vector<Value>& store, Delivery delivery) {
+                                    std::vector<Value>& store, Delivery delivery,
+                                    std::size_t count) {
   const Residency residency(table, s, persisted_);
   std::vector<Value> out;
-  out.reserve(table.outputs().size());
-  for (auto id : table.outputs()) {
+  out.reserve(count);
+  for (auto id : table.outputs().first(count)) {
     if (table.persisted(id) && residency.holds(id, rank_))
       store[id] = *persisted_value(table.key(id));
     const bool here = residency.holds(id, rank_);
@@ -168,12 +169,15 @@ std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
 
 // ---- the whole computation ----
 
-std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs,
-                                Delivery delivery) {
+std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs, Delivery delivery,
+                                std::span<const Key> finally) {
   stats_ = RunStats{};
   Stopwatch clock;
+  // The finishing tasks come last among the outputs, so the depth-first order runs them last.
+  std::vector<Key> wanted(outputs.begin(), outputs.end());
+  wanted.insert(wanted.end(), finally.begin(), finally.end());
   auto table =
-      agree(control_, [&] { return std::make_unique<TaskTable>(graph, outputs, persisted_); });
+      agree(control_, [&] { return std::make_unique<TaskTable>(graph, wanted, persisted_); });
   check_same_graph(*table);
   stats_.tasks = table->size();
   stats_.build = clock.seconds();
@@ -191,40 +195,43 @@ std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs
       agree(control_, [&] { return derive_local_plan(*table, schedule, persisted_, rank_); });
   const Residency residency(*table, schedule, persisted_);
   for (auto id : schedule.order)
-    if (table->task(id)->is_collective()) (void)group_comm(table->task(id)->collective->participants);
+    if (table->task(id)->is_collective())
+      (void)group_comm(table->task(id)->collective->participants);
   stats_.share = clock.seconds() - planning;
   output_positions_.clear();
-  for (auto id : table->outputs()) output_positions_.push_back(local.position[id]);
+  for (auto id : table->outputs().first(outputs.size()))
+    output_positions_.push_back(local.position[id]);
 
   clock.restart();
   std::vector<Value> store(table->size());
   for (std::uint32_t id = 0; id < table->size(); ++id)
     if (table->persisted(id))
       if (const Value* v = persisted_value(table->key(id))) store[id] = *v;
-  ExecutionContext ctx{
-      *table,
-      schedule,
-      local,
-      residency,
-      p2p_,
-      [&](std::uint32_t id) -> const Comm& { return group_comm(table->task(id)->collective->participants); },
-      observers_,
-      rank_,
-      ++schedules_};
+  ExecutionContext ctx{*table,
+                       schedule,
+                       local,
+                       residency,
+                       p2p_,
+                       [&](std::uint32_t id) -> const Comm& {
+                         return group_comm(table->task(id)->collective->participants);
+                       },
+                       observers_,
+                       rank_,
+                       ++schedules_};
   Executor executor(std::move(ctx), store);
   executor.run();
   stats_.execute = clock.seconds();
 
   clock.restart();
   last_failure_ = agree_on_failure(executor.first_failure(), executor.first_failure_record());
-  auto values = deliver(*table, schedule, store, delivery);
+  auto values = deliver(*table, schedule, store, delivery, outputs.size());
   stats_.deliver = clock.seconds();
   return values;
 }
 
 std::vector<Value> Runtime::compute(const Graph& graph, std::span<const Key> outputs,
-                                    Delivery delivery) {
-  auto values = run(graph, outputs, delivery);
+                                    Delivery delivery, std::span<const Key> finally) {
+  auto values = run(graph, outputs, delivery, finally);
   if (last_failure_) {
     const TaskFailure& f = *last_failure_;
     throw TaskError(f.key, f.rank, f.error.kind, f.error.message);
@@ -232,8 +239,9 @@ std::vector<Value> Runtime::compute(const Graph& graph, std::span<const Key> out
   return values;
 }
 
-void Runtime::persist(const Graph& graph, std::span<const Key> outputs) {
-  auto values = compute(graph, outputs, Delivery::in_place);
+void Runtime::persist(const Graph& graph, std::span<const Key> outputs,
+                      std::span<const Key> finally) {
+  auto values = compute(graph, outputs, Delivery::in_place, finally);
   // Where each result lives: the same record on every rank, from what every rank knows.
   std::vector<std::uint8_t> here(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) here[i] = !values[i].empty();

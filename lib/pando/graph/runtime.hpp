@@ -53,14 +53,18 @@ class Runtime {
   ~Runtime();
 
   // Collective. Computes `outputs`; a failed output comes back as a failure value.
-  std::vector<Value> run(const Graph& graph, std::span<const Key> outputs, Delivery delivery);
+  // `finally` names tasks that must also run, after everything else, whose results are not
+  // delivered: they close what the computation opened (files).
+  std::vector<Value> run(const Graph& graph, std::span<const Key> outputs, Delivery delivery,
+                         std::span<const Key> finally = {});
   // Collective. As run(), but throws the first failure (in the global order) as the same
   // TaskError on every rank.
   std::vector<Value> compute(const Graph& graph, std::span<const Key> outputs,
-                             Delivery delivery = Delivery::everywhere);
+                             Delivery delivery = Delivery::everywhere,
+                             std::span<const Key> finally = {});
   // Collective. Computes `outputs` and keeps them where they were made; later computations use
   // them instead of recomputing. Throws as compute() does.
-  void persist(const Graph& graph, std::span<const Key> outputs);
+  void persist(const Graph& graph, std::span<const Key> outputs, std::span<const Key> finally = {});
   // Forgets persisted values. Call it on every rank alike (SPMD); it does not communicate.
   void release(std::span<const Key> keys);
 
@@ -88,7 +92,7 @@ class Runtime {
   [[noreturn]] void explain_divergence(const TaskTable& table) const;
   const Comm& group_comm(const std::vector<int>& participants);
   std::vector<Value> deliver(const TaskTable& table, const Schedule& s, std::vector<Value>& store,
-                             Delivery delivery);
+                             Delivery delivery, std::size_t count);
   std::optional<TaskFailure> agree_on_failure(std::int64_t first, const TaskFailure& mine);
 
   int rank_ = 0;

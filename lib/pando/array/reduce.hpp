@@ -1,0 +1,49 @@
+#pragma once
+// Partial reductions of blocks and how they combine (reduce.cpp); internal to arrays, exposed
+// for tests and for the fused expression-and-reduce path.
+
+#include <pando/array/array.hpp>
+
+namespace pando {
+
+// The element type of a reduction's result (NumPy's rules: sums of integers are int64, means
+// of integers float64, arg* int64, any/all bool).
+DType reduce_result_type(ReduceKind kind, DType input);
+
+namespace detail {
+
+bool is_arg(ReduceKind k);
+bool is_moment(ReduceKind k);
+
+// The partial result of reducing one block (see reduce.cpp for what a and b hold).
+struct Partial {
+  ReduceKind kind = ReduceKind::sum;
+  Shape shape;             // the block's shape with reduced axes set to 1
+  std::int64_t count = 0;  // elements reduced into each output element
+  Block a, b;
+  [[nodiscard]] bool has_b() const { return is_arg(kind) || is_moment(kind); }
+};
+
+// The partial of block `x` over axes `reduced` (sorted); `offset` is the block's position in
+// the array of shape `whole` (for argmin/argmax indices).
+Partial partial_of(ReduceKind kind, const Block& x, const std::vector<int>& reduced,
+                   std::span<const std::int64_t> offset, std::span<const std::int64_t> whole);
+void fill_identity(Partial& p);
+// x then y, in block order.
+Partial combine(const Partial& x, const Partial& y);
+// The result block, of `out_shape` (the partial's shape with or without the reduced axes).
+Block finalize(const Partial& p, DType input, int ddof, const Shape& out_shape);
+
+// A block with its axes permuted (a copy): output axis i is input axis perm[i].
+Block permute_block(const Block& x, std::span<const int> perm);
+
+}  // namespace detail
+
+template <>
+struct Codec<detail::Partial> {
+  static Encoded encode(const detail::Partial& p, const std::shared_ptr<const void>& owner);
+  static detail::Partial decode(const Encoded& e);
+  static std::size_t nbytes(const detail::Partial& p) { return p.a.nbytes() + p.b.nbytes(); }
+};
+
+}  // namespace pando
