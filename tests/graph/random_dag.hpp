@@ -108,22 +108,20 @@ inline Graph build_graph(const DagSpec& d) {
     for (auto k : d.inputs[i]) t.inputs.push_back(dag_key(k));
     const double own = salt(i);
     if (d.collective[i]) {
-      // Gathers the inputs from wherever they are handed in, sums them in input order.
+      // Gathers the inputs from wherever they are handed in (an input that every rank holds is
+      // handed in on every rank: take the lowest rank's copy), sums them in input order.
       const auto n = d.inputs[i].size();
       t.collective = collective_step([own, n](const CollectiveInputs& c) {
-        std::vector<double> mine(n, 0.0);
-        std::vector<std::uint8_t> have(n, 0);
-        for (std::size_t j = 0; j < c.values.size(); ++j) {
-          mine[c.positions[j]] = c.values[j].get<double>();
-          have[c.positions[j]] = 1;
-        }
-        std::vector<double> all(n);
-        std::vector<std::uint8_t> any(n);
+        const int me = c.comm.rank(), p = c.comm.size();
+        std::vector<int> holder(n, p), lowest(n);
+        for (std::size_t j = 0; j < c.values.size(); ++j) holder[c.positions[j]] = me;
+        c.comm.allreduce(std::span<const int>(holder), std::span<int>(lowest), ReduceOp::min);
+        std::vector<double> mine(n, 0.0), all(n);
+        for (std::size_t j = 0; j < c.values.size(); ++j)
+          if (lowest[c.positions[j]] == me) mine[c.positions[j]] = c.values[j].get<double>();
         c.comm.allreduce(std::span<const double>(mine), std::span<double>(all), ReduceOp::sum);
-        c.comm.allreduce(std::span<const std::uint8_t>(have), std::span<std::uint8_t>(any),
-                         ReduceOp::max);
         double s = 0;
-        for (std::size_t j = 0; j < n; ++j) s += all[j];  // each input handed in once: exact
+        for (std::size_t j = 0; j < n; ++j) s += all[j];  // one copy of each input: exact
         return Value::of(0.5 * s + own);
       });
     } else {

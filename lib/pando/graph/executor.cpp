@@ -56,7 +56,7 @@ void Executor::release(std::uint32_t id) {
 void Executor::release_inputs(std::uint32_t id) {
   const bool collective = ctx_.table.task(id)->is_collective();
   for (auto in : ctx_.table.inputs(id)) {
-    if (collective && contributor(ctx_.residency, in, id) != ctx_.rank) continue;
+    if (collective && !hands_in(ctx_.residency, in, id, ctx_.rank)) continue;
     if (--uses_[in] == 0) release(in);
   }
 }
@@ -103,7 +103,7 @@ Value Executor::run_collective(std::uint32_t id) {
   std::int64_t failed_at = no_failure;
   const TaskFailure* failure = nullptr;
   for (std::uint32_t k = 0; k < inputs.size(); ++k) {
-    if (contributor(ctx_.residency, inputs[k], id) != ctx_.rank) continue;
+    if (!hands_in(ctx_.residency, inputs[k], id, ctx_.rank)) continue;
     const Value& v = store_[inputs[k]];
     if (v.is_failure() && static_cast<std::int64_t>(v.failure().position) < failed_at) {
       failed_at = v.failure().position;
@@ -167,7 +167,7 @@ void Executor::run() {
     const Task& task = *ctx_.table.task(id);
     const bool collective = task.is_collective();
     for (auto in : ctx_.table.inputs(id))
-      if (!collective || contributor(ctx_.residency, in, id) == ctx_.rank) wait_for(in);
+      if (!collective || hands_in(ctx_.residency, in, id, ctx_.rank)) wait_for(in);
 
     TaskEvent ev{id, &ctx_.table.key(id), task.kind(), ctx_.rank, now(), 0, false, collective};
     for (auto& o : ctx_.observers) o->task_started(ev);

@@ -54,6 +54,23 @@ int Residency::first(std::uint32_t id) const {
   }
 }
 
+bool Residency::held_by_all(std::uint32_t id, std::uint32_t consumer) const {
+  if (where_[id] == every_rank) return true;
+  if (where_[id] != participants) return false;
+  const auto& mine = table_.task(id)->collective;
+  const auto& theirs = table_.task(consumer)->collective;
+  if (mine->output != CollectiveOutput::replicated) return false;
+  if (mine->everyone()) return true;
+  if (theirs->everyone()) return false;
+  return std::includes(mine->participants.begin(), mine->participants.end(),
+                       theirs->participants.begin(), theirs->participants.end());
+}
+
+bool hands_in(const Residency& residency, std::uint32_t input, std::uint32_t consumer, int rank) {
+  if (residency.held_by_all(input, consumer)) return residency.participates(consumer, rank);
+  return contributor(residency, input, consumer) == rank;
+}
+
 int contributor(const Residency& residency, std::uint32_t input, std::uint32_t consumer) {
   // The lowest participant that holds the input hands it in; if none holds it, the lowest
   // participant receives it. Participant lists are short (a grid row) or empty (all ranks).
@@ -85,6 +102,10 @@ LocalPlan derive_local_plan(const TaskTable& table, const Schedule& s,
       plan.fused.push_back(s.fused[pos]);
     }
     for (std::uint32_t in : table.inputs(c)) {
+      if (collective && residency.held_by_all(in, c)) {
+        if (residency.participates(c, rank)) ++plan.uses[in];  // each participant's own copy
+        continue;
+      }
       const int dest = collective ? contributor(residency, in, c) : s.owner[c];
       if (residency.holds(in, dest)) {
         if (dest == rank) ++plan.uses[in];

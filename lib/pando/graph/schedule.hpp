@@ -42,6 +42,8 @@ class Residency {
   // Of a collective task: whether `rank` takes part.
   [[nodiscard]] bool participates(std::uint32_t collective, int rank) const;
   [[nodiscard]] int first_participant(std::uint32_t collective) const;
+  // Whether every participant of collective task `consumer` holds the value `id`.
+  [[nodiscard]] bool held_by_all(std::uint32_t id, std::uint32_t consumer) const;
 
  private:
   static constexpr std::int32_t every_rank = -1;
@@ -73,6 +75,9 @@ struct LocalPlan {
 // The one rank that hands input `input` of collective task `consumer` to it: the lowest
 // participant holding it, or the lowest participant (which then receives it).
 int contributor(const Residency& residency, std::uint32_t input, std::uint32_t consumer);
+// Whether `rank` hands `input` to collective task `consumer`: every participant does when every
+// participant holds it (a replicated value, like an open file), else the contributor alone.
+bool hands_in(const Residency& residency, std::uint32_t input, std::uint32_t consumer, int rank);
 
 // Throws GraphError when the schedule cannot run as planned (a per-rank output read off its
 // ranks).

@@ -21,7 +21,10 @@ namespace pando {
 
 using TaskFn = std::function<Value(std::span<const Value> inputs)>;
 
-// What a collective task sees on one participating rank.
+// What a collective task sees on one participating rank. Each input is handed in by one
+// participant (the lowest one holding it), except an input that every participant holds (the
+// replicated output of an earlier collective, such as an open file): every participant hands in
+// its own copy.
 struct CollectiveInputs {
   const Comm& comm;                          // the participants, ranked in world-rank order
   std::span<const Value> values;             // the task's inputs that live on this rank...
