@@ -140,7 +140,16 @@ void check_arithmetic() {
         const Column& s = t["s"];
         for (const char* op : ops) {
           const char c = op[0];
-          if (c == '/' && std::is_integral_v<T>) continue;  // floating: tested below
+          if (c == '/' && std::is_integral_v<T>) {  // always floating: float64
+            EXPECT_TRUE(matches<double>(t.run("a / b", n), n,
+                                        [&](std::size_t i) -> std::optional<double> {
+                                          if (!a.valid(i) || !b.valid(i)) return std::nullopt;
+                                          return static_cast<double>(a.at<T>(i)) /
+                                                 static_cast<double>(b.at<T>(i));
+                                        }))
+                << type_name<T>() << " / n=" << n;
+            continue;
+          }
           SCOPED_TRACE(testing::Message() << type_name<T>() << " " << op << " n=" << n << " "
                                           << to_string(na) << "/" << to_string(nb));
           auto vv = [&](std::size_t i) -> std::optional<T> {
@@ -527,28 +536,41 @@ TEST(EvalMath, FunctionsAgainstScalarLibm) {
        [](float x) { return std::nearbyint(x); }, -100, 100, 0},
   };
   for (const MathCase& m : cases) {
-    for (std::size_t n :
-         {std::size_t{0}, std::size_t{1}, std::size_t{65}, std::size_t{4097}, std::size_t{10000}}) {
-      auto x = math_inputs(n, m.lo, m.hi, 77);
-      std::vector<float> xf(x.begin(), x.end());
-      Table t;
-      t.add("x", Column::of(x).nulls(Nulls::some));
-      t.add("xf", Column::of(xf));
-      const Column& cx = t["x"];
-      const std::string f = m.name;
-      SCOPED_TRACE(f + " n=" + std::to_string(n));
-      EXPECT_TRUE(matches<double>(
-          t.run(f + "(x)", n), n,
-          [&](std::size_t k) -> std::optional<double> {
-            if (!cx.valid(k)) return std::nullopt;
-            return m.f64(x[k]);
-          },
-          WithinUlps{m.ulps}));
-      Output of = t.run(f + "(xf)", n);
-      ASSERT_EQ(of.type, DType::float32);
-      EXPECT_TRUE(matches<float>(
-          of, n, [&](std::size_t k) -> std::optional<float> { return m.f32(xf[k]); },
-          WithinUlps{m.ulps}));
+    for (std::size_t n : sizes) {
+      for (Nulls nx : null_modes) {
+        auto x = math_inputs(n, m.lo, m.hi, 77);
+        std::vector<float> xf(x.begin(), x.end());
+        Table t;
+        t.add("x", Column::of(x).nulls(nx));
+        t.add("xf", Column::of(xf));
+        std::vector<std::int32_t> iv(n);
+        for (std::size_t k = 0; k < n; ++k)
+          iv[k] = std::isfinite(x[k]) ? static_cast<std::int32_t>(x[k]) : 0;
+        t.add("i", Column::of(iv));
+        const Column& cx = t["x"];
+        const std::string f = m.name;
+        SCOPED_TRACE(f + " n=" + std::to_string(n) + " " + to_string(nx));
+        EXPECT_TRUE(matches<double>(
+            t.run(f + "(x)", n), n,
+            [&](std::size_t k) -> std::optional<double> {
+              if (!cx.valid(k)) return std::nullopt;
+              return m.f64(x[k]);
+            },
+            WithinUlps{m.ulps}));
+        if (nx != Nulls::none) continue;
+        Output of = t.run(f + "(xf)", n);
+        ASSERT_EQ(of.type, DType::float32);
+        EXPECT_TRUE(matches<float>(
+            of, n, [&](std::size_t k) -> std::optional<float> { return m.f32(xf[k]); },
+            WithinUlps{m.ulps}));
+        // Integers go through float64.
+        EXPECT_TRUE(matches<double>(
+            t.run(f + "(i)", n), n,
+            [&](std::size_t k) -> std::optional<double> {
+              return m.f64(static_cast<double>(iv[k]));
+            },
+            WithinUlps{m.ulps}));
+      }
     }
   }
 }

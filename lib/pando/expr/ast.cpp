@@ -311,6 +311,11 @@ Expr::Expr(Literal value) {
   node_ = std::move(n);
 }
 
+Literal Expr::text_literal(const char* value) {
+  if (value == nullptr) throw UsageError("expression: a string literal from a null pointer");
+  return Literal{std::string(value)};
+}
+
 void Expr::throw_integer_too_large() { throw UsageError("integer literal too large for int64"); }
 
 const Node& Expr::node() const {

@@ -86,7 +86,7 @@ class Expr {
   template <class T>
   requires std::is_floating_point_v<T> Expr(T value)
       : Expr(Literal{static_cast<double>(value)}) {}                   // NOLINT
-  Expr(const char* value) : Expr(Literal{std::string(value)}) {}       // NOLINT
+  Expr(const char* value) : Expr(text_literal(value)) {}               // NOLINT
   Expr(std::string value) : Expr(Literal{std::move(value)}) {}         // NOLINT
   Expr(std::string_view value) : Expr(Literal{std::string(value)}) {}  // NOLINT
   explicit Expr(Literal value);
@@ -129,6 +129,7 @@ class Expr {
     return Literal{static_cast<std::int64_t>(value)};
   }
   [[noreturn]] static void throw_integer_too_large();
+  static Literal text_literal(const char* value);  // throws UsageError on nullptr
   const detail::Node& node() const;
 
   std::shared_ptr<const detail::Node> node_;
