@@ -477,3 +477,46 @@ TEST(EvalChoices, BoolsAndMixedTypes) {
       t.run("i % 0", 5), 5,
       [](std::size_t) -> std::optional<std::int32_t> { return std::nullopt; }));
 }
+
+TEST(EvalStrings, StrOfValues) {
+  using S = std::optional<std::string>;
+  Table t;
+  t.add("i",
+        Column::of(std::vector<std::int32_t>{0, -7, 2147483647, 42, 5}).nulls([](std::size_t k) {
+          return k != 4;
+        }));
+  t.add("j", Column::of(
+                 std::vector<std::int64_t>{std::numeric_limits<std::int64_t>::min(), 1, 2, 3, 4}));
+  t.add("d", Column::of(std::vector<double>{1.5, 2.0, std::nan(""),
+                                            -std::numeric_limits<double>::infinity(), 1e20}));
+  t.add("f", Column::of(std::vector<float>{0.1f, -0.0f, 3.0f, 1e-7f, 16777216.0f}));
+  t.add("b", Column::bools({1, 0, 1, 0, 1}));
+  t.add("ts", Column::timestamps({0, -1, chrono_ns(2024, 1, 31, 12), 1, ns_per_second / 2}));
+  t.add("s", Column::strings({"a", "", "\xc3\xa9", "d", "e"}));
+  auto expect = [&](std::string_view text, std::vector<S> want) {
+    EXPECT_TRUE(matches<std::string>(t.run(text, 5), 5, [&](std::size_t k) { return want[k]; }))
+        << text;
+  };
+  expect("str(i)", {"0", "-7", "2147483647", "42", std::nullopt});
+  expect("str(j)", {"-9223372036854775808", "1", "2", "3", "4"});
+  expect("str(d)", {"1.5", "2.0", "nan", "-inf", "1e+20"});
+  expect("str(f)", {"0.1", "-0.0", "3.0", "1e-07", "16777216.0"});
+  expect("str(b)", {"True", "False", "True", "False", "True"});
+  expect("str(ts)", {"1970-01-01 00:00:00", "1969-12-31 23:59:59.999999999", "2024-01-31 12:00:00",
+                     "1970-01-01 00:00:00.000000001", "1970-01-01 00:00:00.5"});
+  expect("str(s)", {"a", "", "\xc3\xa9", "d", "e"});
+  EXPECT_TRUE(matches<std::int64_t>(
+      t.run("len(str(j))", 5), 5,
+      [](std::size_t k) -> std::optional<std::int64_t> { return k == 0 ? 20 : 1; }));
+  for (std::size_t n : sizes) {  // through tiles, with nulls
+    std::vector<std::int64_t> v(n);
+    for (std::size_t k = 0; k < n; ++k) v[k] = static_cast<std::int64_t>(k * k) - 5000;
+    Table big;
+    big.add("x", Column::of(v).nulls(Nulls::some));
+    const Column& x = big["x"];
+    EXPECT_TRUE(matches<std::string>(big.run("str(x)", n), n, [&](std::size_t k) -> S {
+      if (!x.valid(k)) return std::nullopt;
+      return std::to_string(v[k]);
+    })) << n;
+  }
+}

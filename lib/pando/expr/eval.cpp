@@ -305,15 +305,15 @@ Buffer allocate_result(std::size_t bytes) {
 
 std::string_view to_string(OpCode code) noexcept {
   static constexpr std::string_view names[] = {
-      "add",      "subtract",   "multiply",  "divide", "modulo",     "power",    "negate",
-      "abs",      "equal",      "not_equal", "less",   "less_equal", "greater",  "greater_equal",
-      "and",      "or",         "not",       "sin",    "cos",        "tan",      "arcsin",
-      "arccos",   "arctan",     "sinh",      "cosh",   "tanh",       "exp",      "log",
-      "log10",    "log2",       "sqrt",      "floor",  "ceil",       "round",    "round_decimals",
-      "cast",     "to_int",     "isna",      "notna",  "fillna",     "where",    "isin",
-      "contains", "startswith", "endswith",  "len",    "lower",      "upper",    "year",
-      "month",    "day",        "hour",      "minute", "second",     "dayofweek"};
-  static_assert(std::size(names) == static_cast<std::size_t>(OpCode::dayofweek) + 1);
+      "add",      "subtract",   "multiply",  "divide", "modulo",     "power",     "negate",
+      "abs",      "equal",      "not_equal", "less",   "less_equal", "greater",   "greater_equal",
+      "and",      "or",         "not",       "sin",    "cos",        "tan",       "arcsin",
+      "arccos",   "arctan",     "sinh",      "cosh",   "tanh",       "exp",       "log",
+      "log10",    "log2",       "sqrt",      "floor",  "ceil",       "round",     "round_decimals",
+      "cast",     "to_int",     "isna",      "notna",  "fillna",     "where",     "isin",
+      "contains", "startswith", "endswith",  "len",    "lower",      "upper",     "year",
+      "month",    "day",        "hour",      "minute", "second",     "dayofweek", "str"};
+  static_assert(std::size(names) == static_cast<std::size_t>(OpCode::to_string) + 1);
   return names[static_cast<std::size_t>(code)];
 }
 

@@ -91,6 +91,8 @@ enum class OpCode : std::uint8_t {
   minute,
   second,
   dayofweek,
+  // formatting
+  to_string,  // numbers as Python prints them, bools as True/False, timestamps ISO-like
 };
 
 std::string_view to_string(OpCode code) noexcept;

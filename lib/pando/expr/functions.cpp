@@ -52,6 +52,7 @@ constexpr FunctionInfo table[] = {
     {"dayofweek", 1, 1, "day of the week of a timestamp (Monday=0, Sunday=6)"},
     {"float", 1, 1, "x as float64"},
     {"int", 1, 1, "x as int64 (floats truncated toward zero; NaN and inf give null)"},
+    {"str", 1, 1, "x as a string (1.5, 2.0, nan, True, 2024-01-31 12:00:00)"},
 };
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }

@@ -5,6 +5,7 @@
 #include <pando/expr/timestamp.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -335,6 +336,50 @@ void part_kernel(KernelArgs& k) {
     for (std::size_t i = 1; i < k.n; ++i) o[i] = o[0];
 }
 
+// ---- Formatting ---------------------------------------------------------------------------
+
+// One value as text into `out` (room for 32 bytes); returns the length.
+template <class T>
+std::size_t format_value(T v, char* out, DType type) {
+  if constexpr (std::is_same_v<T, std::uint8_t>) {
+    const std::string_view s = v ? "True" : "False";
+    std::memcpy(out, s.data(), s.size());
+    return s.size();
+  } else if constexpr (std::is_floating_point_v<T>) {
+    // Shortest text that reads back to the same value; a float always shows it is one.
+    auto [end, ec] = std::to_chars(out, out + 32, v);
+    auto len = static_cast<std::size_t>(end - out);
+    if (std::string_view(out, len).find_first_not_of("-0123456789") == std::string_view::npos) {
+      out[len++] = '.';
+      out[len++] = '0';
+    }
+    return len;
+  } else {
+    if (type == DType::timestamp) return format_timestamp(v, out);
+    auto [end, ec] = std::to_chars(out, out + 32, v);
+    return static_cast<std::size_t>(end - out);
+  }
+}
+
+template <class T>
+void str_kernel(KernelArgs& k) {
+  if constexpr (std::is_void_v<T>) {
+    (void)k;  // strings are their own text: compile() never asks for this
+  } else {
+    static_assert(format_timestamp_max <= 32);
+    Reader<T> a(k.in[0]);
+    StringTile& t = *k.out_strings;
+    std::int64_t* off = t.offsets();
+    char* out = t.reserve(k.n * 32);
+    std::size_t at = 0;
+    off[0] = 0;
+    for (std::size_t i = 0; i < k.n; ++i) {
+      at += format_value(a[i], out + at, k.op->operand);
+      off[i + 1] = static_cast<std::int64_t>(at);
+    }
+  }
+}
+
 template <class T>
 struct Tag {
   using type = T;
@@ -445,6 +490,8 @@ KernelFn find_other_kernel(OpCode code, DType operand, DType /*result*/) {
       return &part_kernel<Part::second>;
     case OpCode::dayofweek:
       return &part_kernel<Part::dayofweek>;
+    case OpCode::to_string:
+      return str ? nullptr : PANDO_BY_TYPE(operand, str_kernel);
     default:
       return nullptr;
   }

@@ -537,6 +537,10 @@ class Compiler {
       if (!numeric_like(t)) type_error(name, x);
       return convert(x, DType::int64);
     }
+    if (name == "str") {
+      if (t == DType::string) return x.reg;
+      return emit(OpCode::to_string, DType::string, t, NullRule::propagate, {x.reg});
+    }
     throw Error(fmt::format("expression: internal error: function '{}' has no type rule", name));
   }
 

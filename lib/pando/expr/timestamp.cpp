@@ -1,7 +1,5 @@
 #include <pando/expr/timestamp.hpp>
 
-#include <fmt/format.h>
-
 namespace pando::expr {
 
 namespace {
@@ -60,21 +58,46 @@ std::optional<std::int64_t> parse_timestamp(std::string_view s) noexcept {
   return ns;
 }
 
-std::string format_timestamp(std::int64_t ns) {
-  std::int64_t days = floor_div(ns, ns_per_day);
-  std::int64_t within = floor_mod(ns, ns_per_day);
-  CivilDate c = civil_from_days(days);
-  std::int64_t secs = within / ns_per_second;
+std::size_t format_timestamp(std::int64_t ns, char* out) noexcept {
+  const std::int64_t days = floor_div(ns, ns_per_day);
+  const std::int64_t within = floor_mod(ns, ns_per_day);
+  const CivilDate c = civil_from_days(days);
+  const std::int64_t secs = within / ns_per_second;
   std::int64_t frac = within % ns_per_second;
-  std::string out = fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", c.year, c.month, c.day,
-                                secs / 3600, secs / 60 % 60, secs % 60);
+  auto put = [&](std::size_t at, std::int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+  };
+  put(0, c.year, 4);  // years 1677-2262: int64 nanoseconds reach no further
+  out[4] = '-';
+  put(5, c.month, 2);
+  out[7] = '-';
+  put(8, c.day, 2);
+  out[10] = ' ';
+  put(11, secs / 3600, 2);
+  out[13] = ':';
+  put(14, secs / 60 % 60, 2);
+  out[16] = ':';
+  put(17, secs % 60, 2);
+  std::size_t len = 19;
   if (frac != 0) {
-    std::string f = fmt::format("{:09}", frac);
-    while (f.back() == '0') f.pop_back();
-    out += '.';
-    out += f;
+    int digits = 9;
+    while (frac % 10 == 0) {
+      frac /= 10;
+      --digits;
+    }
+    out[len++] = '.';
+    put(len, frac, digits);
+    len += static_cast<std::size_t>(digits);
   }
-  return out;
+  return len;
+}
+
+std::string format_timestamp(std::int64_t ns) {
+  char buf[format_timestamp_max];
+  return std::string(buf, format_timestamp(ns, buf));
 }
 
 }  // namespace pando::expr

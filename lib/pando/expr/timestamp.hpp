@@ -3,6 +3,7 @@
 // datetime64[ns]). Dates are proleptic Gregorian; days before 1970 are negative and all
 // divisions round toward minus infinity, so 1969-12-31T23:59:59 is -1e9.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -61,5 +62,8 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) noexcept;
 // "2024-01-31 12:00:00", with a fraction when there is one, trailing zeros dropped
 // ("2024-01-31 12:00:00.5"); parse_timestamp reads it back.
 std::string format_timestamp(std::int64_t nanoseconds);
+// The same into `out` (at least format_timestamp_max bytes); returns the length written.
+inline constexpr std::size_t format_timestamp_max = 32;
+std::size_t format_timestamp(std::int64_t nanoseconds, char* out) noexcept;
 
 }  // namespace pando::expr
