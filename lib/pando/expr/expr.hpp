@@ -1,0 +1,11 @@
+#pragma once
+// The expression language in one include: trees and builders, the text parser, the compiler
+// and evaluator, and the column views they work on (../shared/DESIGN.md §2, `expr`).
+
+#include <pando/expr/ast.hpp>
+#include <pando/expr/columns.hpp>
+#include <pando/expr/dtype.hpp>
+#include <pando/expr/functions.hpp>
+#include <pando/expr/parser.hpp>
+#include <pando/expr/program.hpp>
+#include <pando/expr/timestamp.hpp>
