@@ -163,7 +163,7 @@ Dataset File::create_dataset(const std::string& name, DType type,
   if (!chunks.empty()) {
     std::uint64_t bytes = element_size(type);
     for (std::size_t i = 0; i < shape.size(); ++i) {
-      info.chunks.push_back(std::min(chunks[i], std::max<std::int64_t>(shape[i], 1)));
+      info.chunks.push_back(shape[i] == 0 ? chunks[i] : std::min(chunks[i], shape[i]));
       chunk_dims.push_back(static_cast<hsize_t>(info.chunks[i]));
       bytes *= chunk_dims[i];
       if (shape[i] == 0) maxdims[i] = H5S_UNLIMITED;
