@@ -248,3 +248,25 @@ TEST(Hdf5File, GroupsLinksAndContents) {
   { h5::Dataset d = rw.create_dataset("/later", DType::float32, Dims{2, 2}, Dims{1, 2}); }
   EXPECT_EQ(rw.datasets(), std::vector<std::string>{"/later"});
 }
+
+TEST(Hdf5Write, UnwrittenPartsReadAsZeroUnlessFillIsSkipped) {
+  const std::string path = temp_dir() + "/holes.h5";
+  h5::File f = h5::File::create(comm(), path);
+  int made = 0;
+  for (auto fill : {h5::Fill::zeros, h5::Fill::none})
+    for (auto chunks : {Dims{}, Dims{2, 2}}) {
+      h5::Dataset d = f.create_dataset(fmt::format("/d{}", made++), DType::float64, Dims{4, 4},
+                                       chunks, -1, fill);
+      std::vector<double> row(4, 9.0);
+      const std::int64_t n = rank() == 0 ? 1 : 0;
+      d.write(std::span<const double>(row).first(4 * n), {0, 0}, {n, 4}, h5::Transfer::collective);
+      std::vector<double> all(16, -1.0);
+      d.read(std::span(all), {0, 0}, {4, 4}, h5::Transfer::collective);
+      std::vector<double> want(16, 0.0);
+      std::fill(want.begin(), want.begin() + 4, 9.0);
+      if (fill == h5::Fill::zeros)
+        EXPECT_EQ(all, want);
+      else  // only what was written is defined
+        EXPECT_EQ(std::vector<double>(all.begin(), all.begin() + 4), row);
+    }
+}

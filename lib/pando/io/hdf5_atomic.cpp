@@ -42,13 +42,14 @@ std::string temp_link_for(const std::string& name) {
 
 AtomicDataset::AtomicDataset(File& file, const std::string& name, DType type,
                              std::span<const std::int64_t> shape,
-                             std::span<const std::int64_t> chunks, int gzip_level, bool replace)
+                             std::span<const std::int64_t> chunks, int gzip_level, bool replace,
+                             Fill fill)
     : file_(&file), name_(detail::normalize_path(name)), replace_(replace) {
   temp_ = temp_link_for(name_);
   if (!replace_ && file.contains(name_))
     throw IoError(fmt::format("{}:{} exists already", file.path(), name_));
   if (file.contains(temp_)) file.unlink(temp_);  // left by an interrupted job
-  dataset_ = file.create_dataset(temp_, type, shape, chunks, gzip_level);
+  dataset_ = file.create_dataset(temp_, type, shape, chunks, gzip_level, fill);
 }
 
 AtomicDataset::AtomicDataset(AtomicDataset&& o) noexcept

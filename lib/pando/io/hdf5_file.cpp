@@ -126,7 +126,7 @@ hid_t stored_type(DType type, const std::string& where) {
 
 Dataset File::create_dataset(const std::string& name, DType type,
                              std::span<const std::int64_t> shape,
-                             std::span<const std::int64_t> chunks, int gzip_level) {
+                             std::span<const std::int64_t> chunks, int gzip_level, Fill fill) {
   detail::FileState& file = state();
   DatasetInfo info;
   info.file = file.path;
@@ -188,6 +188,8 @@ Dataset File::create_dataset(const std::string& name, DType type,
       info.filters = {"gzip"};
     }
   }
+  if (fill == Fill::none && gzip_level < 0)
+    check(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER), where, "cannot create");
   detail::PlistId lcpl = detail::intermediate_groups();
   detail::DatasetId id(check_id(H5Dcreate2(file.id.get(), info.dataset.c_str(), ftype, space.get(),
                                            lcpl.get(), dcpl.get(), H5P_DEFAULT),
