@@ -55,6 +55,8 @@ def main(out):
         f.create_dataset("unwritten_chunked", shape=(6, 2), dtype="i4", chunks=(2, 2))
 
         f.create_dataset("u16", data=np.arange(6, dtype=np.uint16))
+        # h5py's own filter, which libhdf5 alone cannot decode.
+        f.create_dataset("lzf", data=np.arange(8.0), compression="lzf")
         f.create_dataset("text", data=np.array([b"a", b"bc"]))
         f.create_dataset("vtext", data=["x", "y"], dtype=h5py.string_dtype())
         f.create_dataset("cmp", data=np.zeros(3, dtype=[("x", "<f8"), ("y", "<i4")]))

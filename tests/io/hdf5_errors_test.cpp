@@ -56,11 +56,16 @@ TEST(Hdf5Errors, InspectSaysWhatIsWrong) {
   expect_error<IoError>(inspect(data, "nope"),
                         data +
                             ": no dataset '/nope' (it has: /a, /be, /cmp, /contig, "
-                            "/empty_rows, /f32 and 10 more)");
+                            "/empty_rows, /f32 and 11 more)");
   expect_error<IoError>(inspect(data, "dangling"),
                         data +
                             ": no dataset '/dangling' (it has: /a, /be, /cmp, /contig, "
-                            "/empty_rows, /f32 and 10 more)");
+                            "/empty_rows, /f32 and 11 more)");
+  expect_error<IoError>(inspect(data, "lzf"),
+                        data +
+                            ":/lzf is compressed with lzf (HDF5 filter 32000), which this HDF5 "
+                            "library cannot decode (rewrite it with gzip compression, e.g. with "
+                            "h5py)");
   expect_error<IoError>(inspect(dir + "/nodata.h5", "x"),
                         dir + "/nodata.h5: no dataset '/x' (it has no datasets)");
   // Rank 0 looks; every rank throws its error.
