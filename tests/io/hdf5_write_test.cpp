@@ -265,7 +265,7 @@ TEST(Hdf5Write, UnwrittenPartsReadAsZeroUnlessFillIsSkipped) {
       std::vector<double> want(16, 0.0);
       std::fill(want.begin(), want.begin() + 4, 9.0);
       if (fill == h5::Fill::zeros)
-        EXPECT_EQ(all, want);
+        EXPECT_EQ(all, want) << "chunks " << chunks.size();
       else  // only what was written is defined
         EXPECT_EQ(std::vector<double>(all.begin(), all.begin() + 4), row);
     }

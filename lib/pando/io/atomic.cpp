@@ -39,7 +39,7 @@ std::string directory_of(const std::string& path) {
 std::string temp_path_for(const std::string& target) {
   // random_device alone would do on Linux; the clock and pid make a collision between two
   // processes that start together unlikely even where it is a fixed sequence.
-  static std::uint64_t state = [] {
+  thread_local std::uint64_t state = [] {
     std::random_device rd;
     return (std::uint64_t{rd()} << 32) ^ rd() ^
            static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
