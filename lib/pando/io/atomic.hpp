@@ -1,0 +1,183 @@
+#pragma once
+// Atomic output: an interrupted or failed job leaves no partial output file.
+//
+// A new file is written under a hidden temporary name in the target's directory
+// (".name.pando-tmp-<random>") and renamed into place by commit(): rename(2) within one
+// directory replaces the target in one step, so readers see the old file or the whole new one,
+// never a part. Without commit() (an exception, an early return) the destructor removes the
+// temporary. A job killed outright (SIGKILL, a node failure) can leave the hidden temporary,
+// never a partial target.
+//
+//   // one rank, one file (e.g. part-0003.csv)
+//   io::AtomicFile out("out/part-0003.csv");
+//   out.write(header); out.write(rows);
+//   out.commit();
+//
+//   // all ranks, one file, each writing its bytes at its own offset
+//   std::uint64_t offset = comm.exscan_sum(my_bytes.size());
+//   io::AtomicSharedFile out(comm, "out/all.csv");      // collective
+//   out.write_at(offset, my_bytes);
+//   out.commit();                                        // collective
+//
+// HDF5 outputs (a new file, a new dataset in an existing file): <pando/io/hdf5_atomic.hpp>.
+
+#include <pando/core/comm.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace pando::io {
+
+// A hidden name beside `target` for writing it: "dir/.name.pando-tmp-<12 hex digits>" (random).
+[[nodiscard]] std::string temp_path_for(const std::string& target);
+
+// An open file descriptor. Move-only; the destructor closes it. IoError on failure, naming the
+// path, the operation and the system's reason.
+class PosixFile {
+ public:
+  enum class Mode : std::uint8_t {
+    read,        // an existing file, read-only
+    write,       // an existing file, write-only (not truncated)
+    create,      // a file created or truncated, write-only
+    create_new,  // a file that must not exist yet, write-only
+  };
+
+  PosixFile() = default;
+  // `shown`: the name for error messages, when not `path` (the target of a temporary).
+  [[nodiscard]] static PosixFile open(const std::string& path, Mode mode,
+                                      const std::string& shown = {});
+  PosixFile(PosixFile&& o) noexcept;
+  PosixFile& operator=(PosixFile&& o) noexcept;
+  PosixFile(const PosixFile&) = delete;
+  PosixFile& operator=(const PosixFile&) = delete;
+  ~PosixFile();
+
+  [[nodiscard]] bool is_open() const noexcept { return fd_ >= 0; }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+  // Writes all of `bytes` at `offset` (pwrite, retried on short writes and EINTR).
+  void write_at(std::uint64_t offset, std::span<const std::byte> bytes);
+  void write_at(std::uint64_t offset, std::string_view text) {
+    write_at(offset, std::as_bytes(std::span<const char>(text.data(), text.size())));
+  }
+  // Writes at the end of what this object wrote before (from offset 0).
+  void append(std::span<const std::byte> bytes);
+  void append(std::string_view text) {
+    append(std::as_bytes(std::span<const char>(text.data(), text.size())));
+  }
+  // Reads up to out.size() bytes at `offset`; fewer only at the end of the file.
+  std::size_t read_at(std::uint64_t offset, std::span<std::byte> out) const;
+
+  [[nodiscard]] std::uint64_t size() const;
+  // Sets the size (ftruncate): a presized file is written at offsets in any order.
+  void resize(std::uint64_t size);
+  // Writes the file's data to the device (fsync).
+  void sync();
+  // Closes now; IoError if the system reports a failed write on close (e.g. NFS, quota).
+  void close();
+
+ private:
+  PosixFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+
+  int fd_ = -1;
+  std::string path_;
+  std::uint64_t end_ = 0;  // where append() writes
+};
+
+// A path removed (if it exists) by the destructor unless released: the temporary of an atomic
+// output.
+class TempPath {
+ public:
+  TempPath() = default;
+  explicit TempPath(std::string path) : path_(std::move(path)) {}
+  TempPath(TempPath&& o) noexcept;
+  TempPath& operator=(TempPath&& o) noexcept;
+  TempPath(const TempPath&) = delete;
+  TempPath& operator=(const TempPath&) = delete;
+  ~TempPath() { remove(); }
+
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  // Keeps the file (it was renamed away, or someone else owns it).
+  void release() noexcept { path_.clear(); }
+  // Removes it now; never throws.
+  void remove() noexcept;
+
+ private:
+  std::string path_;
+};
+
+// Renames `from` to `to` (rename(2), replacing `to`); with `sync`, first flushes `from` to the
+// device and afterwards the directory, so the new name survives a power cut too. IoError on
+// failure.
+void rename_into_place(const std::string& from, const std::string& to, bool sync = false);
+
+// One rank writes one new file.
+class AtomicFile {
+ public:
+  // Creates the temporary beside `target`. `sync`: commit() flushes to the device (fsync)
+  // before and after the rename, for outputs that must survive a power cut; otherwise the data
+  // reaches the disk when the system writes it back (a killed job is safe either way).
+  explicit AtomicFile(std::string target, bool sync = false);
+  AtomicFile(AtomicFile&&) noexcept = default;
+  AtomicFile& operator=(AtomicFile&&) noexcept = default;
+  // Without commit(): closes and removes the temporary.
+  ~AtomicFile() = default;
+
+  [[nodiscard]] const std::string& target() const noexcept { return target_; }
+  [[nodiscard]] const std::string& temp_path() const noexcept { return temp_.path(); }
+  [[nodiscard]] PosixFile& file() noexcept { return file_; }
+  void write(std::string_view text) { file_.append(text); }
+  void write(std::span<const std::byte> bytes) { file_.append(bytes); }
+
+  // Closes the file and renames it to the target. On failure the temporary is removed and the
+  // target left as it was.
+  void commit();
+  [[nodiscard]] bool committed() const noexcept { return committed_; }
+
+ private:
+  std::string target_;
+  bool sync_ = false;
+  bool committed_ = false;
+  TempPath temp_;  // destroyed after file_: closed, then removed
+  PosixFile file_;
+};
+
+// All ranks of a communicator write one new file, each its own byte ranges (pwrite).
+// Every rank's writes must be done before commit().
+class AtomicSharedFile {
+ public:
+  // Collective. Rank 0 creates the temporary (presized to `size` bytes when given), then every
+  // rank opens it. Every rank throws the same error if any fails.
+  AtomicSharedFile(const Comm& comm, std::string target, std::uint64_t size = 0, bool sync = false);
+  AtomicSharedFile(AtomicSharedFile&&) noexcept = default;
+  // Not collective. Without commit(): every rank closes its descriptor and rank 0 removes the
+  // temporary (the other ranks' descriptors, if still open, write to the removed file).
+  ~AtomicSharedFile() = default;
+
+  [[nodiscard]] const std::string& target() const noexcept { return target_; }
+  [[nodiscard]] const std::string& temp_path() const noexcept { return temp_name_; }
+  [[nodiscard]] PosixFile& file() noexcept { return file_; }
+  void write_at(std::uint64_t offset, std::span<const std::byte> bytes) {
+    file_.write_at(offset, bytes);
+  }
+  void write_at(std::uint64_t offset, std::string_view text) { file_.write_at(offset, text); }
+
+  // Collective. Every rank closes its descriptor; if all succeeded, rank 0 renames the file to
+  // the target. Every rank returns, or throws the same error (then the target is untouched).
+  void commit();
+  [[nodiscard]] bool committed() const noexcept { return committed_; }
+
+ private:
+  const Comm* comm_;
+  std::string target_;
+  std::string temp_name_;
+  bool sync_ = false;
+  bool committed_ = false;
+  TempPath temp_;  // set on rank 0 only
+  PosixFile file_;
+};
+
+}  // namespace pando::io

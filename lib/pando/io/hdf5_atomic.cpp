@@ -1,0 +1,81 @@
+#include <pando/core/consensus.hpp>
+#include <pando/core/error.hpp>
+#include <pando/io/hdf5_atomic.hpp>
+#include <pando/io/hdf5_internal.hpp>
+
+#include <fmt/format.h>
+
+#include <utility>
+
+namespace pando::h5 {
+
+AtomicFile::AtomicFile(const Comm& comm, std::string target, bool sync)
+    : comm_(&comm), target_(std::move(target)), sync_(sync) {
+  temp_name_ = on_root(comm, [&] {
+    detail::check_creatable(target_);
+    std::string temp = io::temp_path_for(target_);
+    temp_ = io::TempPath(temp);  // armed before the file exists: a failed create leaves nothing
+    return temp;
+  });
+  file_ = File::create(comm, temp_name_);
+}
+
+void AtomicFile::commit() {
+  if (committed_) return;
+  // Every rank closes (collective; data and metadata reach the file), then rank 0 renames and
+  // all ranks learn the outcome: no rank returns before the target is in place.
+  agree(*comm_, [&] { file_.close(); });
+  on_root(*comm_, [&] {
+    io::rename_into_place(temp_name_, target_, sync_);
+    temp_.release();
+  });
+  committed_ = true;
+}
+
+namespace {
+// "/grp/.x.pando-tmp" for "/grp/x". Fixed, so that a rerun finds what a killed run left.
+std::string temp_link_for(const std::string& name) {
+  const std::string parent = detail::parent_path(name);
+  return fmt::format("{}/.{}.pando-tmp", parent == "/" ? "" : parent, detail::base_name(name));
+}
+}  // namespace
+
+AtomicDataset::AtomicDataset(File& file, const std::string& name, DType type,
+                             std::span<const std::int64_t> shape,
+                             std::span<const std::int64_t> chunks, int gzip_level, bool replace,
+                             Fill fill)
+    : file_(&file), name_(detail::normalize_path(name)), replace_(replace) {
+  temp_ = temp_link_for(name_);
+  if (!replace_ && file.contains(name_))
+    throw IoError(fmt::format("{}:{} exists already", file.path(), name_));
+  if (file.contains(temp_)) file.unlink(temp_);  // left by an interrupted job
+  dataset_ = file.create_dataset(temp_, type, shape, chunks, gzip_level, fill);
+}
+
+AtomicDataset::AtomicDataset(AtomicDataset&& o) noexcept
+    : file_(std::exchange(o.file_, nullptr)),
+      name_(std::move(o.name_)),
+      temp_(std::move(o.temp_)),
+      replace_(o.replace_),
+      committed_(o.committed_),
+      dataset_(std::move(o.dataset_)) {}
+
+AtomicDataset::~AtomicDataset() {
+  if (committed_ || file_ == nullptr || !file_->is_open()) return;
+  dataset_ = Dataset();
+  try {
+    if (file_->contains(temp_)) file_->unlink(temp_);
+  } catch (const std::exception&) {
+    // Destructors do not throw; the hidden link is removed by the next writer of this name.
+  }
+}
+
+void AtomicDataset::commit() {
+  if (committed_) return;
+  dataset_.close();
+  if (replace_ && file_->contains(name_)) file_->unlink(name_);
+  file_->move_link(temp_, name_);
+  committed_ = true;
+}
+
+}  // namespace pando::h5

@@ -1,0 +1,158 @@
+// Dataset: hyperslab reads and writes, independent or collective.
+
+#include <pando/core/error.hpp>
+#include <pando/io/hdf5.hpp>
+#include <pando/io/hdf5_internal.hpp>
+
+#include <hdf5.h>
+
+#include <fmt/format.h>
+
+namespace pando::h5 {
+
+Dataset& Dataset::operator=(Dataset&& o) noexcept {
+  if (this != &o) {
+    id_.reset();  // before the file it belongs to may close
+    id_ = std::move(o.id_);
+    file_ = std::move(o.file_);
+    info_ = std::move(o.info_);
+  }
+  return *this;
+}
+
+Dataset::~Dataset() = default;  // members go in reverse order: the dataset, then the file
+
+void Dataset::close() {
+  id_.close(info_.where());
+  file_.reset();
+}
+
+void Dataset::check_buffer(std::size_t size, std::span<const std::int64_t> count) const {
+  std::int64_t n = 1;
+  for (auto c : count) n *= c;
+  if (static_cast<std::int64_t>(size) != n)
+    throw ShapeError(fmt::format("{}: a buffer of {} elements for a selection of {} = {} elements",
+                                 info_.where(), size, format_shape(count), n));
+}
+
+void Dataset::read(void* out, DType memtype, std::span<const std::int64_t> start,
+                   std::span<const std::int64_t> count, Transfer t) const {
+  transfer(out, memtype, start, count, t, false);
+}
+
+void Dataset::write(const void* in, DType memtype, std::span<const std::int64_t> start,
+                    std::span<const std::int64_t> count, Transfer t) {
+  transfer(const_cast<void*>(in), memtype, start, count, t, true);
+}
+
+void Dataset::transfer(void* buffer, DType memtype, std::span<const std::int64_t> start,
+                       std::span<const std::int64_t> count, Transfer mode, bool writing) const {
+  const std::string where = info_.where();
+  const char* verb = writing ? "write" : "read";
+  if (!id_.valid())
+    throw UsageError(fmt::format("{}: cannot {}: the dataset is closed", where, verb));
+  const std::size_t rank = info_.shape.size();
+  if (start.size() != rank || count.size() != rank)
+    throw ShapeError(fmt::format(
+        "{}: cannot {} a selection of start {} count {} in a dataset of shape {} ({} dimensions)",
+        where, verb, format_shape(start), format_shape(count), format_shape(info_.shape), rank));
+  std::int64_t elements = 1;
+  for (std::size_t i = 0; i < rank; ++i) {
+    if (start[i] < 0 || count[i] < 0 || start[i] + count[i] > info_.shape[i])
+      throw ShapeError(fmt::format("{}: selection start {} count {} is outside shape {}", where,
+                                   format_shape(start), format_shape(count),
+                                   format_shape(info_.shape)));
+    elements *= count[i];
+  }
+  if ((memtype == DType::boolean) != (info_.type == DType::boolean))
+    throw TypeError(fmt::format(
+        "{} has type {}; {} it as {}, not {}", where, pando::to_string(info_.type), verb,
+        info_.type == DType::boolean ? "bool" : "a number", pando::to_string(memtype)));
+  const hid_t mtype = detail::memory_type(memtype, where);
+  if (writing) {
+    if (!file_->writable)
+      throw UsageError(fmt::format("{}: cannot write: the file is open read-only", where));
+    // Parallel HDF5 1.10 writes filtered chunks only collectively (each chunk is compressed
+    // by one rank after the others sent it their parts).
+    if (!info_.filters.empty() && mode == Transfer::independent)
+      throw UsageError(fmt::format(
+          "{} is compressed ({}): parallel HDF5 writes compressed datasets with collective "
+          "transfers only (use Transfer::collective)",
+          where, fmt::join(info_.filters, ", ")));
+  }
+  // An independent transfer of nothing is no transfer; a collective one must still be made
+  // (every rank makes the same number of collective calls), with empty selections. A dataset
+  // without elements has nothing to transfer on any rank: no call at all (parallel HDF5 1.10
+  // fails on the unallocated storage of such a dataset).
+  if (elements == 0 && (mode == Transfer::independent || info_.elements() == 0)) return;
+
+  const std::string what =
+      fmt::format("cannot {} start {} count {}", verb, format_shape(start), format_shape(count));
+  detail::SpaceId file_space(detail::check_id(H5Dget_space(id_.get()), where, what));
+  detail::SpaceId memory_space;
+  if (rank == 0) {
+    memory_space = detail::SpaceId(detail::check_id(H5Screate(H5S_SCALAR), where, what));
+  } else {
+    std::vector<hsize_t> dims(count.begin(), count.end());
+    if (elements == 0)
+      for (auto& d : dims) d = std::max<hsize_t>(d, 1);
+    memory_space = detail::SpaceId(detail::check_id(
+        H5Screate_simple(static_cast<int>(rank), dims.data(), nullptr), where, what));
+  }
+  if (elements == 0) {
+    detail::check(H5Sselect_none(file_space.get()), where, what);
+    detail::check(H5Sselect_none(memory_space.get()), where, what);
+  } else if (rank > 0) {
+    std::vector<hsize_t> offset(start.begin(), start.end()), extent(count.begin(), count.end());
+    detail::check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, offset.data(), nullptr,
+                                      extent.data(), nullptr),
+                  where, what);
+  }
+  if (!writing && !allocated()) {
+    if (elements == 0) return;
+    // Never written (h5py allocates storage on the first write): the fill value, as HDF5 gives
+    // it serially; parallel HDF5 1.10 fails on unallocated contiguous storage. Every rank sees
+    // the same status, so all or none of them skip the collective call.
+    detail::PlistId dcpl(detail::check_id(H5Dget_create_plist(id_.get()), where, what));
+    std::vector<unsigned char> fill(H5Tget_size(mtype));
+    detail::check(H5Pget_fill_value(dcpl.get(), mtype, fill.data()), where, what);
+    detail::check(H5Dfill(fill.data(), mtype, buffer, mtype, memory_space.get()), where, what);
+    return;
+  }
+  const hid_t dxpl = mode == Transfer::collective ? file_->collective_transfer.get()
+                                                  : file_->independent_transfer.get();
+  const herr_t rc =
+      writing ? H5Dwrite(id_.get(), mtype, memory_space.get(), file_space.get(), dxpl, buffer)
+              : H5Dread(id_.get(), mtype, memory_space.get(), file_space.get(), dxpl, buffer);
+  detail::check(rc, where, what);
+}
+
+bool Dataset::allocated() const {
+  H5D_space_status_t status{};
+  detail::check(H5Dget_space_status(id_.get(), &status), info_.where(), "cannot read its status");
+  return status != H5D_SPACE_STATUS_NOT_ALLOCATED;
+}
+
+void Dataset::write_attributes(const Attributes& attributes) {
+  const std::string where = info_.where();
+  if (!id_.valid())
+    throw UsageError(fmt::format("{}: cannot write attributes: the dataset is closed", where));
+  if (!file_->writable)
+    throw UsageError(fmt::format("{}: cannot write attributes: the file is open read-only", where));
+  detail::write_attributes(id_.get(), attributes, where);
+  for (const auto& [name, value] : attributes.values) info_.attributes.set(name, value);
+}
+
+void Dataset::write_attribute(const std::string& name, const AttributeValue& value) {
+  Attributes one;
+  one.set(name, value);
+  write_attributes(one);
+}
+
+void copy_attributes(const Dataset& from, Dataset& to) {
+  Attributes a = from.attributes();
+  a.skipped.clear();
+  to.write_attributes(a);
+}
+
+}  // namespace pando::h5
