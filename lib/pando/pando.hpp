@@ -11,6 +11,7 @@
 #include <pando/core/serialize.hpp>
 #include <pando/core/session.hpp>
 #include <pando/expr/dtype.hpp>
+#include <pando/expr/expr.hpp>
 #include <pando/graph/delayed.hpp>
 #include <pando/graph/dot.hpp>
 #include <pando/graph/future.hpp>
@@ -18,3 +19,6 @@
 #include <pando/graph/runtime.hpp>
 #include <pando/array/array.hpp>
 #include <pando/array/creation.hpp>
+#include <pando/array/elementwise.hpp>
+#include <pando/array/hdf5.hpp>
+#include <pando/io/hdf5.hpp>

@@ -184,6 +184,8 @@ class Array {
  public:
   // The element type of means, variances and standard deviations (NumPy's rule).
   using Floating = std::conditional_t<std::is_floating_point_v<E>, E, double>;
+  // The element type of sums and products (NumPy: integers sum as int64).
+  using Summed = std::conditional_t<std::is_floating_point_v<E>, E, std::int64_t>;
 
   Array() = default;
   explicit Array(AnyArray a) : a_(std::move(a)) {
@@ -206,8 +208,8 @@ class Array {
     return Array<U>(a_.astype(dtype_of<U>()));
   }
 
-  [[nodiscard]] Array sum(std::vector<int> axes = {}, bool keepdims = false) const {
-    return Array(a_.sum(std::move(axes), keepdims));
+  [[nodiscard]] Array<Summed> sum(std::vector<int> axes = {}, bool keepdims = false) const {
+    return Array<Summed>(a_.sum(std::move(axes), keepdims));
   }
   [[nodiscard]] Array<Floating> mean(std::vector<int> axes = {}, bool keepdims = false) const {
     return Array<Floating>(a_.mean(std::move(axes), keepdims));

@@ -1,51 +1,395 @@
-// Element-wise operations. Until the expression language is wired in, only type conversion.
+#include <pando/array/elementwise.hpp>
 
 #include <pando/array/node.hpp>
+#include <pando/expr/program.hpp>
 
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
 
 namespace pando {
 
 namespace detail {
 
-void materialize(const ArrayNode&) {
-  throw UsageError("element-wise expressions are not available yet");
+// An element-wise expression over leaf arrays (materialized ones), named "v0", "v1", ... in it.
+struct Elementwise {
+  expr::Expr e;
+  std::vector<AnyArray> leaves;
+  expr::Program program;  // compiled once, shared by every block's task
+};
+
+namespace {
+
+std::string leaf_name(std::size_t i) { return "v" + std::to_string(i); }
+
+// `e` with each variable replaced by rename(name) (a new variable or a whole expression).
+expr::Expr substitute(const expr::Expr& e,
+                      const std::function<expr::Expr(const std::string&)>& rename) {
+  using expr::Expr;
+  using expr::NodeKind;
+  switch (e.kind()) {
+    case NodeKind::variable:
+      return rename(e.name());
+    case NodeKind::literal:
+      return e;
+    case NodeKind::unary:
+      return Expr::unary(e.unary_op(), substitute(e.children()[0], rename));
+    case NodeKind::binary:
+      return Expr::binary(e.binary_op(), substitute(e.children()[0], rename),
+                          substitute(e.children()[1], rename));
+    case NodeKind::call: {
+      std::vector<Expr> args;
+      for (const auto& c : e.children()) args.push_back(substitute(c, rename));
+      return Expr::call(e.name(), std::move(args));
+    }
+    case NodeKind::transpose:
+      return rename(e.children()[0].name() + ".T");
+  }
+  return e;
+}
+
+// NumPy broadcasting of two shapes.
+Shape broadcast(const Shape& a, const Shape& b, const expr::Expr& e) {
+  const std::size_t nd = std::max(a.size(), b.size());
+  Shape out(nd);
+  for (std::size_t i = 0; i < nd; ++i) {
+    const std::int64_t x = i < nd - a.size() ? 1 : a[i - (nd - a.size())];
+    const std::int64_t y = i < nd - b.size() ? 1 : b[i - (nd - b.size())];
+    if (x != y && x != 1 && y != 1)
+      throw ShapeError(
+          fmt::format("operands could not be broadcast together with shapes {} {} (in {})",
+                      shape_text(a), shape_text(b), e.to_string()));
+    out[i] = x == 1 ? y : x;
+  }
+  return out;
+}
+
+// Leaf axis of result axis `a` (or -1 when the leaf lacks it or has length 1 there).
+int leaf_axis(const AnyArray& leaf, const Shape& shape, std::size_t a) {
+  const auto lead = shape.size() - leaf.ndim();
+  if (a < lead) return -1;
+  const auto la = a - lead;
+  return leaf.shape()[la] == 1 && shape[a] != 1 ? -1 : static_cast<int>(la);
+}
+
+}  // namespace
+
+AnyArray make_elementwise(const expr::Expr& e,
+                          const std::vector<std::pair<std::string, AnyArray>>& named) {
+  // 1. Inline operands that are pending expressions themselves; collect distinct leaves.
+  std::vector<AnyArray> leaves;
+  auto leaf_of = [&](const AnyArray& a) {
+    for (std::size_t i = 0; i < leaves.size(); ++i)
+      if (leaves[i].token() == a.token()) return expr::Expr::variable(leaf_name(i));
+    leaves.push_back(a);
+    return expr::Expr::variable(leaf_name(leaves.size() - 1));
+  };
+  std::map<std::string, expr::Expr> meaning;
+  for (const auto& [name, a] : named) {
+    const ArrayNode& n = a.node();
+    if (n.is_pending()) {
+      const Elementwise& inner = *n.pending;
+      meaning[name] = substitute(inner.e, [&](const std::string& v) {
+        return leaf_of(inner.leaves[std::stoul(v.substr(1))]);
+      });
+    } else {
+      meaning[name] = leaf_of(a);
+    }
+  }
+  expr::Expr fused = substitute(e, [&](const std::string& v) {
+    auto it = meaning.find(v);
+    if (it == meaning.end())
+      throw UsageError(fmt::format("unknown array '{}' in {}", v, e.to_string()));
+    return it->second;
+  });
+
+  // 2. The result's shape (broadcast) and chunks (each axis from a leaf that spans it; the
+  //    other leaves spanning it are rechunked to match).
+  Shape shape;
+  for (const auto& l : leaves) shape = broadcast(shape, l.shape(), e);
+  Chunks chunks(shape.size());
+  for (std::size_t a = 0; a < shape.size(); ++a) {
+    for (const auto& l : leaves) {
+      int la = leaf_axis(l, shape, a);
+      if (la >= 0) {
+        chunks[a] = l.chunks()[static_cast<std::size_t>(la)];
+        break;
+      }
+    }
+    if (chunks[a].empty()) chunks[a] = {shape[a]};
+  }
+  for (auto& l : leaves) {
+    Chunks want = l.chunks();
+    for (std::size_t a = 0; a < shape.size(); ++a) {
+      int la = leaf_axis(l, shape, a);
+      if (la >= 0) want[static_cast<std::size_t>(la)] = chunks[a];
+    }
+    l = l.rechunk(want);
+  }
+
+  // 3. Type-check now: a bad expression is an error before anything runs.
+  std::vector<std::pair<std::string, DType>> inputs;
+  for (std::size_t i = 0; i < leaves.size(); ++i)
+    inputs.emplace_back(leaf_name(i), leaves[i].dtype());
+  expr::CompileOptions options;
+  options.noun = "array";
+  auto program = expr::Program::compile(fused, inputs, options);
+  const DType type = program.result_type();
+  (void)visit_numeric(type, [](auto) { return 0; });
+
+  auto node = std::make_shared<ArrayNode>();
+  node->dtype = type;
+  node->shape = std::move(shape);
+  node->chunks = std::move(chunks);
+  for (const auto& l : leaves)
+    for (const Key& f : l.finally())
+      if (std::find(node->finally.begin(), node->finally.end(), f) == node->finally.end())
+        node->finally.push_back(f);
+  node->pending = std::make_shared<const Elementwise>(
+      Elementwise{fused, std::move(leaves), std::move(program)});
+  return AnyArray(std::move(node));
+}
+
+BlockRecipe block_recipe(const ArrayNode& node, std::span<const std::int64_t> index) {
+  const Elementwise& ew = *node.pending;
+  BlockRecipe r;
+  const Shape out_shape = block_shape(node.chunks, index);
+  // Per leaf: its block for this result block, and whether it must be broadcast.
+  std::vector<Shape> leaf_shapes;
+  for (const auto& l : ew.leaves) {
+    Shape li(l.ndim(), 0);
+    for (std::size_t a = 0; a < node.shape.size(); ++a) {
+      int la = leaf_axis(l, node.shape, a);
+      if (la >= 0) li[static_cast<std::size_t>(la)] = index[a];
+    }
+    r.inputs.push_back(l.block_key(li));
+    leaf_shapes.push_back(block_shape(l.chunks(), li));
+  }
+  const auto n = static_cast<std::size_t>(element_count(out_shape));
+  const DType type = node.dtype;
+  auto program = ew.program;
+  r.make = [program, out_shape, n, type](std::span<const Value> in) {
+    std::vector<expr::Input> inputs;
+    std::vector<Block> expanded;  // leaves broadcast to the block's shape, when needed
+    expanded.reserve(in.size());
+    for (const auto& v : in) {
+      const Block& b = v.get<Block>();
+      if (static_cast<std::size_t>(b.size()) == n || b.size() == 1) {
+        inputs.push_back(
+            {b.dtype, b.data.data(), nullptr, nullptr, static_cast<std::size_t>(b.size())});
+        continue;
+      }
+      // A partial broadcast (a row against a matrix): repeat it out to the block's shape.
+      const std::size_t nd = out_shape.size();
+      Shape src_shape(nd, 1);
+      std::copy(b.shape.begin(), b.shape.end(),
+                src_shape.begin() + static_cast<std::ptrdiff_t>(nd - b.ndim()));
+      std::vector<std::vector<std::int64_t>> maps(nd);
+      for (std::size_t a = 0; a < nd; ++a)
+        for (std::int64_t i = 0; i < out_shape[a]; ++i)
+          maps[a].push_back(src_shape[a] == 1 ? 0 : i);
+      Block viewed = b;
+      viewed.shape = src_shape;
+      Block e = Block::allocate(b.dtype, out_shape);
+      std::vector<std::int64_t> pos(nd, 0);
+      const std::size_t item = element_size(b.dtype);
+      for (std::size_t k = 0; k < n; ++k) {
+        std::int64_t src = 0;
+        for (std::size_t a = 0; a < nd; ++a)
+          src = src * src_shape[a] + maps[a][static_cast<std::size_t>(pos[a])];
+        std::memcpy(e.data.mutable_data() + k * item,
+                    viewed.data.data() + static_cast<std::size_t>(src) * item, item);
+        for (std::size_t a = nd; a-- > 0;) {
+          if (++pos[a] < out_shape[a]) break;
+          pos[a] = 0;
+        }
+      }
+      expanded.push_back(std::move(e));
+      inputs.push_back({expanded.back().dtype, expanded.back().data.data(), nullptr, nullptr, n});
+    }
+    expr::Output out = program.run(inputs, n);
+    Block result{type, out_shape, std::move(out.data)};
+    if (result.data.size() != n * element_size(type))
+      result.data = result.data.slice(0, n * element_size(type));
+    return result;
+  };
+  return r;
+}
+
+std::vector<const Graph*> leaf_graphs(const ArrayNode& node) {
+  std::vector<const Graph*> out;
+  for (const auto& l : node.pending->leaves) out.push_back(&l.graph());
+  return out;
+}
+
+namespace {
+std::string pending_token(const ArrayNode& node) {
+  const Elementwise& ew = *node.pending;
+  Hasher h("elementwise");
+  h.add(ew.e.to_string());
+  for (const auto& l : ew.leaves) h.add(l.token());
+  for (const auto& c : node.chunks) h.add_all(c);
+  return make_token("elementwise", h.value());
+}
+}  // namespace
+
+std::string identity(const AnyArray& a) {
+  return a.node().is_pending() ? pending_token(a.node()) : a.token();
+}
+
+void materialize(const ArrayNode& node) {
+  const std::string token = pending_token(node);
+  std::vector<Task> tasks;
+  const auto deps = leaf_graphs(node);
+  for_each_block(node.chunks, [&](std::span<const std::int64_t> idx) {
+    BlockRecipe r = block_recipe(node, idx);
+    Task t;
+    t.key = Key(token, idx);
+    t.inputs = std::move(r.inputs);
+    const auto n = element_count(block_shape(node.chunks, idx));
+    t.nbytes = static_cast<std::uint64_t>(n) * element_size(node.dtype);
+    t.cost = static_cast<double>(n) * 2e-9;
+    t.fn = [make = std::move(r.make)](std::span<const Value> in) { return Value::of(make(in)); };
+    tasks.push_back(std::move(t));
+  });
+  node.graph = Graph(std::move(tasks), std::span<const Graph* const>(deps));
+  node.token = token;
 }
 
 }  // namespace detail
 
+// ---- public operations ----
+
+AnyArray evaluate(const expr::Expr& e, const std::map<std::string, AnyArray>& arrays) {
+  std::vector<std::pair<std::string, AnyArray>> named;
+  for (const auto& v : e.variables()) {
+    const bool transposed = v.size() > 2 && v.ends_with(".T");
+    const std::string base = transposed ? v.substr(0, v.size() - 2) : v;
+    auto it = arrays.find(base);
+    if (it == arrays.end()) {
+      std::vector<std::string> known;
+      for (const auto& [k, a] : arrays) known.push_back(k);
+      throw UsageError(
+          fmt::format("unknown array '{}' in {} (bound: {})", base, e.to_string(),
+                      known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
+    }
+    named.emplace_back(v, transposed ? it->second.T() : it->second);
+  }
+  return detail::make_elementwise(e, named);
+}
+
+namespace {
+
+AnyArray binary(expr::BinaryOp op, const AnyArray& a, const AnyArray& b) {
+  return detail::make_elementwise(
+      expr::Expr::binary(op, expr::Expr::variable("a"), expr::Expr::variable("b")),
+      {{"a", a}, {"b", b}});
+}
+AnyArray with_number(expr::BinaryOp op, const AnyArray& a, double b, bool number_first) {
+  // An integral number stays an integer literal, so int arrays stay int (NumPy's scalar rule).
+  expr::Expr n = b == static_cast<double>(static_cast<std::int64_t>(b)) && !is_floating(a.dtype())
+                     ? expr::Expr(static_cast<std::int64_t>(b))
+                     : expr::Expr(b);
+  expr::Expr v = expr::Expr::variable("a");
+  return detail::make_elementwise(
+      number_first ? expr::Expr::binary(op, n, v) : expr::Expr::binary(op, v, n), {{"a", a}});
+}
+
+}  // namespace
+
+using expr::BinaryOp;
+
+AnyArray operator+(const AnyArray& a, const AnyArray& b) { return binary(BinaryOp::add, a, b); }
+AnyArray operator-(const AnyArray& a, const AnyArray& b) {
+  return binary(BinaryOp::subtract, a, b);
+}
+AnyArray operator*(const AnyArray& a, const AnyArray& b) {
+  return binary(BinaryOp::multiply, a, b);
+}
+AnyArray operator/(const AnyArray& a, const AnyArray& b) { return binary(BinaryOp::divide, a, b); }
+AnyArray operator==(const AnyArray& a, const AnyArray& b) { return binary(BinaryOp::equal, a, b); }
+AnyArray operator!=(const AnyArray& a, const AnyArray& b) {
+  return binary(BinaryOp::not_equal, a, b);
+}
+AnyArray operator<(const AnyArray& a, const AnyArray& b) { return binary(BinaryOp::less, a, b); }
+AnyArray operator<=(const AnyArray& a, const AnyArray& b) {
+  return binary(BinaryOp::less_equal, a, b);
+}
+AnyArray operator>(const AnyArray& a, const AnyArray& b) { return binary(BinaryOp::greater, a, b); }
+AnyArray operator>=(const AnyArray& a, const AnyArray& b) {
+  return binary(BinaryOp::greater_equal, a, b);
+}
+AnyArray operator+(const AnyArray& a, double b) { return with_number(BinaryOp::add, a, b, false); }
+AnyArray operator-(const AnyArray& a, double b) {
+  return with_number(BinaryOp::subtract, a, b, false);
+}
+AnyArray operator*(const AnyArray& a, double b) {
+  return with_number(BinaryOp::multiply, a, b, false);
+}
+AnyArray operator/(const AnyArray& a, double b) {
+  return with_number(BinaryOp::divide, a, b, false);
+}
+AnyArray operator+(double a, const AnyArray& b) { return with_number(BinaryOp::add, b, a, true); }
+AnyArray operator-(double a, const AnyArray& b) {
+  return with_number(BinaryOp::subtract, b, a, true);
+}
+AnyArray operator*(double a, const AnyArray& b) {
+  return with_number(BinaryOp::multiply, b, a, true);
+}
+AnyArray operator/(double a, const AnyArray& b) {
+  return with_number(BinaryOp::divide, b, a, true);
+}
+AnyArray operator<(const AnyArray& a, double b) { return with_number(BinaryOp::less, a, b, false); }
+AnyArray operator>(const AnyArray& a, double b) {
+  return with_number(BinaryOp::greater, a, b, false);
+}
+AnyArray pow(const AnyArray& a, const AnyArray& b) { return binary(BinaryOp::power, a, b); }
+AnyArray pow(const AnyArray& a, double b) { return with_number(BinaryOp::power, a, b, false); }
+
+AnyArray operator-(const AnyArray& a) {
+  return detail::make_elementwise(
+      expr::Expr::unary(expr::UnaryOp::negate, expr::Expr::variable("a")), {{"a", a}});
+}
+
+AnyArray where(const AnyArray& c, const AnyArray& a, const AnyArray& b) {
+  return detail::make_elementwise(
+      expr::Expr::call("where", {expr::Expr::variable("c"), expr::Expr::variable("a"),
+                                 expr::Expr::variable("b")}),
+      {{"c", c}, {"a", a}, {"b", b}});
+}
+
+AnyArray apply(std::string_view function, const AnyArray& a) {
+  return detail::make_elementwise(
+      expr::Expr::call(std::string(function), {expr::Expr::variable("a")}), {{"a", a}});
+}
+
 AnyArray AnyArray::astype(DType type) const {
   if (type == dtype()) return *this;
   (void)visit_numeric(type, [](auto) { return 0; });
+  // A cast is an element-wise function: it fuses with the expression around it.
+  const char* fn = is_floating(type) ? "float" : "int";
+  AnyArray cast =
+      detail::make_elementwise(expr::Expr::call(fn, {expr::Expr::variable("a")}), {{"a", *this}});
+  if (cast.dtype() == type) return cast;
+  // float() and int() give float64 and int64; narrower types take a block-wise conversion.
   Hasher h("astype");
-  h.add(token()).add(static_cast<std::int64_t>(type));
-  const std::string token = make_token("astype", h.value());
-  std::vector<Task> tasks;
-  const DType from = dtype();
-  for_each_block(chunks(), [&](std::span<const std::int64_t> idx) {
-    Task t;
-    t.key = Key(token, idx);
-    t.inputs = {block_key(idx)};
-    t.nbytes =
-        static_cast<std::uint64_t>(element_count(block_shape(chunks(), idx))) * element_size(type);
-    t.fn = [from, type](std::span<const Value> in) {
-      const Block& b = in[0].get<Block>();
-      Block out = Block::allocate(type, b.shape);
-      visit_numeric(from, [&](auto s) {
-        using S = decltype(s);
-        visit_numeric(type, [&](auto d) {
-          using D = decltype(d);
-          auto src = b.values<S>();
-          auto dst = out.mutable_values<D>();
-          for (std::size_t i = 0; i < src.size(); ++i) dst[i] = static_cast<D>(src[i]);
+  h.add(cast.token()).add(static_cast<std::int64_t>(type));
+  return cast.map_blocks(
+      [type](const Block& b) {
+        Block out = Block::allocate(type, b.shape);
+        visit_numeric(b.dtype, [&](auto s) {
+          using S = decltype(s);
+          visit_numeric(type, [&](auto d) {
+            using D = decltype(d);
+            auto src = b.values<S>();
+            auto dst = out.mutable_values<D>();
+            for (std::size_t i = 0; i < src.size(); ++i) dst[i] = static_cast<D>(src[i]);
+          });
         });
-      });
-      return Value::of(std::move(out));
-    };
-    tasks.push_back(std::move(t));
-  });
-  return detail::make_array(type, shape(), chunks(), token, Graph(std::move(tasks), {&graph()}),
-                            finally());
+        return out;
+      },
+      "astype", type);
 }
 
 }  // namespace pando

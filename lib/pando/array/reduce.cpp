@@ -8,6 +8,7 @@
 
 #include <pando/array/reduce.hpp>
 
+#include <pando/array/elementwise.hpp>
 #include <pando/array/node.hpp>
 
 #include <fmt/format.h>
@@ -536,11 +537,20 @@ AnyArray AnyArray::reduce(ReduceKind kind, const ReduceOptions& options) const {
   const DType in_type = dtype();
   const Shape whole = shape();
   const int ddof = options.ddof;
-  // 1. A partial per block.
+  // 1. A partial per block. Over a pending element-wise expression, the partial evaluates the
+  //    block itself: the expression's result is never a task's output.
+  const bool fused = node().is_pending();
   for_each_block(chunks(), [&](std::span<const std::int64_t> idx) {
     Task t;
     t.key = Key(partial_token, idx);
-    t.inputs = {block_key(idx)};
+    std::function<Block(std::span<const Value>)> make;
+    if (fused) {
+      auto recipe = detail::block_recipe(node(), idx);
+      t.inputs = std::move(recipe.inputs);
+      make = std::move(recipe.make);
+    } else {
+      t.inputs = {block_key(idx)};
+    }
     Shape offset = block_offset(chunks(), idx);
     Shape bshape = block_shape(chunks(), idx);
     std::int64_t out_elems = 1;
@@ -548,9 +558,9 @@ AnyArray AnyArray::reduce(ReduceKind kind, const ReduceOptions& options) const {
       if (!reduced(a)) out_elems *= bshape[a];
     t.nbytes = static_cast<std::uint64_t>(out_elems) * 16;
     t.cost = static_cast<double>(element_count(bshape)) * 5e-10;
-    t.fn = [kind, axes, offset, whole](std::span<const Value> in) {
-      const Block& b = in[0].get<Block>();
-      return Value::of(detail::partial_of(kind, b, axes, offset, whole));
+    t.fn = [kind, axes, offset, whole, make](std::span<const Value> in) {
+      if (make) return Value::of(detail::partial_of(kind, make(in), axes, offset, whole));
+      return Value::of(detail::partial_of(kind, in[0].get<Block>(), axes, offset, whole));
     };
     tasks.push_back(std::move(t));
   });
@@ -608,8 +618,10 @@ AnyArray AnyArray::reduce(ReduceKind kind, const ReduceOptions& options) const {
       level = std::move(up);
     }
   });
+  const auto deps = fused ? detail::leaf_graphs(node()) : std::vector<const Graph*>{&graph()};
   return detail::make_array(out_type, std::move(out_shape), std::move(out_chunks), out_token,
-                            Graph(std::move(tasks), {&graph()}), finally());
+                            Graph(std::move(tasks), std::span<const Graph* const>(deps)),
+                            finally());
 }
 
 AnyArray AnyArray::sum(std::vector<int> axes, bool keepdims) const {

@@ -1,0 +1,251 @@
+#include <pando/array/hdf5.hpp>
+
+#include <pando/array/node.hpp>
+#include <pando/core/consensus.hpp>
+#include <pando/graph/runtime.hpp>
+#include <pando/io/hdf5_atomic.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+
+namespace pando {
+
+namespace {
+
+// An open file and dataset: the replicated value of the collective open task, used by the
+// block tasks of its rank and closed by the collective close task.
+struct OpenDataset {
+  h5::File file;
+  h5::Dataset dataset;
+};
+
+// A dataset being written: a new file, or a new dataset in an existing file.
+struct NewDataset {
+  std::unique_ptr<h5::AtomicFile> new_file;   // a new file...
+  h5::File existing;                          // ...or an existing one,
+  std::unique_ptr<h5::AtomicDataset> atomic;  // with the new dataset under a temporary link
+  h5::Dataset direct;                         // the dataset of a new file
+  h5::Dataset& dataset() { return atomic ? atomic->dataset() : direct; }
+};
+
+using ReadHandle = std::shared_ptr<OpenDataset>;
+using WriteHandle = std::shared_ptr<NewDataset>;
+
+const Comm& world() { return Session::current().comm(); }
+
+}  // namespace
+
+Chunks aligned_chunks(std::span<const std::int64_t> shape, DType dtype,
+                      std::span<const std::int64_t> stored, std::size_t target_bytes) {
+  Shape block(shape.size());
+  for (std::size_t a = 0; a < shape.size(); ++a)
+    block[a] = std::clamp<std::int64_t>(a < stored.size() ? stored[a] : shape[a], 1,
+                                        std::max<std::int64_t>(shape[a], 1));
+  const auto item = std::max<std::size_t>(element_size(dtype), 1);
+  // Grow the block by whole stored chunks, the axis farthest from spanning the array first.
+  while (true) {
+    std::size_t best = shape.size();
+    double best_ratio = 2.0;
+    for (std::size_t a = 0; a < shape.size(); ++a) {
+      if (block[a] >= shape[a]) continue;
+      double ratio = static_cast<double>(block[a]) / static_cast<double>(shape[a]);
+      if (ratio < best_ratio) {
+        best_ratio = ratio;
+        best = a;
+      }
+    }
+    if (best == shape.size()) break;
+    Shape bigger = block;
+    bigger[best] = std::min(shape[best], block[best] * 2);
+    if (static_cast<std::size_t>(element_count(bigger)) * item > target_bytes) break;
+    block = bigger;
+  }
+  return regular_chunks(shape, block);
+}
+
+AnyArray from_hdf5(const std::string& file, const std::string& dataset, const Hdf5Read& options) {
+  const h5::DatasetInfo info = h5::inspect(world(), file, dataset);
+  const DType type = options.as.value_or(info.type);
+  (void)visit_numeric(type, [](auto) { return 0; });
+  Chunks chunks = options.chunks        ? options.chunks->resolve(info.shape, type)
+                  : info.chunks.empty() ? auto_chunks(info.shape, type)
+                                        : aligned_chunks(info.shape, type, info.chunks);
+  Hasher h("read-hdf5");
+  h.add(file).add(info.dataset).add(static_cast<std::int64_t>(type));
+  for (const auto& c : chunks) h.add_all(c);
+  // The file may change between two reads in one program: every read is its own.
+  h.add(Runtime::current().next_sequence());
+  const Key open(make_token("open-hdf5", h.value()));
+  const Key close(make_token("close-hdf5", h.value()));
+  const std::string token = make_token("read-hdf5", h.value());
+
+  std::vector<Task> tasks;
+  Task t;
+  t.key = open;
+  t.collective = collective_step([file, name = info.dataset](const CollectiveInputs& c) {
+    auto handle = std::make_shared<OpenDataset>();
+    handle->file = h5::File::open(c.comm, file);
+    handle->dataset = handle->file.open_dataset(name);
+    return Value::local(ReadHandle(handle));
+  });
+  tasks.push_back(std::move(t));
+  for_each_block(chunks, [&](std::span<const std::int64_t> idx) {
+    Task b;
+    b.key = Key(token, idx);
+    b.inputs = {open};
+    Shape shape = block_shape(chunks, idx), offset = block_offset(chunks, idx);
+    b.nbytes = static_cast<std::uint64_t>(element_count(shape)) * element_size(type);
+    b.cost = static_cast<double>(b.nbytes) / 2e9;
+    b.fn = [type, shape, offset](std::span<const Value> in) {
+      const ReadHandle& handle = in[0].get<ReadHandle>();
+      Block block = Block::allocate(type, shape);
+      handle->dataset.read(block.data.mutable_data(), type, offset, shape,
+                           h5::Transfer::independent);
+      return Value::of(std::move(block));
+    };
+    tasks.push_back(std::move(b));
+  });
+  Task c;
+  c.key = close;
+  c.inputs = {open};
+  c.collective = collective_step([](const CollectiveInputs& in) {
+    // Every rank holds the open file: every rank closes it here, at the same point.
+    const ReadHandle& handle = in.values[0].get<ReadHandle>();
+    handle->dataset = h5::Dataset();
+    handle->file.close();
+    return Value::of(0);
+  });
+  tasks.push_back(std::move(c));
+  return detail::make_array(type, info.shape, std::move(chunks), token, Graph(std::move(tasks)),
+                            {close});
+}
+
+void to_hdf5(const AnyArray& array, const std::string& file, const std::string& dataset,
+             const Hdf5Write& options) {
+  const Comm& comm = world();
+  const std::string name = dataset.empty() || dataset[0] != '/' ? "/" + dataset : dataset;
+  // Before anything runs: whether the file exists, and a clear error if the dataset does.
+  const bool exists = on_root(comm, [&] {
+    if (!std::filesystem::exists(file)) return false;
+    if (!options.overwrite) {
+      auto names = h5::list_datasets(file);
+      if (std::find(names.begin(), names.end(), name) != names.end())
+        throw IoError(
+            fmt::format("{}:{} exists already (choose another name, or overwrite it)", file, name));
+    }
+    return true;
+  });
+  Shape dchunks = options.chunks.value_or(block_shape(array.chunks(), Shape(array.ndim(), 0)));
+  for (auto& c : dchunks) c = std::max<std::int64_t>(c, 1);
+  const DType type = array.dtype();
+  const Shape shape = array.shape();
+
+  Hasher h("write-hdf5");
+  h.add(file).add(name).add(array.token()).add(Runtime::current().next_sequence());
+  const Key create(make_token("create-hdf5", h.value()));
+  const Key commit(make_token("commit-hdf5", h.value()));
+  const std::string stage_token = make_token("write-hdf5", h.value());
+
+  std::vector<Task> tasks;
+  Task t;
+  t.key = create;
+  t.collective = collective_step([=](const CollectiveInputs& c) {
+    auto handle = std::make_shared<NewDataset>();
+    h5::File* target;
+    if (exists) {
+      handle->existing = h5::File::open(c.comm, file, h5::Access::read_write);
+      handle->atomic = std::make_unique<h5::AtomicDataset>(
+          handle->existing, name, type, shape, dchunks, options.gzip_level, options.overwrite);
+      target = &handle->existing;
+    } else {
+      handle->new_file = std::make_unique<h5::AtomicFile>(c.comm, file);
+      handle->direct =
+          handle->new_file->file().create_dataset(name, type, shape, dchunks, options.gzip_level);
+      target = &handle->new_file->file();
+    }
+    if (!options.attributes.empty())
+      target->write_attributes(handle->atomic ? handle->atomic->temp_name() : name,
+                               options.attributes);
+    return Value::local(WriteHandle(handle));
+  });
+  tasks.push_back(std::move(t));
+
+  // Stages of a few blocks per rank, in block order: the blocks of one stage are written by
+  // collective calls, each rank writing the hyperslabs of the blocks it holds.
+  std::vector<Key> blocks;
+  std::vector<Shape> offsets;
+  for_each_block(array.chunks(), [&](std::span<const std::int64_t> idx) {
+    blocks.push_back(array.block_key(idx));
+    offsets.push_back(block_offset(array.chunks(), idx));
+  });
+  const std::size_t per_stage = 4 * static_cast<std::size_t>(comm.size());
+  std::vector<Key> stages;
+  for (std::size_t first = 0; first < blocks.size(); first += per_stage) {
+    const std::size_t last = std::min(blocks.size(), first + per_stage);
+    Task s;
+    s.key = Key(stage_token, {static_cast<std::int64_t>(first / per_stage)});
+    s.inputs = {create};
+    s.inputs.insert(s.inputs.end(), blocks.begin() + static_cast<std::ptrdiff_t>(first),
+                    blocks.begin() + static_cast<std::ptrdiff_t>(last));
+    std::vector<Shape> at(offsets.begin() + static_cast<std::ptrdiff_t>(first),
+                          offsets.begin() + static_cast<std::ptrdiff_t>(last));
+    s.collective = collective_step([at, type](const CollectiveInputs& c) {
+      WriteHandle handle;
+      std::vector<const Block*> mine;
+      std::vector<const Shape*> where;
+      for (std::size_t k = 0; k < c.values.size(); ++k) {
+        if (c.positions[k] == 0) {
+          handle = c.values[k].get<WriteHandle>();
+        } else {
+          mine.push_back(&c.values[k].get<Block>());
+          where.push_back(&at[c.positions[k] - 1]);
+        }
+      }
+      // Collective writes need the same number of calls on every rank.
+      const int rounds = c.comm.allreduce(static_cast<int>(mine.size()), ReduceOp::max);
+      for (int r = 0; r < rounds; ++r) {
+        const auto k = static_cast<std::size_t>(r);
+        if (k < mine.size()) {
+          const Block& b = *mine[k];
+          if (b.dtype != type) throw TypeError("a block of another type than its array");
+          handle->dataset().write(b.data.data(), b.dtype, *where[k], b.shape,
+                                  h5::Transfer::collective);
+        } else {
+          Shape none(at.empty() ? 0 : at[0].size(), 0);
+          handle->dataset().write(nullptr, type, none, none, h5::Transfer::collective);
+        }
+      }
+      return Value::of(0);
+    });
+    stages.push_back(s.key);
+    tasks.push_back(std::move(s));
+  }
+
+  Task done;
+  done.key = commit;
+  done.inputs = {create};
+  done.inputs.insert(done.inputs.end(), stages.begin(), stages.end());
+  done.collective = collective_step([](const CollectiveInputs& c) {
+    for (std::size_t k = 0; k < c.values.size(); ++k) {
+      if (c.positions[k] != 0) continue;
+      const WriteHandle& handle = c.values[k].get<WriteHandle>();
+      if (handle->atomic) {
+        handle->atomic->commit();
+        handle->existing.close();
+      } else {
+        handle->direct = h5::Dataset();
+        handle->new_file->commit();
+      }
+    }
+    return Value::of(0);
+  });
+  tasks.push_back(std::move(done));
+
+  Graph graph(std::move(tasks), {&array.graph()});
+  Runtime::current().compute(graph, {&commit, 1}, Delivery::everywhere, array.finally());
+}
+
+}  // namespace pando
