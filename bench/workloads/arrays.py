@@ -1,0 +1,32 @@
+"""Arrays (the Arrays issue): reductions, an element-wise chain, x + x.T and a rechunk over an
+HDF5 dataset (16384 x 16384 float64, 2 GiB, chunks 1024 x 1024 at --scale medium), Pando at 1
+and 2 ranks beside Dask (threads, 2 workers) and a plain sequential h5py read of the file.
+Seconds are from opening the file to the result, in-process on both sides.
+"""
+import os
+import subprocess
+
+from harness import PYTHON, HERE, Pando, Python, Workload
+
+SIZE = {"small": 4096, "medium": 16384, "large": 16384}
+OPS = [("sum", "sum"), ("mean(axis=0)", "mean0"), ("std(axis=1)", "std1"),
+       ("(x + x.T).sum()", "xxt"), ("(sin(x)**2 + cos(x)**2).mean()", "sincos"),
+       ("rechunk to (n, 64) then sum", "rechunk")]
+
+
+def workloads(ctx):
+    n = SIZE[ctx.scale]
+    path = os.path.join(ctx.data, f"array-{n}.h5")
+
+    def setup(ctx):
+        if not os.path.exists(path):
+            subprocess.run([PYTHON, os.path.join(HERE, "peers", "make_array.py"), path, str(n)], check=True)
+
+    for label, op in OPS:
+        args = ["--file", path, "--dataset", "/x", "--op", op]
+        runs = [Pando(r, "pando-bench-array", args + ["--chunks", "1024,1024"]) for r in (1, 2)]
+        runs.append(Python("dask threads (2 workers)", "peers/dask_array.py", args))
+        if op == "sum":
+            runs.append(Python("h5py sequential read", "peers/dask_array.py",
+                               ["--file", path, "--dataset", "/x", "--op", "read"]))
+        yield Workload(f"{label}, {n}x{n} float64", runs, extra=["gbps"], setup=setup)
