@@ -40,6 +40,11 @@ enum class Access : std::uint8_t { read, read_write };
 // How a read or write moves data (H5Pset_dxpl_mpio). Independent: each rank on its own.
 // Collective: every rank of the file's communicator makes the same number of calls (a rank with
 // nothing to move passes an empty count), and MPI-IO may aggregate their accesses.
+// Measured (2 ranks, a 2 GiB float64 dataset in 1024x1024 chunks, from the page cache): one
+// hyperslab per rank (each chunk lands strided in memory) reads at 10.5-14.5 GB/s collective but
+// 6-7 GB/s independent (HDF5 then reads each chunk row by row); blocks that are whole chunks, one
+// call each, at 12-17.5 GB/s independent and 11-17 GB/s collective, but collective per-block
+// calls collapse (0.7 GB/s) when another process shares a rank's core: each call waits for all.
 enum class Transfer : std::uint8_t { independent, collective };
 
 // What a new dataset holds where nothing was written yet.
