@@ -10,7 +10,7 @@ install(TARGETS pando EXPORT PandoTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/lib/pando DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        FILES_MATCHING PATTERN "*.hpp")
+        FILES_MATCHING PATTERN "*.hpp" PATTERN "*_internal.hpp" EXCLUDE)
 install(EXPORT PandoTargets NAMESPACE pando:: FILE PandoTargets.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Pando)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/PandoConfig.cmake.in

@@ -21,4 +21,6 @@
 #include <pando/array/creation.hpp>
 #include <pando/array/elementwise.hpp>
 #include <pando/array/hdf5.hpp>
+#include <pando/io/atomic.hpp>
 #include <pando/io/hdf5.hpp>
+#include <pando/io/hdf5_atomic.hpp>

@@ -157,13 +157,16 @@ void to_hdf5(const AnyArray& array, const std::string& file, const std::string& 
     h5::File* target;
     if (exists) {
       handle->existing = h5::File::open(c.comm, file, h5::Access::read_write);
-      handle->atomic = std::make_unique<h5::AtomicDataset>(
-          handle->existing, name, type, shape, dchunks, options.gzip_level, options.overwrite);
+      // Written whole: no fill pass at creation (a full extra write in parallel HDF5).
+      handle->atomic = std::make_unique<h5::AtomicDataset>(handle->existing, name, type, shape,
+                                                           dchunks, options.gzip_level,
+                                                           options.overwrite, h5::Fill::none);
       target = &handle->existing;
     } else {
       handle->new_file = std::make_unique<h5::AtomicFile>(c.comm, file);
       handle->direct =
-          handle->new_file->file().create_dataset(name, type, shape, dchunks, options.gzip_level);
+          handle->new_file->file().create_dataset(name, type, shape, dchunks, options.gzip_level,
+                                                  h5::Fill::none);
       target = &handle->new_file->file();
     }
     if (!options.attributes.empty())
