@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -115,14 +116,24 @@ inline void write_file(const std::string& path, std::string_view text) {
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
 }
 
-// A fresh folder for this process's temporary files.
+// A fresh folder for this process's temporary files, under the build tree; removed at exit
+// unless PANDO_KEEP_TEST_FILES is set (then the failing files can be inspected).
 inline std::string temp_dir() {
-  static const std::string dir = [] {
-    auto d = std::filesystem::temp_directory_path() / fmt::format("pando_frame_{}", ::getpid());
-    std::filesystem::create_directories(d);
-    return d.string();
-  }();
-  return dir;
+  struct Dir {
+    std::string path;
+    Dir() {
+      auto d = std::filesystem::path(PANDO_FRAME_TEST_TMP) / std::to_string(::getpid());
+      std::filesystem::remove_all(d);
+      std::filesystem::create_directories(d);
+      path = d.string();
+    }
+    ~Dir() {
+      std::error_code ec;
+      if (!std::getenv("PANDO_KEEP_TEST_FILES")) std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const Dir dir;
+  return dir.path;
 }
 
 struct RunResult {

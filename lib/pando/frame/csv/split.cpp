@@ -94,7 +94,8 @@ class Scanner {
   }
 
   // The first cut at or after window index p.
-  std::size_t find_cut(std::size_t p) const {
+  std::size_t find_cut(std::size_t from) const {
+    std::size_t p = from;
     for (; p < size_; ++p)
       if (is_cut(p)) return p;
     if (eof_ || is_cut(size_)) return size_;
@@ -102,7 +103,7 @@ class Scanner {
                      fmt::format("cannot cut the file near byte {}: the {} bytes after it are all "
                                  "quote, escape or carriage-return characters; hint: read this "
                                  "file as one range",
-                                 base_ + static_cast<std::int64_t>(p), size_ - p));
+                                 base_ + static_cast<std::int64_t>(from), size_ - from));
   }
 
   struct Sim {
