@@ -2,6 +2,7 @@
 // uses it (sample vs whole file, line numbers of later ranges, widening across partitions),
 // and the exact error messages.
 
+#include <pando/core/serialize.hpp>
 #include <pando/frame/csv.hpp>
 
 #include <gtest/gtest.h>
@@ -203,4 +204,24 @@ TEST(CsvParse, OptionsAreChecked) {
   o.quote = '"';
   o.escape = '"';
   EXPECT_THROW(o.validate(), UsageError);
+}
+
+// Options and schemas travel in the graph's metadata (Boost.Serialization).
+TEST(CsvParse, OptionsAndSchemasSerialize) {
+  CsvOptions o;
+  o.delimiter = ';';
+  o.escape = '\\';
+  o.usecols = {"a", "b"};
+  o.dtypes["a"] = DType::timestamp;
+  o.on_bad_lines = BadLines::warn;
+  o.na_values = {"x"};
+  CsvOptions back = from_bytes<CsvOptions>(to_bytes(o));
+  EXPECT_EQ(back.delimiter, ';');
+  EXPECT_EQ(back.escape, '\\');
+  EXPECT_EQ(back.usecols, o.usecols);
+  EXPECT_EQ(back.dtypes, o.dtypes);
+  EXPECT_EQ(back.on_bad_lines, BadLines::warn);
+  EXPECT_EQ(back.na_values, o.na_values);
+  Schema s{{"a", DType::int64}, {"b", DType::string}};
+  EXPECT_TRUE(from_bytes<Schema>(to_bytes(s)) == s);
 }

@@ -415,13 +415,53 @@ Column Column::filter(const Column& mask) const {
   if (mask.size() != size_)
     throw ShapeError(
         fmt::format("a filter mask of {} rows for a column of {} rows", mask.size(), size_));
-  auto m = mask.values<std::uint8_t>();
-  std::vector<std::int64_t> idx;
-  idx.reserve(size_);
-  for (std::size_t i = 0; i < size_; ++i)
-    if (m[i] && mask.is_valid(i)) idx.push_back(static_cast<std::int64_t>(i));
-  if (idx.size() == size_) return *this;
-  return gather(*this, idx, false);
+  // The selection: mask true and valid, one byte per row.
+  const std::uint8_t* m = mask.values<std::uint8_t>().data();
+  std::vector<std::uint8_t> sel;
+  if (mask.null_count()) {
+    sel.resize(size_);
+    for (std::size_t i = 0; i < size_; ++i) sel[i] = m[i] && mask.is_valid(i);
+    m = sel.data();
+  }
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < size_; ++i) count += m[i] != 0;
+  if (count == size_) return *this;
+  if (type_ == DType::string) {
+    std::vector<std::int64_t> idx;
+    idx.reserve(count);
+    for (std::size_t i = 0; i < size_; ++i)
+      if (m[i]) idx.push_back(static_cast<std::int64_t>(i));
+    return gather(*this, idx, false);
+  }
+  // Fixed width: branch-free compaction (every row is written, the next one overwrites it
+  // unless selected; one slot of slack takes the last write).
+  Buffer bits;
+  std::size_t nulls = 0;
+  if (null_count_) {
+    bits = zeroed(validity_bytes(count));
+    auto* w = bits.as_mutable<std::uint64_t>().data();
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < size_; ++i) {
+      if (!m[i]) continue;
+      const bool v = is_valid(i);
+      w[k >> 6] |= std::uint64_t{v} << (k & 63);
+      nulls += !v;
+      ++k;
+    }
+  }
+  Buffer data = visit_fixed(type_, [&](auto zero) {
+    using T = decltype(zero);
+    Buffer out = Buffer::allocate((count + 1) * sizeof(T));
+    T* d = out.template as_mutable<T>().data();
+    const T* src = data_.as<T>().data();
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < size_; ++i) {
+      d[k] = src[i];
+      k += m[i] != 0;
+    }
+    return out.slice(0, count * sizeof(T));
+  });
+  return make(type_, count, nulls, std::move(bits), std::move(data), {});
 }
 
 Column Column::take(std::span<const std::int64_t> indices) const {

@@ -97,6 +97,7 @@ class RawVec {
       *this = RawVec();
       return {};
     }
+    if (cap_ > n + n / 16 + 64) grow_to(n);  // give back a generous reserve (in place)
     T* p = p_;
     p_ = nullptr, n_ = cap_ = 0;
     std::shared_ptr<void> owner(p, [](void* q) { std::free(q); });

@@ -65,7 +65,14 @@ class Tokenizer {
         end_(data.data() + data.size()),
         delim_(o.delimiter),
         quote_(o.quote),
-        escape_(o.escape) {}
+        escape_(o.escape) {
+#if defined(__SSE2__)
+    kd_ = _mm_set1_epi8(delim_);
+    kn_ = _mm_set1_epi8('\n');
+    kr_ = _mm_set1_epi8('\r');
+    ke_ = _mm_set1_epi8(escape_ ? escape_ : '\n');
+#endif
+  }
 
   [[nodiscard]] const char* pos() const noexcept { return p_; }
   [[nodiscard]] const char* begin() const noexcept { return begin_; }
@@ -112,6 +119,12 @@ class Tokenizer {
     return true;
   }
 
+  // Ends a field that a caller read itself (the parser's number fast path) at q: a delimiter,
+  // a line break or the end.
+  void end_field_at(Field& f, const char* q) noexcept { finish(f, q); }
+  [[nodiscard]] char delimiter() const noexcept { return delim_; }
+  [[nodiscard]] char quote() const noexcept { return quote_; }
+
   // Skips the rest of the current row (after a bad field); false if a quoted field never ends.
   bool skip_row(Field& f) {
     while (!f.last)
@@ -123,12 +136,10 @@ class Tokenizer {
   // First delimiter, line break or escape at or after p (end_ if none).
   const char* find_special(const char* p) const noexcept {
 #if defined(__SSE2__)
-    const __m128i d = _mm_set1_epi8(delim_), n = _mm_set1_epi8('\n'), r = _mm_set1_epi8('\r'),
-                  e = _mm_set1_epi8(escape_ ? escape_ : '\n');
     while (end_ - p >= 16) {
       __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, d), _mm_cmpeq_epi8(v, n)),
-                               _mm_or_si128(_mm_cmpeq_epi8(v, r), _mm_cmpeq_epi8(v, e)));
+      __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, kd_), _mm_cmpeq_epi8(v, kn_)),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, kr_), _mm_cmpeq_epi8(v, ke_)));
       int bits = _mm_movemask_epi8(m);
       if (bits) return p + __builtin_ctz(static_cast<unsigned>(bits));
       p += 16;
@@ -227,6 +238,9 @@ class Tokenizer {
   const char* p_;
   const char* end_;
   char delim_, quote_, escape_;
+#if defined(__SSE2__)
+  __m128i kd_, kn_, kr_, ke_;
+#endif
   std::string scratch_;
 };
 
