@@ -385,7 +385,7 @@ Column gather(const Column& c, std::span<const std::int64_t> idx, bool may_have_
     char* dst = reinterpret_cast<char*>(ch.mutable_data());
     for (std::size_t k = 0; k < m; ++k) {
       std::int64_t i = idx[k];
-      if (i < 0) continue;
+      if (i < 0 || r[k + 1] == r[k]) continue;  // (all empty: dst may be null)
       std::memcpy(dst + r[k], src + off[static_cast<std::size_t>(i)],
                   static_cast<std::size_t>(r[k + 1] - r[k]));
     }

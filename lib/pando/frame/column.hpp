@@ -82,6 +82,7 @@ class RawVec {
     p_[n_++] = v;
   }
   void append(const T* v, std::size_t k) {
+    if (k == 0) return;  // memcpy must not see the null pointer of an empty vector
     std::memcpy(extend(k), v, k * sizeof(T));
     n_ += k;
   }
