@@ -80,15 +80,18 @@ TEST(CsvInfer, FromASampleOfTheFile) {
 
 TEST(CsvParse, LineNumbersOfALaterRange) {
   Schema s{{"id", DType::int64}, {"qty", DType::int64}};
-  // These rows start at line 10002 of the file.
-  EXPECT_EQ(
-      what([&] { parse("1,2\n\"x\ny\",3\n4,n.a.\n", s, {}, 10002); }),
-      "f.csv:10003:1: cannot read \"x\\ny\" as int64 (column 'id'); hint: --na-values x\ny or "
-      "--dtype id=string");
-  EXPECT_EQ(
-      what([&] { parse("1,2\n\"2\",3\n4,  n.a.\n", s, {}, 10002); }),
-      "f.csv:10004:3: cannot read \"  n.a.\" as int64 (column 'qty'); hint: --na-values   n.a. "
-      "or --dtype qty=string");
+  // These rows start at line 10002 of the file. Messages stay on one line.
+  EXPECT_EQ(what([&] { parse("1,2\n\"x\ny\",3\n4,n.a.\n", s, {}, 10002); }),
+            "f.csv:10003:1: cannot read \"x\\ny\" as int64 (column 'id'); hint: --na-values "
+            "\"x\\ny\" or --dtype id=string");
+  EXPECT_EQ(what([&] { parse("1,2\n\"2\",3\n4,  n.a.\n", s, {}, 10002); }),
+            "f.csv:10004:3: cannot read \"  n.a.\" as int64 (column 'qty'); hint: --na-values "
+            "\"  n.a.\" or --dtype qty=string");
+  CsvOptions no_defaults;  // "n/a" is null by default; STYLE.md's example without that
+  no_defaults.na_values = {""};
+  EXPECT_EQ(what([&] { parse("1,n/a\n", s, no_defaults); }),
+            "f.csv:2:3: cannot read \"n/a\" as int64 (column 'qty'); hint: --na-values n/a or "
+            "--dtype qty=string");
   EXPECT_EQ(what([&] { parse("1,2\r\n3,4,5\r\n", s, {}, 7); }),
             "f.csv:8:5: too many fields (expected 2, found 3); hint: --on-bad-lines skip or "
             "--on-bad-lines warn");
@@ -100,12 +103,13 @@ TEST(CsvParse, LineNumbersOfALaterRange) {
   EXPECT_EQ(what([&] { parse("1,99999999999999999999\n", s); }),
             "f.csv:2:3: integer \"99999999999999999999\" does not fit in int64 (column 'qty'); "
             "hint: --dtype qty=float64 or --dtype qty=string");
+  EXPECT_EQ(what([&] { parse("1,caf\xe9\n", s); }),
+            "f.csv:2:3: cannot read \"caf\\xe9\" as int64 (column 'qty'); hint: --na-values "
+            "\"caf\\xe9\" or --dtype qty=string");
   std::string long_text(100, 'z');
-  EXPECT_EQ(
-      what([&] { parse("1," + long_text + "\n", s); }),
-      "f.csv:2:3: cannot read \"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz...\" as int64 (column "
-      "'qty'); hint: --na-values " +
-          long_text + " or --dtype qty=string");
+  EXPECT_EQ(what([&] { parse("1," + long_text + "\n", s); }),
+            "f.csv:2:3: cannot read \"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz...\" as int64 "
+            "(column 'qty'); hint: --dtype qty=string");
 }
 
 TEST(CsvParse, ShiftedRowIsABadLineNotABadValue) {
@@ -224,4 +228,22 @@ TEST(CsvParse, OptionsAndSchemasSerialize) {
   EXPECT_EQ(back.na_values, o.na_values);
   Schema s{{"a", DType::int64}, {"b", DType::string}};
   EXPECT_TRUE(from_bytes<Schema>(to_bytes(s)) == s);
+  // The stage results that travel between tasks.
+  std::string text = "a,b\n1,\"x\ny\"\n";
+  RangeBytes rb{text, 0, 4, 12, true, true};
+  RangeScan scan = scan_range(rb, {}, "s.csv");
+  RangeScan scan2 = from_bytes<RangeScan>(to_bytes(scan));
+  EXPECT_EQ(scan2.scan_end, scan.scan_end);
+  EXPECT_EQ(scan2.outside.first_row, scan.outside.first_row);
+  EXPECT_EQ(scan2.inside.ends_in_quotes, scan.inside.ends_in_quotes);
+  std::vector<RangeScan> scans{scan};
+  auto rows = from_bytes<std::vector<RowRange>>(to_bytes(resolve_ranges(scans, 2)));
+  EXPECT_EQ(rows.at(0).end, 12);
+  CsvHeader h = from_bytes<CsvHeader>(to_bytes(read_header(text, true, {}, "s.csv")));
+  EXPECT_EQ(h.names, (std::vector<std::string>{"a", "b"}));
+  BadLineReport bad;
+  bad.count = 3;
+  bad.lines = {7};
+  bad.messages = {"m"};
+  EXPECT_EQ(from_bytes<BadLineReport>(to_bytes(bad)).lines, bad.lines);
 }

@@ -43,6 +43,10 @@ struct CsvHeader {
   std::vector<std::string> names;    // every column of the file, deduplicated like pandas
   std::int64_t data_begin = 0;       // byte offset of the first data row (after BOM and header)
   std::int64_t data_first_line = 1;  // its physical 1-based line number
+  template <class A>
+  void serialize(A& a, unsigned) {  // rank 0 reads it and broadcasts it
+    a& names& data_begin& data_first_line;
+  }
 };
 
 // The header row, from the first bytes of the file (`is_whole_file`: `head` is all of it).

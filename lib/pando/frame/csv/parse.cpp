@@ -15,6 +15,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 namespace pando::csv {
@@ -75,6 +76,16 @@ std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
+}
+
+// A text as one word of a command line: bare when safe, else in double quotes with
+// control characters escaped (the message stays on one line).
+std::string shell_word(std::string_view s) {
+  const bool bare = !s.empty() && is_valid_utf8(s) && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("./_-+:@%^,=", c) ||
+           static_cast<unsigned char>(c) >= 0x80;
+  });
+  return bare ? std::string(s) : detail::show_text(s);
 }
 
 bool integer_syntax(std::string_view s) noexcept {
@@ -600,10 +611,10 @@ class Parser {
     std::string hint;
     if (is_number && (s.kind == Kind::int64 || s.kind == Kind::int32))
       hint = fmt::format("--dtype {}=float64", s.name);
-    else if (text.empty())
-      hint = fmt::format("--na-values \"\" or --dtype {}=string", s.name);
+    else if (text.size() > 40)  // not a null marker anyone would list
+      hint = fmt::format("--dtype {}=string", s.name);
     else
-      hint = fmt::format("--na-values {} or --dtype {}=string", text, s.name);
+      hint = fmt::format("--na-values {} or --dtype {}=string", shell_word(text), s.name);
     fail(at, fmt::format("cannot read {} as {} (column '{}'); hint: {}", detail::show_text(text),
                          type, s.name, hint));
   }

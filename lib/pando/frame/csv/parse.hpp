@@ -40,6 +40,10 @@ struct BadLineReport {
   std::vector<std::string> messages;  // and their messages ("file:line:column: ...")
   // Adds the report of a later range (keeps file order when called in range order).
   void merge(const BadLineReport& later);
+  template <class A>
+  void serialize(A& a, unsigned) {
+    a& count& lines& messages;
+  }
 };
 
 // Parses `bytes` (whole rows: a RowRange of the file, or the whole data after the header) with

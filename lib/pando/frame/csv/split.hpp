@@ -57,6 +57,10 @@ struct RangeScan {
     std::int64_t first_row = -1;     // file offset of its first row start; -1: none
     std::int64_t breaks_before = 0;  // line breaks in [scan_begin, first_row)
     bool ends_in_quotes = false;     // state at scan_end
+    template <class A>
+    void serialize(A& a, unsigned) {
+      a& first_row& breaks_before& ends_in_quotes;
+    }
   };
   std::int64_t begin = 0, end = 0;            // the range as given
   std::int64_t scan_begin = 0, scan_end = 0;  // its cut points after moving past 2-byte tokens
@@ -64,6 +68,11 @@ struct RangeScan {
   bool starts_row = false;
   Outcome outside;  // the range starts outside quotes (for starts_row: first_row = scan_begin)
   Outcome inside;   // the range starts inside a quoted field
+
+  template <class A>
+  void serialize(A& a, unsigned) {  // small: scans travel to the resolving task
+    a& begin& end& scan_begin& scan_end& line_breaks& starts_row& outside& inside;
+  }
 };
 
 // Stage 1a, one per range, independent of every other range. ParseError when a run of quote or
@@ -76,6 +85,10 @@ struct RowRange {
   std::int64_t end = 0;         // one past its last row's line break (or the end of the data)
   std::int64_t first_line = 0;  // physical 1-based line number of `begin`
   [[nodiscard]] bool empty() const noexcept { return begin == end; }
+  template <class A>
+  void serialize(A& a, unsigned) {
+    a& begin& end& first_line;
+  }
 };
 
 // Stage 1b: from the scans of ALL ranges of one file, in file order (scans[0].starts_row, each

@@ -52,6 +52,9 @@ std::string show_text(std::string_view s) {
   constexpr std::size_t max = 40;
   std::string out = "\"";
   std::size_t shown = 0;
+  // Non-ASCII stays as it is in valid UTF-8; otherwise bytes >= 0x80 show as \xNN, so the
+  // message itself is valid text.
+  const bool utf8 = is_valid_utf8(s);
   for (char c : s) {
     if (shown++ == max) {
       out += "...";
@@ -65,7 +68,8 @@ std::string show_text(std::string_view s) {
       out += "\\t";
     else if (c == '"')
       out += "\\\"";
-    else if (static_cast<unsigned char>(c) < 0x20)
+    else if (static_cast<unsigned char>(c) < 0x20 ||
+             (!utf8 && static_cast<unsigned char>(c) >= 0x80))
       out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
     else
       out += c;
