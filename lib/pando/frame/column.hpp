@@ -1,0 +1,341 @@
+#pragma once
+// Column: one typed, immutable column of a table partition, in Arrow's layout
+// (../shared/DESIGN.md §3; storage conventions in expr/dtype.hpp).
+//
+//   fixed width (bool, int32, int64, float32, float64, timestamp)
+//     data      n values (bool: one byte 0/1; timestamp: int64 ns). A null's slot holds 0 in
+//               every column Pando makes, so kernels may read it without a branch.
+//   string
+//     data      n + 1 int64 offsets, offsets[0] == 0, non-decreasing
+//     chars     UTF-8 bytes, exactly offsets[n] of them; string i is [offsets[i], offsets[i+1])
+//   validity    empty when there are no nulls; otherwise a bitmap (bit i of byte i/8, least
+//               significant first, 1 = valid) padded to whole 64-bit words with zero tail bits,
+//               so kernels walk it 64 rows at a time (STYLE.md, "Columnar kernels").
+//
+// Copies share the buffers (a Column is a few shared pointers); every operation returns a new
+// Column. slice() shares the values; filter/take/concat make new buffers.
+//
+// Dictionary-encoded strings are not provided: the CSV reader cannot know the cardinality
+// before it has read a partition, and the kernels that profit (groupby, merge) hash the strings
+// themselves. A later `DType`-level encoding can be added without changing this layout.
+
+#include <pando/core/buffer.hpp>
+#include <pando/core/error.hpp>
+#include <pando/expr/dtype.hpp>
+#include <pando/graph/value.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace pando {
+
+namespace detail {
+
+// Growable storage that does not initialize what it grows (malloc/realloc), for builders and
+// parsers; becomes a Buffer without a copy.
+template <class T>
+class RawVec {
+  static_assert(std::is_trivially_copyable_v<T>);
+
+ public:
+  RawVec() = default;
+  RawVec(const RawVec&) = delete;
+  RawVec& operator=(const RawVec&) = delete;
+  RawVec(RawVec&& o) noexcept : p_(o.p_), n_(o.n_), cap_(o.cap_) {
+    o.p_ = nullptr, o.n_ = o.cap_ = 0;
+  }
+  RawVec& operator=(RawVec&& o) noexcept {
+    if (this != &o) {
+      std::free(p_);
+      p_ = o.p_, n_ = o.n_, cap_ = o.cap_;
+      o.p_ = nullptr, o.n_ = o.cap_ = 0;
+    }
+    return *this;
+  }
+  ~RawVec() { std::free(p_); }
+
+  [[nodiscard]] std::size_t size() const noexcept { return n_; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
+  [[nodiscard]] T* data() noexcept { return p_; }
+  [[nodiscard]] const T* data() const noexcept { return p_; }
+  T& operator[](std::size_t i) noexcept { return p_[i]; }
+  const T& operator[](std::size_t i) const noexcept { return p_[i]; }
+
+  void reserve(std::size_t n) {
+    if (n > cap_) grow_to(n);
+  }
+  // Room for `extra` more elements; returns where they go (the caller then calls commit).
+  T* extend(std::size_t extra) {
+    if (n_ + extra > cap_) grow_to(std::max(n_ + extra, cap_ + cap_ / 2 + 16));
+    return p_ + n_;
+  }
+  void commit(std::size_t extra) noexcept { n_ += extra; }
+  void push_back(T v) {
+    if (n_ == cap_) grow_to(cap_ + cap_ / 2 + 16);
+    p_[n_++] = v;
+  }
+  void append(const T* v, std::size_t k) {
+    if (k == 0) return;  // memcpy must not see the null pointer of an empty vector
+    std::memcpy(extend(k), v, k * sizeof(T));
+    n_ += k;
+  }
+  // Grows without initializing, or shrinks.
+  void resize(std::size_t n) {
+    reserve(n);
+    n_ = n;
+  }
+
+  // The first `n` elements as a Buffer (the storage moves into it; this becomes empty).
+  Buffer release(std::size_t n) {
+    if (n == 0) {
+      *this = RawVec();
+      return {};
+    }
+    if (cap_ > n + n / 16 + 64) grow_to(n);  // give back a generous reserve (in place)
+    T* p = p_;
+    p_ = nullptr, n_ = cap_ = 0;
+    std::shared_ptr<void> owner(p, [](void* q) { std::free(q); });
+    return Buffer::wrap(std::move(owner), p, n * sizeof(T));
+  }
+  Buffer release() { return release(n_); }
+
+ private:
+  void grow_to(std::size_t n);
+
+  T* p_ = nullptr;
+  std::size_t n_ = 0;
+  std::size_t cap_ = 0;
+};
+
+[[noreturn]] void throw_out_of_memory(std::size_t bytes);
+
+template <class T>
+void RawVec<T>::grow_to(std::size_t n) {
+  void* q = std::realloc(static_cast<void*>(p_), n * sizeof(T));
+  if (!q) throw_out_of_memory(n * sizeof(T));
+  p_ = static_cast<T*>(q);
+  cap_ = n;
+}
+
+// A validity bitmap built one row at a time; costs nothing until the first null.
+class ValidityBuilder {
+ public:
+  void append_valid() {
+    if (materialized_) set(n_, true);
+    ++n_;
+  }
+  void append_null() {
+    if (!materialized_) materialize();
+    set(n_++, false);
+    ++nulls_;
+  }
+  void append(bool valid) { valid ? append_valid() : append_null(); }
+  [[nodiscard]] std::size_t size() const noexcept { return n_; }
+  [[nodiscard]] std::size_t null_count() const noexcept { return nulls_; }
+  // Drops rows from `n` on (a parser undoing a bad row).
+  void truncate(std::size_t n);
+  // The bitmap for the rows appended (empty when there was no null); resets the builder.
+  Buffer finish();
+
+ private:
+  void materialize();
+  void set(std::size_t i, bool v) {
+    if ((i >> 6) >= words_.size()) grow(i >> 6);
+    std::uint64_t bit = std::uint64_t{1} << (i & 63);
+    if (v)
+      words_[i >> 6] |= bit;
+    else
+      words_[i >> 6] &= ~bit;
+  }
+  void grow(std::size_t word);
+
+  RawVec<std::uint64_t> words_;
+  std::size_t n_ = 0;
+  std::size_t nulls_ = 0;
+  bool materialized_ = false;
+};
+
+// Bytes of a validity bitmap for n rows (whole 64-bit words).
+constexpr std::size_t validity_bytes(std::size_t n) noexcept { return (n + 63) / 64 * 8; }
+
+}  // namespace detail
+
+class Column {
+ public:
+  // An empty int64 column.
+  Column() = default;
+
+  // ---- making columns ----
+
+  // From values of a C++ element type (int32_t, int64_t, float, double); `valid` (same length,
+  // or empty for no nulls) marks nulls with false.
+  template <class T>
+  static Column from_values(std::vector<T> values, const std::vector<bool>& valid = {});
+  static Column from_bools(const std::vector<bool>& values, const std::vector<bool>& valid = {});
+  static Column from_timestamps(std::vector<std::int64_t> ns, const std::vector<bool>& valid = {});
+  static Column from_strings(const std::vector<std::optional<std::string>>& values);
+  static Column from_strings(const std::vector<std::string>& values);
+  // n nulls of a type.
+  static Column nulls(DType type, std::size_t n);
+  // Wraps buffers as they are (a codec, a reader), after checking their sizes against the
+  // layout above: `data` holds values, or the offsets of a string column; `chars` the string
+  // bytes. ValueError when they do not fit.
+  static Column from_buffers(DType type, std::size_t n, Buffer validity, Buffer data,
+                             Buffer chars = {});
+
+  // ---- what it is ----
+
+  [[nodiscard]] DType type() const noexcept { return type_; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] std::size_t null_count() const noexcept { return null_count_; }
+  [[nodiscard]] bool is_valid(std::size_t i) const noexcept {
+    return validity_.empty() ||
+           (validity_.data()[i >> 3] & std::byte(1u << (i & 7))) != std::byte{0};
+  }
+  [[nodiscard]] bool is_null(std::size_t i) const noexcept { return !is_valid(i); }
+
+  // The raw buffers (see the layout above).
+  [[nodiscard]] const Buffer& validity() const noexcept { return validity_; }
+  [[nodiscard]] const Buffer& data() const noexcept { return data_; }
+  [[nodiscard]] const Buffer& chars() const noexcept { return chars_; }
+  // The bitmap as 64-bit words (empty when no nulls).
+  [[nodiscard]] std::span<const std::uint64_t> validity_words() const noexcept {
+    return validity_.as<std::uint64_t>();
+  }
+
+  // Typed values of a fixed-width column: T is the storage type (std::uint8_t or bool for
+  // bool, std::int64_t for int64 and timestamp). TypeError when T does not match.
+  template <class T>
+  [[nodiscard]] std::span<const T> values() const {
+    check_values_type(sizeof(T), storage_kind<T>());
+    return data_.as<T>().first(size_);
+  }
+  // String columns.
+  [[nodiscard]] std::span<const std::int64_t> offsets() const {
+    check_values_type(0, 's');
+    return data_.as<std::int64_t>();
+  }
+  [[nodiscard]] std::string_view string_at(std::size_t i) const {
+    auto off = data_.as<std::int64_t>();
+    return {reinterpret_cast<const char*>(chars_.data()) + off[i],
+            static_cast<std::size_t>(off[i + 1] - off[i])};
+  }
+
+  // ---- operations (each returns a new column) ----
+
+  // Rows [offset, offset + length): shares the values (strings: the bytes), copies the bitmap
+  // and, for strings, the offsets (rebased to 0).
+  [[nodiscard]] Column slice(std::size_t offset, std::size_t length) const;
+  // The rows where `mask` (a bool column of the same length) is true; a null mask row is false.
+  [[nodiscard]] Column filter(const Column& mask) const;
+  // Rows by index; -1 gives a null (for joins). ValueError for an index out of range.
+  [[nodiscard]] Column take(std::span<const std::int64_t> indices) const;
+  // Rows of every part in turn; all parts of one type (TypeError otherwise).
+  static Column concat(std::span<const Column> parts);
+  // Converts: between bool and the numeric types (float to int needs integral values in range,
+  // ValueError otherwise), int64 <-> timestamp (same bits), and anything to string (the text
+  // write_csv writes). Nulls stay nulls. TypeError for other pairs.
+  [[nodiscard]] Column cast(DType to) const;
+
+  // Same type, length, nulls and values (floats: NaN equals NaN; null slots not compared).
+  [[nodiscard]] bool equals(const Column& other) const;
+  // Bytes held by the buffers.
+  [[nodiscard]] std::size_t nbytes() const noexcept;
+
+ private:
+  template <class T>
+  static constexpr char storage_kind() {
+    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::uint8_t>)
+      return 'b';
+    else if constexpr (std::is_integral_v<T>)
+      return 'i';
+    else
+      return 'f';
+  }
+  void check_values_type(std::size_t size, char kind) const;
+  static Column make(DType type, std::size_t n, std::size_t null_count, Buffer validity,
+                     Buffer data, Buffer chars);
+
+  DType type_ = DType::int64;
+  std::size_t size_ = 0;
+  std::size_t null_count_ = 0;
+  Buffer validity_;
+  Buffer data_;
+  Buffer chars_;
+};
+
+// ---- builders: append a row at a time, no per-row allocation ----
+
+// T: bool, std::int32_t, std::int64_t, float, double. `type` may be timestamp for int64_t.
+template <class T>
+class ColumnBuilder {
+  using Stored = std::conditional_t<std::is_same_v<T, bool>, std::uint8_t, T>;
+
+ public:
+  explicit ColumnBuilder(DType type = dtype_of<T>());
+  void reserve(std::size_t n) { values_.reserve(n); }
+  void append(T v) {
+    values_.push_back(static_cast<Stored>(v));
+    valid_.append_valid();
+  }
+  void append_null() {
+    values_.push_back(Stored{});
+    valid_.append_null();
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return values_.size(); }
+  Column finish();
+
+ private:
+  DType type_;
+  detail::RawVec<Stored> values_;
+  detail::ValidityBuilder valid_;
+};
+
+class StringColumnBuilder {
+ public:
+  StringColumnBuilder();
+  void reserve(std::size_t rows, std::size_t bytes);
+  void append(std::string_view s) {
+    chars_.append(s.data(), s.size());
+    offsets_.push_back(static_cast<std::int64_t>(chars_.size()));
+    valid_.append_valid();
+  }
+  void append_null() {
+    offsets_.push_back(static_cast<std::int64_t>(chars_.size()));
+    valid_.append_null();
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return offsets_.size() - 1; }
+  Column finish();
+
+ private:
+  detail::RawVec<std::int64_t> offsets_;
+  detail::RawVec<char> chars_;
+  detail::ValidityBuilder valid_;
+};
+
+// ---- on the wire (graph/value.hpp) ----
+
+// A column travels as its buffers (validity when present, data, chars for strings) with a
+// small fixed header in the metadata part; the receiver wraps the buffers without copying.
+template <>
+struct Codec<Column> {
+  static Encoded encode(const Column& c, const std::shared_ptr<const void>& owner);
+  static Column decode(const Encoded& e);
+  static std::size_t nbytes(const Column& c) { return c.nbytes(); }
+};
+
+namespace detail {
+// The header and buffers of one column inside a larger message (Codec<Table> uses them).
+void encode_column(const Column& c, Bytes& meta, std::vector<Buffer>& buffers);
+Column decode_column(const std::byte*& meta, const std::byte* meta_end,
+                     const std::vector<Buffer>& buffers, std::size_t& next_buffer);
+}  // namespace detail
+
+}  // namespace pando

@@ -1,0 +1,31 @@
+#pragma once
+// CSV writing: text that pandas.read_csv reads back as the same values (../shared/DESIGN.md §3).
+//
+// Like DataFrame.to_csv(index=False): values formatted by core/text.hpp (floats as Python's
+// repr, ints, True/False, timestamps with the column's common precision, dates only when all are
+// midnight), nulls and NaN as empty fields, strings quoted only when they hold the delimiter,
+// the quote character, '\r' or '\n' (pandas, through Python 3.11's csv module, leaves '\r'
+// unquoted and then cannot read the file back; we quote it), quotes doubled, rows ending in
+// "\n". A row of one column whose field is empty is written as "" (as Python's csv does), or
+// pandas would read a blank line and skip it.
+//
+// Differences from pandas' own text, where pandas reads both back the same: an int64 column
+// with nulls prints "1" where pandas (holding float64) prints "1.0".
+
+#include <pando/frame/csv/options.hpp>
+#include <pando/frame/table.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace pando::csv {
+
+// Receives the text in consecutive chunks of about a megabyte.
+using CsvSink = std::function<void(std::string_view)>;
+
+// Uses options.delimiter and options.quote (which must not be '\0').
+void write_csv(const Table& table, bool header, const CsvOptions& options, const CsvSink& sink);
+std::string to_csv(const Table& table, bool header = true, const CsvOptions& options = {});
+
+}  // namespace pando::csv
