@@ -92,18 +92,6 @@ std::vector<int> normalize_axes(std::vector<int> axes, std::size_t ndim, std::st
 
 namespace {
 
-// Forgets persisted blocks when the last handle to them goes.
-struct PersistedBlocks {
-  explicit PersistedBlocks(std::vector<Key> k) : keys(std::move(k)) {}
-  PersistedBlocks(const PersistedBlocks&) = delete;
-  PersistedBlocks& operator=(const PersistedBlocks&) = delete;
-  std::vector<Key> keys;
-  ~PersistedBlocks() {
-    if (Session* s = Session::current_or_null())
-      if (Runtime* r = s->find_extension<Runtime>()) r->release(keys);
-  }
-};
-
 std::vector<Key> block_keys(const AnyArray& a) {
   std::vector<Key> keys;
   keys.reserve(static_cast<std::size_t>(block_count(a.chunks())));
@@ -182,7 +170,7 @@ AnyArray AnyArray::persist() const {
   n->shape = shape();
   n->chunks = chunks();
   n->token = token();
-  n->pin = std::make_shared<detail::PersistedBlocks>(std::move(keys));
+  n->pin = Runtime::pin(std::move(keys));
   return AnyArray(std::move(n));
 }
 

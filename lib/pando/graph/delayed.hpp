@@ -37,17 +37,6 @@ struct Nothing {
 template <class T>
 class Future;
 
-namespace detail {
-// Forgets a persisted value when the last handle to it goes (SPMD: on every rank alike).
-struct PersistedKey {
-  explicit PersistedKey(Key k) : key(std::move(k)) {}
-  PersistedKey(const PersistedKey&) = delete;
-  PersistedKey& operator=(const PersistedKey&) = delete;
-  ~PersistedKey();
-  Key key;
-};
-}  // namespace detail
-
 template <class T>
 class Delayed {
  public:
@@ -71,7 +60,7 @@ class Delayed {
   [[nodiscard]] Delayed persist() const {
     Runtime::current().persist(graph_, std::span<const Key>(&key_, 1));
     Delayed out(key_, Graph());
-    out.pinned_ = std::make_shared<detail::PersistedKey>(key_);
+    out.pinned_ = Runtime::pin({key_});
     return out;
   }
 

@@ -44,6 +44,23 @@ void Runtime::release(std::span<const Key> keys) {
   }
 }
 
+namespace {
+struct Pinned {
+  explicit Pinned(std::vector<Key> k) : keys(std::move(k)) {}
+  Pinned(const Pinned&) = delete;
+  Pinned& operator=(const Pinned&) = delete;
+  ~Pinned() {
+    if (Session* s = Session::current_or_null())
+      if (Runtime* r = s->find_extension<Runtime>()) r->release(keys);
+  }
+  std::vector<Key> keys;
+};
+}  // namespace
+
+std::shared_ptr<const void> Runtime::pin(std::vector<Key> keys) {
+  return std::make_shared<const Pinned>(std::move(keys));
+}
+
 // ---- step 2: the same graph everywhere ----
 
 void Runtime::check_same_graph(const TaskTable& table) const {

@@ -67,6 +67,9 @@ class Runtime {
   void persist(const Graph& graph, std::span<const Key> outputs, std::span<const Key> finally = {});
   // Forgets persisted values. Call it on every rank alike (SPMD); it does not communicate.
   void release(std::span<const Key> keys);
+  // A handle that releases `keys` when its last copy goes (collections hold one per persisted
+  // result; handles that outlive the session release nothing).
+  [[nodiscard]] static std::shared_ptr<const void> pin(std::vector<Key> keys);
 
   [[nodiscard]] const PersistedMap& persisted() const noexcept { return persisted_; }
   // The value of a persisted key if this rank holds it, else null.

@@ -1,0 +1,115 @@
+#pragma once
+// DataFrame: a pandas-like table cut into partitions (local Tables) that live on the ranks,
+// lazy over the task graph (../shared/DESIGN.md §0 example 1).
+//
+//   auto df = pando::read_csv({"data/*.csv"});                         // collective: reads
+//   auto big = df.assign("total", df["amount"] * df["qty"])             // lazy
+//                .filter(df["amount"] > 100 && df["flag"]);
+//   pando::Table stats = big.describe();                                // collective
+//   big.to_csv("big.csv");                                              // collective
+//
+// Columns are referred to in expressions (module expr) by name: `df["amount"]` is the column
+// expression, type-checked against the frame's schema when the expression is used, so a bad
+// expression is an error before anything runs. Text expressions work the same:
+// `df.filter(pando::expr::parse_expression("amount > 100 and flag", "--where"))`.
+//
+// Statistics follow pandas: nulls (and NaN in float columns) are skipped, var/std divide by
+// n - 1 unless told otherwise, describe() gives exact quartiles interpolated as pandas does.
+
+#include <pando/frame/csv/options.hpp>
+#include <pando/frame/table.hpp>
+#include <pando/expr/ast.hpp>
+#include <pando/graph/delayed.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pando {
+
+class DataFrame {
+ public:
+  DataFrame() = default;
+  // Partition i is the Table of Key(token, {i}), made by `graph`.
+  DataFrame(Schema schema, std::int64_t partitions, std::string token, Graph graph,
+            std::shared_ptr<const void> pin = {});
+
+  [[nodiscard]] const Schema& schema() const noexcept { return schema_; }
+  [[nodiscard]] std::vector<std::string> columns() const { return schema_.names(); }
+  [[nodiscard]] std::vector<std::pair<std::string, DType>> dtypes() const;
+  [[nodiscard]] std::int64_t npartitions() const noexcept { return partitions_; }
+  [[nodiscard]] const std::string& token() const noexcept { return token_; }
+  [[nodiscard]] const Graph& graph() const noexcept { return graph_; }
+  [[nodiscard]] Key partition_key(std::int64_t i) const { return Key(token_, {i}); }
+
+  // ---- columns and expressions ----
+  // The column `name` as an expression; UsageError (listing the columns) if there is none.
+  [[nodiscard]] expr::Expr col(const std::string& name) const;
+  [[nodiscard]] expr::Expr operator[](const char* name) const { return col(name); }
+  [[nodiscard]] expr::Expr operator[](const std::string& name) const { return col(name); }
+  // The rows where `mask` (a bool expression) is true (null counts as false).
+  [[nodiscard]] DataFrame filter(const expr::Expr& mask) const;
+  [[nodiscard]] DataFrame operator[](const expr::Expr& mask) const { return filter(mask); }
+  // A new (or replaced) column computed from the others.
+  [[nodiscard]] DataFrame assign(const std::string& name, const expr::Expr& value) const;
+  [[nodiscard]] DataFrame select(const std::vector<std::string>& names) const;
+  [[nodiscard]] DataFrame drop(const std::vector<std::string>& names) const;
+  [[nodiscard]] DataFrame rename(const std::vector<std::pair<std::string, std::string>>& renames) const;
+  [[nodiscard]] DataFrame astype(const std::vector<std::pair<std::string, DType>>& types) const;
+  // Nulls of the named columns replaced by a value (a literal expression of a fitting type).
+  [[nodiscard]] DataFrame fillna(const std::vector<std::pair<std::string, expr::Expr>>& values) const;
+  // Rows without a null in the named columns (all columns when none are named).
+  [[nodiscard]] DataFrame dropna(const std::vector<std::string>& subset = {}) const;
+  // The same columns as bools: true where null.
+  [[nodiscard]] DataFrame isna() const;
+  // A function of each partition; `schema` is what it returns (checked when it runs).
+  [[nodiscard]] DataFrame map_partitions(std::function<Table(const Table&)> f, Schema schema,
+                                         std::string name) const;
+
+  // ---- results (collective) ----
+  // Every partition, concatenated in order, on every rank (or on rank 0 only).
+  [[nodiscard]] Table compute(bool everywhere = true) const;
+  // The first n rows (reads only as many partitions as needed, in order).
+  [[nodiscard]] Table head(std::int64_t n = 5) const;
+  [[nodiscard]] std::int64_t length() const;
+  // Computes the partitions and keeps them where they are.
+  [[nodiscard]] DataFrame persist() const;
+  [[nodiscard]] std::vector<Delayed<Table>> to_delayed() const;
+  static DataFrame from_delayed(const std::vector<Delayed<Table>>& parts, Schema schema);
+  // Aggregates over the whole frame, one row: columns named COL_FUNC ("amount_sum"), FUNC one
+  // of count sum mean min max std var (std/var with `ddof`).
+  [[nodiscard]] Table agg(const std::vector<std::pair<std::string, std::string>>& column_funcs,
+                          int ddof = 1) const;
+  // pandas' describe() of the numeric columns: a "statistic" column (count mean std min 25% 50%
+  // 75% max), then one float64 column per numeric column. Quartiles are exact.
+  [[nodiscard]] Table describe(int ddof = 1) const;
+  // One row per column: column, nulls (NaN counts as null in float columns).
+  [[nodiscard]] Table null_counts() const;
+
+  // Writes CSV that pandas reads back unchanged: one file (parts written in parallel at their
+  // offsets) or, with a '*' in the path, one file per partition (* = partition number).
+  // Atomic: a failed job leaves no file behind.
+  void to_csv(const std::string& path, const CsvOptions& options = {}) const;
+
+ private:
+  Schema schema_;
+  std::int64_t partitions_ = 0;
+  std::string token_;
+  Graph graph_;
+  std::shared_ptr<const void> pin_;
+};
+
+struct ReadCsvOptions {
+  CsvOptions csv;
+  // Bytes per partition of uncompressed files (Dask's blocksize); .gz files are one partition.
+  std::int64_t blocksize = std::int64_t{64} << 20;
+};
+
+// Collective. Reads CSV files (paths, globs like "data/part-*.csv", or both) into memory, in
+// partitions of about `blocksize` bytes read in parallel. The header and column types come from
+// rank 0's look at the first file (or options.csv.dtypes); every file must have the same header.
+DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options = {});
+
+}  // namespace pando
