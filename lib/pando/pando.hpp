@@ -24,3 +24,6 @@
 #include <pando/io/atomic.hpp>
 #include <pando/io/hdf5.hpp>
 #include <pando/io/hdf5_atomic.hpp>
+#include <pando/core/text.hpp>
+#include <pando/frame/dataframe.hpp>
+#include <pando/frame/table.hpp>

@@ -245,3 +245,38 @@ TEST(Runtime, StoreIsEmptyAfterComputeExceptPersisted) {
   EXPECT_LT(mem->peak, 16u * 8192u);
   EXPECT_EQ(rt.held_values(), 0u);
 }
+
+TEST(Runtime, PersistedValuesTravelToOtherRanks) {
+  // Values persisted on every rank, then read by tasks pinned to every rank.
+  const int p = comm().size();
+  std::vector<Task> base;
+  std::vector<Key> keys;
+  for (int i = 0; i < 2 * p; ++i) {
+    Task t;
+    t.key = Key("kept", {i});
+    t.placement = Placement::on_rank(i % p);
+    t.fn = [i](std::span<const Value>) { return Value::of(static_cast<double>(i)); };
+    keys.push_back(t.key);
+    base.push_back(std::move(t));
+  }
+  auto& rt = Runtime::current();
+  rt.persist(Graph(std::move(base)), keys);
+  std::vector<Task> readers;
+  std::vector<Key> outs;
+  for (int r = 0; r < p; ++r) {
+    Task t;
+    t.key = Key("reader", {r});
+    t.inputs = keys;
+    t.placement = Placement::on_rank(r);
+    t.fn = [](std::span<const Value> in) {
+      double s = 0;
+      for (const auto& v : in) s += v.get<double>();
+      return Value::of(s);
+    };
+    outs.push_back(t.key);
+    readers.push_back(std::move(t));
+  }
+  auto v = rt.compute(Graph(std::move(readers)), outs);
+  for (auto& x : v) EXPECT_EQ(x.get<double>(), (2.0 * p - 1) * 2 * p / 2);
+  rt.release(keys);
+}

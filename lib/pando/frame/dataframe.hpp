@@ -56,10 +56,12 @@ class DataFrame {
   [[nodiscard]] DataFrame assign(const std::string& name, const expr::Expr& value) const;
   [[nodiscard]] DataFrame select(const std::vector<std::string>& names) const;
   [[nodiscard]] DataFrame drop(const std::vector<std::string>& names) const;
-  [[nodiscard]] DataFrame rename(const std::vector<std::pair<std::string, std::string>>& renames) const;
+  [[nodiscard]] DataFrame rename(
+      const std::vector<std::pair<std::string, std::string>>& renames) const;
   [[nodiscard]] DataFrame astype(const std::vector<std::pair<std::string, DType>>& types) const;
   // Nulls of the named columns replaced by a value (a literal expression of a fitting type).
-  [[nodiscard]] DataFrame fillna(const std::vector<std::pair<std::string, expr::Expr>>& values) const;
+  [[nodiscard]] DataFrame fillna(
+      const std::vector<std::pair<std::string, expr::Expr>>& values) const;
   // Rows without a null in the named columns (all columns when none are named).
   [[nodiscard]] DataFrame dropna(const std::vector<std::string>& subset = {}) const;
   // The same columns as bools: true where null.

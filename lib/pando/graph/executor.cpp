@@ -162,6 +162,9 @@ void Executor::run() {
                          static_cast<std::uint32_t>(ctx_.schedule.order.size()),
                          static_cast<std::uint32_t>(run.size()), ctx_.rank, ctx_.schedule.nranks});
   post_receives();
+  // Persisted values run no task here: they leave for the ranks that need them right away.
+  for (std::uint32_t id = 0; id < ctx_.table.size(); ++id)
+    if (ctx_.table.persisted(id) && !store_[id].empty()) send(id);
   for (std::size_t i = 0; i < run.size(); ++i) {
     const std::uint32_t id = run[i];
     const Task& task = *ctx_.table.task(id);

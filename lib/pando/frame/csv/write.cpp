@@ -65,7 +65,20 @@ void put_field(Out& out, std::string_view s, char delim, char quote) {
 
 }  // namespace
 
-void write_csv(const Table& t, bool header, const CsvOptions& o, const CsvSink& sink) {
+std::vector<TimePrecision> timestamp_precisions(const Table& t) {
+  std::vector<TimePrecision> out(t.num_columns(), TimePrecision::date);
+  for (std::size_t c = 0; c < t.num_columns(); ++c) {
+    const Column& col = t.column(c);
+    if (col.type() != DType::timestamp) continue;
+    auto v = col.values<std::int64_t>();
+    for (std::size_t i = 0; i < col.size(); ++i)
+      if (col.is_valid(i)) out[c] = std::max(out[c], timestamp_precision(v[i]));
+  }
+  return out;
+}
+
+void write_csv(const Table& t, bool header, const CsvOptions& o, const CsvSink& sink,
+               std::span<const TimePrecision> at_least) {
   o.validate();
   if (o.quote == '\0')
     throw UsageError("writing CSV needs a quote character (CsvOptions::quote is '\\0')");
@@ -94,18 +107,15 @@ void write_csv(const Table& t, bool header, const CsvOptions& o, const CsvSink& 
     TimePrecision prec;
   };
   std::vector<Col> cols;
+  const auto precisions = timestamp_precisions(t);
   for (std::size_t c = 0; c < ncols; ++c) {
     const Column& col = t.column(c);
     Col k{col.type(), col.data().data(), col.null_count() ? col.validity_words().data() : nullptr,
-          nullptr,    nullptr,           TimePrecision::date};
+          nullptr,    nullptr,           precisions[c]};
+    if (c < at_least.size()) k.prec = std::max(k.prec, at_least[c]);
     if (col.type() == DType::string) {
       k.offsets = col.offsets().data();
       k.chars = reinterpret_cast<const char*>(col.chars().data());
-    }
-    if (col.type() == DType::timestamp) {
-      auto v = col.values<std::int64_t>();
-      for (std::size_t i = 0; i < col.size(); ++i)
-        if (col.is_valid(i)) k.prec = std::max(k.prec, timestamp_precision(v[i]));
     }
     cols.push_back(k);
   }

@@ -13,7 +13,11 @@
 // with nulls prints "1" where pandas (holding float64) prints "1.0".
 
 #include <pando/frame/csv/options.hpp>
+#include <pando/core/text.hpp>
 #include <pando/frame/table.hpp>
+
+#include <span>
+#include <vector>
 
 #include <functional>
 #include <string>
@@ -24,8 +28,14 @@ namespace pando::csv {
 // Receives the text in consecutive chunks of about a megabyte.
 using CsvSink = std::function<void(std::string_view)>;
 
-// Uses options.delimiter and options.quote (which must not be '\0').
-void write_csv(const Table& table, bool header, const CsvOptions& options, const CsvSink& sink);
+// Uses options.delimiter and options.quote (which must not be '\0'). `at_least` (per column,
+// may be empty) raises the timestamp precision of columns: a table written in parts must use
+// the whole column's precision in every part, as pandas does (see timestamp_precisions).
+void write_csv(const Table& table, bool header, const CsvOptions& options, const CsvSink& sink,
+               std::span<const TimePrecision> at_least = {});
+// The precision each timestamp column of `table` needs (date for other columns); combine the
+// parts of a table with max().
+std::vector<TimePrecision> timestamp_precisions(const Table& table);
 std::string to_csv(const Table& table, bool header = true, const CsvOptions& options = {});
 
 }  // namespace pando::csv

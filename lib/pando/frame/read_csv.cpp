@@ -1,0 +1,272 @@
+// read_csv: CSV files into partitions, read in parallel (../shared/DESIGN.md §6, "CSV byte
+// ranges"; the stages are in csv/).
+//
+//   rank 0, while the graph is built: expand the globs, read each file's header (all must
+//     agree), infer the types from the first file's first bytes; every rank learns the result
+//     or the same error.
+//   per byte range (about `blocksize`):  scan  -- reads the range once, finds its first row
+//                                                 start under both quote assumptions
+//   per file:                            resolve -- picks the true start of every range
+//   per range:                           parse -- reads its rows [start_i, start_i+1), parses
+//   .gz files:                           parse  -- inflates and parses the whole file
+// The partitions are then kept in memory (the frame is read eagerly, like pandas): int64
+// columns that met a non-integer in some partition become float64 everywhere, said in the log.
+
+#include <pando/frame/partitions.hpp>
+
+#include <pando/core/consensus.hpp>
+#include <pando/core/log.hpp>
+#include <pando/frame/csv.hpp>
+#include <pando/graph/runtime.hpp>
+#include <pando/io/atomic.hpp>
+
+#include <fmt/format.h>
+
+#include <glob.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+
+namespace pando {
+
+namespace {
+
+struct CsvFile {
+  std::string path;
+  std::int64_t size = 0;
+  bool gzip = false;
+  csv::CsvHeader header;
+
+  template <class A>
+  void serialize(A& a, unsigned) {
+    fields(a, path, size, gzip, header);
+  }
+};
+
+struct CsvPlan {
+  std::vector<CsvFile> files;
+  Schema schema;  // every column of the files (the parse schema)
+
+  template <class A>
+  void serialize(A& a, unsigned) {
+    fields(a, files, schema);
+  }
+};
+
+bool has_glob(const std::string& p) { return p.find_first_of("*?[") != std::string::npos; }
+
+std::vector<std::string> expand(const std::vector<std::string>& paths) {
+  if (paths.empty()) throw UsageError("read_csv: no files given");
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    if (!has_glob(p)) {
+      out.push_back(p);
+      continue;
+    }
+    glob_t g{};
+    const int rc = ::glob(p.c_str(), 0, nullptr, &g);
+    std::vector<std::string> found(g.gl_pathv, g.gl_pathv + (rc == 0 ? g.gl_pathc : 0));
+    globfree(&g);
+    if (found.empty()) throw IoError(fmt::format("no files match '{}'", p));
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+std::string read_bytes(const std::string& path, std::int64_t begin, std::int64_t n) {
+  auto f = io::PosixFile::open(path, io::PosixFile::Mode::read);
+  std::string out(static_cast<std::size_t>(std::max<std::int64_t>(n, 0)), '\0');
+  const auto got =
+      f.read_at(static_cast<std::uint64_t>(begin),
+                std::span<std::byte>(reinterpret_cast<std::byte*>(out.data()), out.size()));
+  out.resize(got);
+  return out;
+}
+
+std::string head_of(const CsvFile& f, std::size_t bytes) {
+  if (f.gzip) {
+    Buffer all = csv::read_gzip_file(f.path);
+    return std::string(reinterpret_cast<const char*>(all.data()), all.size());
+  }
+  return read_bytes(f.path, 0, static_cast<std::int64_t>(bytes));
+}
+
+// Rank 0: files, headers and types.
+CsvPlan plan_files(const std::vector<std::string>& paths, const ReadCsvOptions& options) {
+  options.csv.validate();
+  if (options.blocksize < 1)
+    throw UsageError(
+        fmt::format("read_csv: blocksize {} must be at least 1 byte", options.blocksize));
+  CsvPlan plan;
+  for (const auto& p : expand(paths)) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) throw IoError(fmt::format("{}: no such file", p));
+    if (S_ISDIR(st.st_mode)) throw IoError(fmt::format("{}: is a directory, not a CSV file", p));
+    plan.files.push_back({p, static_cast<std::int64_t>(st.st_size), p.ends_with(".gz"), {}});
+  }
+  // The header from the first 64 KiB at least; the types from the first sample_bytes.
+  const std::size_t sample = options.csv.sample_bytes;
+  for (std::size_t i = 0; i < plan.files.size(); ++i) {
+    CsvFile& f = plan.files[i];
+    std::string head = head_of(f, std::max<std::size_t>(sample, 64 * 1024));
+    const bool whole = f.gzip || static_cast<std::int64_t>(head.size()) >= f.size;
+    f.header = csv::read_header(head, whole, options.csv, f.path);
+    if (i == 0) {
+      const bool all = whole && sample >= head.size();
+      plan.schema =
+          csv::infer_schema(all ? std::string_view(head) : std::string_view(head).substr(0, sample),
+                            all, f.header, options.csv, f.path);
+    } else if (f.header.names != plan.files[0].header.names) {
+      throw ParseError(fmt::format("{}: its header ({}) differs from the header of {} ({})", f.path,
+                                   fmt::join(f.header.names, ", "), plan.files[0].path,
+                                   fmt::join(plan.files[0].header.names, ", ")));
+    }
+  }
+  return plan;
+}
+
+struct Reports {
+  std::vector<std::pair<std::int64_t, csv::BadLineReport>> parts;  // by partition
+  template <class A>
+  void serialize(A& a, unsigned) {
+    fields(a, parts);
+  }
+};
+
+}  // namespace
+
+DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options) {
+  const Comm& comm = Session::current().comm();
+  const CsvPlan plan = on_root(comm, [&] { return plan_files(paths, options); });
+  const CsvOptions& o = options.csv;
+  const Schema parsed = csv::selected_schema(plan.schema, o);
+
+  Hasher h("read-csv");
+  for (const auto& f : plan.files) h.add(f.path).add(f.size);
+  h.add(options.blocksize).add(Runtime::current().next_sequence());
+  const std::string scan_token = make_token("scan-csv", h.value());
+  const std::string resolve_token = make_token("resolve-csv", h.value());
+  const std::string token = make_token("read-csv", h.value());
+  // Bad lines are counted where each partition is parsed, then gathered.
+  auto reports = std::make_shared<Reports>();
+
+  std::vector<Task> tasks;
+  std::int64_t part = 0;
+  for (std::size_t fi = 0; fi < plan.files.size(); ++fi) {
+    const CsvFile& f = plan.files[fi];
+    const auto schema = plan.schema;
+    if (f.gzip) {
+      Task t;
+      t.key = Key(token, {part});
+      t.nbytes = static_cast<std::uint64_t>(f.size) * 4;
+      t.cost = static_cast<double>(f.size) / 1e8;
+      t.fn = [f, schema, o, reports, part](std::span<const Value>) {
+        Buffer all = csv::read_gzip_file(f.path);
+        std::string_view text(reinterpret_cast<const char*>(all.data()), all.size());
+        csv::BadLineReport bad;
+        Table table = csv::parse_rows(text.substr(static_cast<std::size_t>(f.header.data_begin)),
+                                      f.header.data_first_line, schema, o, f.path, bad);
+        if (bad.count) reports->parts.emplace_back(part, bad);
+        return Value::of(std::move(table));
+      };
+      tasks.push_back(std::move(t));
+      ++part;
+      continue;
+    }
+    const auto ranges = csv::plan_ranges(f.header.data_begin, f.size, options.blocksize);
+    Task resolve;
+    resolve.key = Key(resolve_token, {static_cast<std::int64_t>(fi)});
+    for (std::size_t r = 0; r < ranges.size(); ++r) {
+      const auto [begin, end] = ranges[r];
+      Task scan;
+      scan.key = Key(scan_token, {static_cast<std::int64_t>(fi), static_cast<std::int64_t>(r)});
+      scan.cost = static_cast<double>(end - begin) / 3e9;
+      scan.fn = [path = f.path, begin = begin, end = end, size = f.size, first = r == 0,
+                 o](std::span<const Value>) {
+        const std::int64_t from = first ? begin : std::max<std::int64_t>(0, begin - 2);
+        const std::int64_t to = std::min(size, end + 4096);
+        const std::string window = read_bytes(path, from, to - from);
+        csv::RangeBytes bytes{window, from, begin, end, to >= size, first};
+        return Value::of(csv::scan_range(bytes, o, path));
+      };
+      resolve.inputs.push_back(scan.key);
+      tasks.push_back(std::move(scan));
+    }
+    resolve.fn = [first_line = f.header.data_first_line](std::span<const Value> in) {
+      std::vector<csv::RangeScan> scans;
+      for (const auto& v : in) scans.push_back(v.get<csv::RangeScan>());
+      return Value::of(csv::resolve_ranges(scans, first_line));
+    };
+    const Key resolved = resolve.key;
+    tasks.push_back(std::move(resolve));
+    for (std::size_t r = 0; r < ranges.size(); ++r) {
+      Task t;
+      t.key = Key(token, {part});
+      t.inputs = {resolved};
+      t.nbytes = static_cast<std::uint64_t>(ranges[r].second - ranges[r].first);
+      t.cost = static_cast<double>(ranges[r].second - ranges[r].first) / 6e8;
+      t.fn = [path = f.path, schema, parsed, o, reports, part, r](std::span<const Value> in) {
+        const auto& rows = in[0].get<std::vector<csv::RowRange>>()[r];
+        if (rows.empty()) return Value::of(Table::empty(parsed));
+        const std::string bytes = read_bytes(path, rows.begin, rows.end - rows.begin);
+        csv::BadLineReport bad;
+        Table table = csv::parse_rows(bytes, rows.first_line, schema, o, path, bad);
+        if (bad.count) reports->parts.emplace_back(part, bad);
+        return Value::of(std::move(table));
+      };
+      tasks.push_back(std::move(t));
+      ++part;
+    }
+  }
+
+  // Read now, and keep the partitions where they were parsed.
+  DataFrame raw = DataFrame(parsed, part, token, Graph(std::move(tasks))).persist();
+
+  // Every partition's schema, and the bad lines, on every rank.
+  auto& runtime = Runtime::current();
+  std::vector<std::pair<std::int64_t, Schema>> mine;
+  for (std::int64_t i = 0; i < part; ++i)
+    if (const Value* v = runtime.persisted_value(raw.partition_key(i)))
+      mine.emplace_back(i, v->get<Table>().schema());
+  auto gather = [&](const auto& local) {
+    Bytes b = to_bytes(local);
+    auto all = comm.allgatherv(std::span<const std::byte>(b));
+    std::remove_cvref_t<decltype(local)> merged;
+    for (int r = 0; r < comm.size(); ++r) {
+      auto partial = from_bytes<std::remove_cvref_t<decltype(local)>>(all.part(r));
+      merged.insert(merged.end(), partial.begin(), partial.end());
+    }
+    std::sort(merged.begin(), merged.end(),
+              [](const auto& x, const auto& y) { return x.first < y.first; });
+    return merged;
+  };
+  const auto schemas = gather(mine);
+  const auto bad = gather(reports->parts);
+  if (!bad.empty()) {
+    csv::BadLineReport total;
+    for (const auto& [i, r] : bad) total.merge(r);
+    if (comm.rank() == 0)
+      log(o.on_bad_lines == BadLines::warn ? LogLevel::warn : LogLevel::info,
+          "read_csv: {} bad line{} skipped (first: {})", total.count, total.count == 1 ? "" : "s",
+          total.messages.empty() ? "" : total.messages.front());
+  }
+  std::vector<Schema> all;
+  for (const auto& [i, s] : schemas) all.push_back(s);
+  const Schema unified = all.empty() ? parsed : csv::unify_schemas(all);
+  if (unified == parsed) return raw;
+  for (const auto& name : csv::widened_columns(parsed, unified))
+    if (comm.rank() == 0)
+      log_warn(
+          "read_csv: column '{}' holds non-integer numbers beyond the first {} bytes: read as "
+          "float64 "
+          "(give --dtype {}=float64 to say so)",
+          name, o.sample_bytes, name);
+  Hasher hc("widen");
+  return detail::per_partition(raw, "widen", hc, unified,
+                               [unified](const Table& t) { return t.cast(unified); })
+      .persist();
+}
+
+}  // namespace pando

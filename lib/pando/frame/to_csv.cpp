@@ -1,0 +1,131 @@
+// to_csv: CSV that pandas reads back unchanged, written in parallel and atomically.
+//
+// One file: every partition is formatted where it lives; one collective task then learns every
+// part's size, and each rank writes its parts at their offsets into a temporary file that
+// rank 0 renames into place once all ranks succeeded. One file per partition ('*' in the
+// path): each part is written to a temporary beside its target; a final collective task
+// renames them all, or none.
+
+#include <pando/frame/partitions.hpp>
+
+#include <pando/frame/csv.hpp>
+#include <pando/graph/runtime.hpp>
+#include <pando/io/atomic.hpp>
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+namespace pando {
+
+namespace {
+
+using Precisions = std::vector<TimePrecision>;
+
+// The timestamp precision of every column over the whole frame (pandas formats a column alike).
+Precisions column_precisions(const DataFrame& df) {
+  Hasher h("csv-precision");
+  Value v = detail::reduce_partitions(
+      df, "csv-precision", h,
+      [](const Table& t) { return Value::of(csv::timestamp_precisions(t)); },
+      [](std::span<const Value> in) {
+        Precisions acc = in[0].get<Precisions>();
+        for (std::size_t k = 1; k < in.size(); ++k) {
+          const auto& more = in[k].get<Precisions>();
+          for (std::size_t c = 0; c < acc.size(); ++c) acc[c] = std::max(acc[c], more[c]);
+        }
+        return Value::of(std::move(acc));
+      });
+  return v.get<Precisions>();
+}
+
+Buffer format(const Table& t, bool header, const CsvOptions& o, const Precisions& p) {
+  std::string text;
+  csv::write_csv(
+      t, header, o, [&](std::string_view chunk) { text.append(chunk); }, p);
+  return Buffer::copy_of(std::as_bytes(std::span<const char>(text.data(), text.size())));
+}
+
+std::string part_path(const std::string& pattern, std::int64_t i, std::int64_t n) {
+  const auto digits = std::to_string(std::max<std::int64_t>(n - 1, 0)).size();
+  const auto star = pattern.find('*');
+  return pattern.substr(0, star) + fmt::format("{:0{}}", i, digits) + pattern.substr(star + 1);
+}
+
+}  // namespace
+
+void DataFrame::to_csv(const std::string& path, const CsvOptions& options) const {
+  options.validate();
+  if (options.quote == '\0') throw UsageError("to_csv needs a quote character");
+  const Precisions precisions = column_precisions(*this);
+  const bool per_part = path.find('*') != std::string::npos;
+  Hasher h("to-csv");
+  h.add(path).add(token_).add(Runtime::current().next_sequence());
+  const std::string text_token = make_token("format-csv", h.value());
+  const Key write(make_token("write-csv", h.value()));
+  const Schema schema = schema_;
+
+  // Temporaries this rank made, removed if the job fails before they are renamed.
+  auto temps = std::make_shared<std::vector<std::string>>();
+  std::vector<Task> tasks;
+  Task w;
+  w.key = write;
+  for (std::int64_t i = 0; i < partitions_; ++i) {
+    Task t;
+    t.key = Key(text_token, {i});
+    t.inputs = {partition_key(i)};
+    const bool header = per_part || i == 0;
+    t.fn = [header, options, precisions, per_part, path, i, n = partitions_,
+            temps](std::span<const Value> in) {
+      Buffer text = format(in[0].get<Table>(), header, options, precisions);
+      if (!per_part) return Value::of(text);
+      // Its own file, under a temporary name until every part is written.
+      const std::string target = part_path(path, i, n);
+      const std::string temp = io::temp_path_for(target);
+      temps->push_back(temp);
+      auto f = io::PosixFile::open(temp, io::PosixFile::Mode::create_new);
+      f.write_at(0, text.bytes());
+      f.close();
+      return Value::of(temp);
+    };
+    w.inputs.push_back(t.key);
+    tasks.push_back(std::move(t));
+  }
+  w.collective = collective_step([per_part, path, schema, options, precisions,
+                                  n = partitions_](const CollectiveInputs& c) {
+    if (per_part) {
+      // Every part was written: move them into place (each rank its own).
+      for (std::size_t k = 0; k < c.values.size(); ++k)
+        io::rename_into_place(c.values[k].get<std::string>(), part_path(path, c.positions[k], n));
+      return Value::of(0);
+    }
+    // Offsets from every part's size, in partition order.
+    std::vector<std::uint64_t> size(static_cast<std::size_t>(n), 0),
+        all(static_cast<std::size_t>(n));
+    for (std::size_t k = 0; k < c.values.size(); ++k)
+      size[c.positions[k]] = c.values[k].get<Buffer>().size();
+    c.comm.allreduce(std::span<const std::uint64_t>(size), std::span<std::uint64_t>(all),
+                     ReduceOp::sum);
+    const Buffer header =
+        n == 0 ? format(Table::empty(schema), true, options, precisions) : Buffer();
+    std::vector<std::uint64_t> offset(all.size() + 1, header.size());
+    for (std::size_t i = 0; i < all.size(); ++i) offset[i + 1] = offset[i] + all[i];
+    io::AtomicSharedFile out(c.comm, path, offset.back());
+    if (n == 0 && c.comm.rank() == 0) out.write_at(0, header.bytes());
+    for (std::size_t k = 0; k < c.values.size(); ++k)
+      out.write_at(offset[c.positions[k]], c.values[k].get<Buffer>().bytes());
+    out.commit();
+    return Value::of(0);
+  });
+  tasks.push_back(std::move(w));
+  try {
+    Runtime::current().compute(Graph(std::move(tasks), {&graph_}), {&write, 1});
+  } catch (...) {
+    // Every rank fails alike (the same TaskError): each removes the parts it wrote.
+    std::error_code ignored;
+    for (const auto& t : *temps) std::filesystem::remove(t, ignored);
+    throw;
+  }
+}
+
+}  // namespace pando

@@ -1,0 +1,294 @@
+// The distributed DataFrame at 1-4 ranks: the CSV corpus read in parallel with tiny byte ranges
+// equals the one-rank reference; operations and statistics against serial loops and pandas;
+// CSV written in parallel reads back in pandas; bad input gives the same clear error on every
+// rank.
+
+#include <pando/core/consensus.hpp>
+#include <pando/frame/dataframe.hpp>
+#include <pando/expr/parser.hpp>
+
+#include <gtest/gtest.h>
+#include <mpi_test.hpp>
+
+#include "csv_corpus.hpp"
+#include "frame_test_util.hpp"
+
+#include <cmath>
+#include <filesystem>
+
+using namespace pando;
+using pando::test::render;
+
+namespace {
+
+std::string error_text(const std::exception& e) {
+  if (const auto* t = dynamic_cast<const TaskError*>(&e)) return t->message();
+  return e.what();
+}
+
+// A folder every rank can see, named by rank 0, removed at the end.
+struct SharedDir {
+  std::string path;
+  SharedDir() {
+    path = on_root(test::comm(), [] {
+      auto p = std::filesystem::path(PANDO_FRAME_TEST_TMP) / ("df-" + std::to_string(::getpid()));
+      std::filesystem::create_directories(p);
+      return p.string();
+    });
+  }
+  ~SharedDir() {
+    test::comm().barrier();
+    if (test::rank() == 0) std::filesystem::remove_all(path);
+  }
+  // Written by rank 0, visible to all after the call.
+  std::string file(const std::string& name, std::string_view text) const {
+    const std::string p = path + "/" + name;
+    on_root(test::comm(), [&] { test::write_file(p, text); });
+    return p;
+  }
+};
+
+// A transactions-like table with nulls, quotes, line breaks in quotes and non-ASCII text.
+std::string sample_csv(int rows) {
+  std::string s = "id,amount,qty,name,flag,ts\n";
+  for (int i = 0; i < rows; ++i) {
+    std::string amount = i % 7 == 3 ? "" : fmt::format("{}", (i * 37 % 101) * 0.5 - 12.25);
+    std::string name = i % 5 == 0 ? "\"Müller, \"\"Jo\"\"\nline2\"" : (i % 3 ? "plain" : "ümlaut");
+    s += fmt::format("{},{},{},{},{},2024-01-{:02d} {:02d}:00:00\n", i, amount,
+                     i % 4 == 1 ? "" : std::to_string(i % 9), name, i % 2 ? "True" : "False",
+                     i % 28 + 1, i % 24);
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST(DataFrameCorpus, ParallelReadEqualsOneRankReference) {
+  for (const auto& c : test::corpus()) {
+    const std::string path = test::csv_data_dir() + "/" + c.name;
+    std::string want;
+    try {
+      want = render(csv::read_csv_file(path, c.options));
+    } catch (const Error& e) {
+      want = std::string("error: ") + e.what();
+    }
+    for (std::int64_t blocksize : {std::int64_t{7}, std::int64_t{64}, std::int64_t{1} << 20}) {
+      std::string got;
+      try {
+        got = render(read_csv({path}, {c.options, blocksize}).compute());
+      } catch (const Error& e) {
+        got = "error: " + error_text(e);
+      }
+      EXPECT_EQ(got, want) << c.name << " blocksize " << blocksize;
+    }
+  }
+}
+
+TEST(DataFrame, ReadAcrossFilesAndGlobs) {
+  SharedDir dir;
+  const std::string text = sample_csv(50);
+  const auto cut = text.find('\n', text.size() / 2) + 1;
+  dir.file("part-0.csv", text.substr(0, cut));
+  dir.file("part-1.csv", "id,amount,qty,name,flag,ts\n" + text.substr(cut));
+  dir.file("whole.csv", text);
+  auto whole = read_csv({dir.path + "/whole.csv"}, {{}, 97}).compute();
+  auto parts = read_csv({dir.path + "/part-*.csv"}, {{}, 53}).compute();
+  EXPECT_EQ(render(parts), render(whole));
+  EXPECT_EQ(whole.rows(), 50u);
+  EXPECT_EQ(read_csv({dir.path + "/whole.csv"}).length(), 50);
+}
+
+TEST(DataFrame, BadInputIsTheSameClearErrorEverywhere) {
+  SharedDir dir;
+  auto expect_error = [](auto&& f, const std::string& want) {
+    try {
+      f();
+      ADD_FAILURE() << "no error; wanted: " << want;
+    } catch (const Error& e) {
+      EXPECT_EQ(error_text(e), want);
+    }
+  };
+  expect_error([&] { (void)read_csv({dir.path + "/none-*.csv"}); },
+               "no files match '" + dir.path + "/none-*.csv'");
+  expect_error([&] { (void)read_csv({dir.path + "/missing.csv"}); },
+               dir.path + "/missing.csv: no such file");
+  dir.file("a.csv", "x,y\n1,2\n");
+  dir.file("b.csv", "x,z\n1,2\n");
+  expect_error(
+      [&] {
+        (void)read_csv({dir.path + "/a.csv", dir.path + "/b.csv"});
+      },
+      dir.path + "/b.csv: its header (x, z) differs from the header of " + dir.path +
+          "/a.csv (x, y)");
+  const std::string late = dir.file("late.csv", "n\n" + std::string(10, '1') + "\n1\n2\nabc\n");
+  ReadCsvOptions small;
+  small.csv.sample_bytes = 16;
+  small.blocksize = 8;
+  expect_error([&] { (void)read_csv({late}, small); },
+               late +
+                   ":5:1: cannot read \"abc\" as int64 (column 'n'); hint: --na-values abc or "
+                   "--dtype n=string");
+  auto df = read_csv({dir.path + "/a.csv"});
+  expect_error([&] { (void)df.filter(expr::parse_expression("x + ", "--where")); },
+               "--where:1:5: expected a value after '+'");
+  expect_error([&] { (void)df.agg({{"q", "sum"}}); }, "no column 'q'; the columns are 'x', 'y'");
+  expect_error(
+      [&] {
+        (void)df.agg({{"x", "median"}});
+      },
+      "unknown aggregation 'median' for column 'x' (use count, sum, mean, min, max, std or var)");
+}
+
+TEST(DataFrame, WideningIntToFloatAcrossPartitions) {
+  SharedDir dir;
+  std::string text = "n\n";
+  for (int i = 0; i < 200; ++i) text += std::to_string(i) + "\n";
+  text += "2.5\n";
+  const std::string p = dir.file("widen.csv", text);
+  ReadCsvOptions o;
+  o.csv.sample_bytes = 16;
+  o.blocksize = 64;
+  auto df = read_csv({p}, o);
+  EXPECT_EQ(df.schema()[0].type, DType::float64);
+  auto t = df.compute();
+  EXPECT_EQ(t.column(0).values<double>()[200], 2.5);
+  EXPECT_EQ(t.column(0).values<double>()[3], 3.0);
+}
+
+TEST(DataFrame, OperationsMatchSerialLoops) {
+  SharedDir dir;
+  const std::string p = dir.file("t.csv", sample_csv(300));
+  auto df = read_csv({p}, {{}, 700});
+  auto ref = csv::read_csv_file(p);
+  ASSERT_EQ(render(df.compute()), render(ref));
+
+  auto sel = df.assign("total", df["amount"] * df["qty"])
+                 .filter(df["amount"] > 10 && !df["flag"])
+                 .select({"id", "total"})
+                 .compute();
+  std::vector<std::int64_t> want_ids;
+  std::vector<std::optional<double>> want_total;
+  const auto& amount = ref.column("amount");
+  const auto& qty = ref.column("qty");
+  const auto& flag = ref.column("flag");
+  for (std::size_t i = 0; i < ref.rows(); ++i) {
+    const bool keep = amount.is_valid(i) && amount.values<double>()[i] > 10 &&
+                      flag.values<std::uint8_t>()[i] == 0;
+    if (!keep) continue;
+    want_ids.push_back(ref.column("id").values<std::int64_t>()[i]);
+    want_total.push_back(qty.is_valid(i)
+                             ? std::optional(amount.values<double>()[i] *
+                                             static_cast<double>(qty.values<std::int64_t>()[i]))
+                             : std::nullopt);
+  }
+  ASSERT_EQ(sel.rows(), want_ids.size());
+  for (std::size_t i = 0; i < sel.rows(); ++i) {
+    EXPECT_EQ(sel.column("id").values<std::int64_t>()[i], want_ids[i]);
+    EXPECT_EQ(sel.column("total").is_valid(i), want_total[i].has_value());
+    if (want_total[i]) {
+      EXPECT_EQ(sel.column("total").values<double>()[i], *want_total[i]);
+    }
+  }
+  // Text expressions, fillna, dropna, isna, rename, head.
+  auto filled = df.fillna({{"amount", expr::lit(0.0)}});
+  EXPECT_EQ(filled.null_counts().column(1).values<std::int64_t>()[1], 0);
+  EXPECT_EQ(df.dropna({"amount", "qty"}).length(),
+            static_cast<std::int64_t>(
+                df.filter(expr::parse_expression("notna(amount) and notna(qty)", "w")).length()));
+  EXPECT_EQ(df.isna().compute().column("amount").values<std::uint8_t>()[3], 1);
+  EXPECT_EQ(df.rename({{"id", "key"}}).columns()[0], "key");
+  auto h = df.head(7);
+  EXPECT_EQ(render(h), render(ref.head(7)));
+  EXPECT_EQ(df.filter(expr::parse_expression("id < 0", "w")).head(3).rows(), 0u);
+}
+
+TEST(DataFrame, StatisticsMatchPandas) {
+  SharedDir dir;
+  const std::string p = dir.file("s.csv", sample_csv(257));
+  auto df = read_csv({p}, {{}, 300});
+  // pandas computes the same statistics from the same file; compare as numbers.
+  auto agg = df.agg({{"amount", "sum"},
+                     {"amount", "mean"},
+                     {"amount", "std"},
+                     {"qty", "sum"},
+                     {"qty", "max"},
+                     {"name", "min"},
+                     {"id", "count"},
+                     {"ts", "max"}});
+  auto desc = df.describe();
+  auto nulls = df.null_counts();
+  const std::string script = test::frame_test_dir() + "/frame_reference.py";
+  const std::string got = on_root(test::comm(), [&] {
+    return test::run(std::string(PANDO_TEST_PYTHON) + " " + script + " stats " + p).output;
+  });
+  // The reference prints: amount sum, mean, std, qty sum, qty max, then describe's rows, then
+  // the null counts.
+  std::istringstream in(got);
+  auto next = [&] {
+    double v;
+    in >> v;
+    return v;
+  };
+  auto close = [](double a, double b) { return std::abs(a - b) <= 1e-12 * (1 + std::abs(b)); };
+  EXPECT_TRUE(close(agg.column("amount_sum").values<double>()[0], next())) << got;
+  EXPECT_TRUE(close(agg.column("amount_mean").values<double>()[0], next()));
+  EXPECT_TRUE(close(agg.column("amount_std").values<double>()[0], next()));
+  EXPECT_EQ(static_cast<double>(agg.column("qty_sum").values<std::int64_t>()[0]), next());
+  EXPECT_EQ(static_cast<double>(agg.column("qty_max").values<std::int64_t>()[0]), next());
+  EXPECT_EQ(agg.column("name_min").string_at(0), "Müller, \"Jo\"\nline2");  // bytewise, as Python
+  EXPECT_EQ(agg.column("id_count").values<std::int64_t>()[0], 257);
+  ASSERT_EQ(desc.num_columns(), 4u);  // statistic, id, amount, qty
+  for (std::size_t c = 1; c < desc.num_columns(); ++c)
+    for (std::size_t r = 0; r < 8; ++r) {
+      const double want = next(), have = desc.column(c).values<double>()[r];
+      EXPECT_TRUE(close(have, want) || (std::isnan(have) && std::isnan(want)))
+          << desc.schema()[c].name << " row " << r << ": " << have << " vs pandas " << want;
+    }
+  for (std::size_t r = 0; r < nulls.rows(); ++r)
+    EXPECT_EQ(static_cast<double>(nulls.column(1).values<std::int64_t>()[r]), next()) << r;
+}
+
+TEST(DataFrame, EmptyAndTinyFrames) {
+  SharedDir dir;
+  auto empty = read_csv({dir.file("h.csv", "a,b\n")}, {{}, 4});
+  EXPECT_EQ(empty.length(), 0);
+  EXPECT_EQ(empty.compute().rows(), 0u);
+  auto one = read_csv({dir.file("one.csv", "a,b\n1,2.5\n")}, {{}, 3});
+  EXPECT_EQ(one.length(), 1);
+  auto d = one.describe();
+  EXPECT_EQ(d.column("b").values<double>()[4], 2.5);           // 25% of one value
+  EXPECT_TRUE(std::isnan(d.column("b").values<double>()[2]));  // std of one value
+  EXPECT_EQ(one.agg({{"a", "sum"}}).column(0).values<std::int64_t>()[0], 1);
+}
+
+TEST(DataFrame, WritesCsvPandasReadsBack) {
+  SharedDir dir;
+  const std::string p = dir.file("w.csv", sample_csv(120));
+  auto df = read_csv({p}, {{}, 500});
+  df.to_csv(dir.path + "/out.csv");
+  df.to_csv(dir.path + "/parts-*.csv");
+  test::comm().barrier();
+  auto back = read_csv({dir.path + "/out.csv"}).compute();
+  EXPECT_EQ(render(back), render(df.compute()));
+  auto parts = read_csv({dir.path + "/parts-*.csv"}).compute();
+  EXPECT_EQ(render(parts), render(back));
+  const std::string script = test::frame_test_dir() + "/frame_reference.py";
+  const auto same = on_root(test::comm(), [&] {
+    return test::run(std::string(PANDO_TEST_PYTHON) + " " + script + " same " + p + " " + dir.path +
+                     "/out.csv")
+        .output;
+  });
+  EXPECT_EQ(same, "same\n");
+  // A failing partition leaves no file behind.
+  auto failing = df.map_partitions(
+      [](const Table& t) -> Table {
+        if (t.rows() && t.column(0).values<std::int64_t>()[0] > 50) throw ValueError("boom");
+        return t;
+      },
+      df.schema(), "fail");
+  EXPECT_THROW(failing.to_csv(dir.path + "/never.csv"), TaskError);
+  EXPECT_THROW(failing.to_csv(dir.path + "/never-*.csv"), TaskError);
+  test::comm().barrier();
+  for (const auto& e : std::filesystem::directory_iterator(dir.path))
+    EXPECT_EQ(e.path().filename().string().find("never"), std::string::npos) << e.path();
+}
