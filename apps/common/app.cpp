@@ -1,0 +1,110 @@
+#include "app.hpp"
+
+#include <pando/frame/csv.hpp>
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+
+namespace pando::app {
+
+namespace {
+
+// The rank this process will have, before MPI starts (from the launcher's environment).
+int launch_rank() {
+  for (const char* v : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+    if (const char* s = std::getenv(v)) return std::atoi(s);
+  return 0;
+}
+
+std::string program_name(const CLI::App& cli) {
+  std::string n = cli.get_name();
+  return n.empty() ? "pando" : n;
+}
+
+}  // namespace
+
+void add_common_options(CLI::App& cli, Common& common) {
+  cli.add_flag("-v,--verbose", common.verbose,
+               "say more on stderr: -v the time each stage took, -vv everything (PANDO_LOG=debug)");
+}
+
+int run(CLI::App& cli, int argc, char** argv, const Common& common,
+        const std::function<void(Session&)>& body) {
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Every rank parses the same command line: the first prints, all exit alike.
+    if (launch_rank() == 0) return cli.exit(e);
+    return e.get_exit_code();
+  }
+  Options options = Options::from_env();
+  if (common.verbose > 0) options.log_level = common.verbose > 1 ? LogLevel::debug : LogLevel::info;
+  Session session(argc, argv, options);
+  try {
+    body(session);
+    return 0;
+  } catch (const TaskError& e) {
+    // Errors are the same on every rank (../shared/DESIGN.md §1.6): rank 0 says it.
+    if (session.rank() == 0) {
+      std::fprintf(stderr, "%s: error: %s\n", program_name(cli).c_str(), e.message().c_str());
+      log_info("(in task '{}' on rank {})", e.key(), e.rank());
+    }
+  } catch (const std::exception& e) {
+    if (session.rank() == 0) std::fprintf(stderr, "%s: error: %s\n", program_name(cli).c_str(), e.what());
+  }
+  return 1;
+}
+
+Stage::~Stage() { log_info("{}: {:.3f} s", name_, clock_.seconds()); }
+
+Output::Output(std::string path) : path_(std::move(path)) {}
+
+void Output::write(std::string_view text) { text_.append(text); }
+
+void Output::finish() {
+  const Comm& comm = Session::current().comm();
+  if (path_.empty()) {
+    if (comm.rank() == 0) {
+      std::fwrite(text_.data(), 1, text_.size(), stdout);
+      std::fflush(stdout);
+    }
+    return;
+  }
+  agree(comm, [&] {
+    if (comm.rank() != 0) return;
+    io::AtomicFile out(path_);
+    out.write(text_);
+    out.commit();
+  });
+}
+
+DatasetRef DatasetRef::parse(std::string_view text, std::string_view option) {
+  const auto colon = text.rfind(":/");
+  if (colon == std::string_view::npos || colon == 0 || colon + 2 >= text.size())
+    throw UsageError(fmt::format("{}: '{}' is not FILE.h5:/DATASET (e.g. data.h5:/x)", option, text));
+  return {std::string(text.substr(0, colon)), std::string(text.substr(colon + 1))};
+}
+
+Shape parse_shape(std::string_view text, std::string_view option) {
+  Shape out;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    const auto comma = text.find(',', at);
+    const auto part = text.substr(at, comma == std::string_view::npos ? text.npos : comma - at);
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+    if (part.empty() || ec != std::errc() || p != part.data() + part.size() || v < 1)
+      throw UsageError(fmt::format("{}: '{}' is not a list of positive integers like 1024,64", option, text));
+    out.push_back(v);
+    if (comma == std::string_view::npos) break;
+    at = comma + 1;
+  }
+  return out;
+}
+
+std::string csv_text(const Table& table) { return csv::to_csv(table, true); }
+
+}  // namespace pando::app
