@@ -53,7 +53,8 @@ int run(CLI::App& cli, int argc, char** argv, const Common& common,
       log_info("(in task '{}' on rank {})", e.key(), e.rank());
     }
   } catch (const std::exception& e) {
-    if (session.rank() == 0) std::fprintf(stderr, "%s: error: %s\n", program_name(cli).c_str(), e.what());
+    if (session.rank() == 0)
+      std::fprintf(stderr, "%s: error: %s\n", program_name(cli).c_str(), e.what());
   }
   return 1;
 }
@@ -84,7 +85,8 @@ void Output::finish() {
 DatasetRef DatasetRef::parse(std::string_view text, std::string_view option) {
   const auto colon = text.rfind(":/");
   if (colon == std::string_view::npos || colon == 0 || colon + 2 >= text.size())
-    throw UsageError(fmt::format("{}: '{}' is not FILE.h5:/DATASET (e.g. data.h5:/x)", option, text));
+    throw UsageError(
+        fmt::format("{}: '{}' is not FILE.h5:/DATASET (e.g. data.h5:/x)", option, text));
   return {std::string(text.substr(0, colon)), std::string(text.substr(colon + 1))};
 }
 
@@ -97,7 +99,8 @@ Shape parse_shape(std::string_view text, std::string_view option) {
     std::int64_t v = 0;
     auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
     if (part.empty() || ec != std::errc() || p != part.data() + part.size() || v < 1)
-      throw UsageError(fmt::format("{}: '{}' is not a list of positive integers like 1024,64", option, text));
+      throw UsageError(
+          fmt::format("{}: '{}' is not a list of positive integers like 1024,64", option, text));
     out.push_back(v);
     if (comma == std::string_view::npos) break;
     at = comma + 1;

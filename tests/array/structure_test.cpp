@@ -1,5 +1,6 @@
 // Creation and structure: values against serial references, for awkward shapes and chunks.
 
+#include <pando/array/elementwise.hpp>
 #include <pando/array/reduce.hpp>
 
 #include <gtest/gtest.h>
@@ -269,4 +270,13 @@ TEST(Structure, PersistComputesOnce) {
   (void)kept.sum().compute();
   (void)kept.T().max().compute();
   EXPECT_EQ(test::comm().allreduce(runs, ReduceOp::sum), 4);
+}
+
+TEST(Structure, DerivedArraysKeepPersistedBlocks) {
+  AnyArray derived;
+  {
+    AnyArray kept = from_values(test::random_block({6, 6}, 2), Shape{4, 4}).persist();
+    derived = kept.T() * 2.0;
+  }  // the persisted handle is gone; what was built on it still needs its blocks
+  EXPECT_EQ(derived.compute().size(), 36);
 }

@@ -155,3 +155,12 @@ TEST(Futures, GridSearchBestByValidationError) {
                                [](const Fit& x, const Fit& y) { return x.error < y.error; });
   EXPECT_DOUBLE_EQ(best->alpha, 0.37);
 }
+
+TEST(Delayed, DerivedValuesKeepPersistedResults) {
+  Delayed<double> later(Key("unset"), Graph());
+  {
+    auto kept = delayed(square)(4.0).persist();
+    later = delayed(add)(kept, 1.0);
+  }
+  EXPECT_EQ(later.compute(), 17.0);
+}

@@ -171,6 +171,7 @@ AnyArray AnyArray::persist() const {
   n->chunks = chunks();
   n->token = token();
   n->pin = Runtime::pin(std::move(keys));
+  n->graph = Graph::pinned(n->pin);  // arrays built on this one keep its blocks
   return AnyArray(std::move(n));
 }
 
@@ -181,7 +182,7 @@ std::vector<Delayed<Block>> AnyArray::to_delayed() const {
   std::vector<Delayed<Block>> out;
   const Graph& g = source.graph();
   for_each_block(chunks(), [&](std::span<const std::int64_t> idx) {
-    out.emplace_back(source.block_key(idx), g, source.node_->pin);
+    out.emplace_back(source.block_key(idx), g);
   });
   return out;
 }

@@ -70,9 +70,14 @@ AnyArray from_hdf5(const std::string& file, const std::string& dataset, const Hd
   const h5::DatasetInfo info = h5::inspect(world(), file, dataset);
   const DType type = options.as.value_or(info.type);
   (void)visit_numeric(type, [](auto) { return 0; });
-  Chunks chunks = options.chunks        ? options.chunks->resolve(info.shape, type)
+  // The dataset's own chunks, unless they are small (h5py's automatic ones): then whole
+  // multiples of them, about 64 MiB a block.
+  const bool small = !info.chunks.empty() &&
+                     static_cast<std::size_t>(element_count(info.chunks)) * element_size(type) < (1u << 20);
+  Chunks chunks = options.chunks ? options.chunks->resolve(info.shape, type)
                   : info.chunks.empty() ? auto_chunks(info.shape, type)
-                                        : aligned_chunks(info.shape, type, info.chunks);
+                  : small               ? aligned_chunks(info.shape, type, info.chunks)
+                                        : regular_chunks(info.shape, info.chunks);
   Hasher h("read-hdf5");
   h.add(file).add(info.dataset).add(static_cast<std::int64_t>(type));
   for (const auto& c : chunks) h.add_all(c);

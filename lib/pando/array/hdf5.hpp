@@ -24,8 +24,8 @@
 namespace pando {
 
 struct Hdf5Read {
-  // Blocks to read in: the dataset's own chunking grown to about 64 MiB blocks, or contiguous
-  // datasets in ~64 MiB blocks, unless given.
+  // Blocks to read in: the dataset's own chunks (grown to about 64 MiB blocks when they are
+  // under 1 MiB), or ~64 MiB blocks for contiguous datasets, unless given.
   std::optional<ChunkSpec> chunks;
   // The element type to read as (HDF5 converts); default: the dataset's.
   std::optional<DType> as;

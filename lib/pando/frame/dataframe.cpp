@@ -259,12 +259,14 @@ DataFrame DataFrame::persist() const {
   if (pin_) return *this;
   auto keys = detail::partition_keys(*this);
   Runtime::current().persist(graph_, keys);
-  return DataFrame(schema_, partitions_, token_, Graph(), Runtime::pin(std::move(keys)));
+  auto pin = Runtime::pin(std::move(keys));
+  // Frames built on this one keep its partitions: the graph holds the pin.
+  return DataFrame(schema_, partitions_, token_, Graph::pinned(pin), pin);
 }
 
 std::vector<Delayed<Table>> DataFrame::to_delayed() const {
   std::vector<Delayed<Table>> out;
-  for (std::int64_t i = 0; i < partitions_; ++i) out.emplace_back(partition_key(i), graph_, pin_);
+  for (std::int64_t i = 0; i < partitions_; ++i) out.emplace_back(partition_key(i), graph_);
   return out;
 }
 

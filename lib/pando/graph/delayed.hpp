@@ -43,9 +43,6 @@ class Delayed {
   using value_type = T;
 
   Delayed(Key key, Graph graph) : key_(std::move(key)), graph_(std::move(graph)) {}
-  // A delayed value that keeps `keep` alive (e.g. the persisted block it names).
-  Delayed(Key key, Graph graph, std::shared_ptr<const void> keep)
-      : key_(std::move(key)), graph_(std::move(graph)), pinned_(std::move(keep)) {}
 
   [[nodiscard]] const Key& key() const noexcept { return key_; }
   [[nodiscard]] const Graph& graph() const noexcept { return graph_; }
@@ -59,15 +56,13 @@ class Delayed {
   // anything built on it) reuses it instead of recomputing.
   [[nodiscard]] Delayed persist() const {
     Runtime::current().persist(graph_, std::span<const Key>(&key_, 1));
-    Delayed out(key_, Graph());
-    out.pinned_ = Runtime::pin({key_});
-    return out;
+    // Whatever is built on the result keeps it (the graph holds the pin).
+    return Delayed(key_, Graph::pinned(Runtime::pin({key_})));
   }
 
  private:
   Key key_;
   Graph graph_;
-  std::shared_ptr<const void> pinned_;
 };
 
 namespace detail {

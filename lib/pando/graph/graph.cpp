@@ -33,6 +33,14 @@ Graph::Graph(std::vector<Task> tasks, std::span<const Graph* const> deps) {
   tops_.push_back(std::move(layer));
 }
 
+Graph Graph::pinned(std::shared_ptr<const void> pin) {
+  Graph g;
+  auto layer = std::make_shared<Layer>();
+  layer->keep.push_back(std::move(pin));
+  g.tops_.push_back(std::move(layer));
+  return g;
+}
+
 Graph Graph::merge(std::initializer_list<const Graph*> graphs) {
   return merge(std::span<const Graph* const>(graphs.begin(), graphs.size()));
 }

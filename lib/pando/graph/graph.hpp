@@ -21,6 +21,8 @@ namespace pando {
 struct Layer {
   std::vector<Task> tasks;
   std::vector<std::shared_ptr<const Layer>> deps;
+  // Kept alive as long as any graph built on this layer: persisted results (Runtime::pin).
+  std::vector<std::shared_ptr<const void>> keep;
 };
 
 class Graph {
@@ -29,6 +31,10 @@ class Graph {
   // A new layer holding `tasks`, on top of `deps`.
   explicit Graph(std::vector<Task> tasks, std::initializer_list<const Graph*> deps = {});
   Graph(std::vector<Task> tasks, std::span<const Graph* const> deps);
+
+  // A graph of no tasks that keeps `pin` alive for every graph built on it: what a persisted
+  // collection holds, so that whatever is computed from it keeps its results.
+  [[nodiscard]] static Graph pinned(std::shared_ptr<const void> pin);
 
   [[nodiscard]] static Graph merge(std::initializer_list<const Graph*> graphs);
   [[nodiscard]] static Graph merge(std::span<const Graph* const> graphs);

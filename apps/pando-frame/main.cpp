@@ -1,0 +1,211 @@
+// pando-frame: dataframe analytics on CSV files, in parallel.
+//
+// The options fill one Plan; run_plan() applies it in a fixed order with the library:
+// read -> --assign (in order) -> --fillna -> --where -> --select -> one output.
+
+#include <app.hpp>
+
+#include <fmt/format.h>
+
+namespace {
+
+using namespace pando;
+
+constexpr const char* examples = R"(Examples (run from the repository, data made by pando-gen):
+  pando-gen table --rows 100000 --files 4 --out data
+  jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --describe
+  jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --where "amount > 100 and flag" \
+      --agg amount:sum,amount:mean,id:count
+  jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --assign "total=amount * qty" \
+      --select id,total --head 10
+  jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --nulls
+  jobscripts/pando-run -n 2 pando-frame data/transactions-00.csv --fillna amount=0 --out filled.csv
+Expressions: + - * / %, comparisons, and/or/not, isna(c) notna(c) fillna(c, v), isin(c, v, ...),
+between(c, lo, hi), where(c, a, b), contains/startswith/endswith(s, "x"), len(s),
+year/month/day/hour(ts), 'strings', numbers. Statistics follow pandas: nulls are skipped, std
+and var divide by n - 1 (--ddof to change). Output is CSV that pandas reads back unchanged.)";
+
+struct Plan {
+  std::vector<std::string> inputs;
+  std::string sep = ",";
+  std::vector<std::string> dtypes;     // COL=TYPE
+  std::vector<std::string> na_values;  // added to the defaults
+  std::string bad_lines = "error";
+  std::int64_t chunk_size = std::int64_t{64} << 20;
+  std::vector<std::string> assigns;  // NAME=EXPR
+  std::vector<std::string> fills;    // COL=VALUE
+  std::string where;
+  std::string select;
+  std::optional<std::int64_t> head;
+  std::string agg;
+  bool describe = false;
+  bool nulls = false;
+  std::string out;
+  int ddof = 1;
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    const auto comma = text.find(',', at);
+    out.push_back(text.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return out;
+}
+
+std::pair<std::string, std::string> split_pair(const std::string& text, char sep,
+                                               std::string_view option, std::string_view form) {
+  const auto at = text.find(sep);
+  if (at == std::string::npos || at == 0)
+    throw UsageError(fmt::format("{}: '{}' is not {}", option, text, form));
+  auto trim = [](std::string s) {
+    s.erase(0, s.find_first_not_of(" \t"));
+    s.erase(s.find_last_not_of(" \t") + 1);
+    return s;
+  };
+  return {trim(text.substr(0, at)), trim(text.substr(at + 1))};
+}
+
+ReadCsvOptions read_options(const Plan& plan) {
+  ReadCsvOptions o;
+  const std::string sep = plan.sep == "tab" || plan.sep == "\\t" ? "\t" : plan.sep;
+  if (sep.size() != 1)
+    throw UsageError(fmt::format("--sep: '{}' is not one character (use tab for a tab)", plan.sep));
+  o.csv.delimiter = sep[0];
+  for (const auto& d : plan.dtypes) {
+    auto [col, type] = split_pair(d, '=', "--dtype", "COL=TYPE");
+    auto t = parse_dtype(type);
+    if (!t || t == DType::int32 || t == DType::float32)
+      throw UsageError(fmt::format(
+          "--dtype: unknown type '{}' (use int64, float64, bool, string or timestamp)", type));
+    o.csv.dtypes[col] = *t;
+  }
+  for (const auto& na : plan.na_values)
+    for (const auto& token : split_list(na)) o.csv.na_values.push_back(token);
+  if (plan.bad_lines == "skip")
+    o.csv.on_bad_lines = BadLines::skip;
+  else if (plan.bad_lines == "warn")
+    o.csv.on_bad_lines = BadLines::warn;
+  else
+    o.csv.on_bad_lines = BadLines::error;
+  o.blocksize = plan.chunk_size;
+  return o;
+}
+
+// A --fillna value as a literal of the column's type: text for string columns, else a number,
+// True/False or a quoted string as in expressions.
+expr::Expr fill_value(const DataFrame& df, const std::string& column, const std::string& text) {
+  const DType t = df.schema()[df.schema().index_of(column)].type;
+  if (t == DType::string) return expr::lit(text);
+  return expr::parse_expression(text, "--fillna " + column);
+}
+
+DataFrame transform(DataFrame df, const Plan& plan) {
+  for (const auto& a : plan.assigns) {
+    // "total = amount * qty" or "total=amount*qty".
+    auto statement = expr::parse_statement(a, "--assign");
+    if (statement.target.empty())
+      throw UsageError(fmt::format("--assign: '{}' is not NAME=EXPR (e.g. total=amount * qty)", a));
+    df = df.assign(statement.target, statement.value);
+  }
+  std::vector<std::pair<std::string, expr::Expr>> fills;
+  for (const auto& f : plan.fills) {
+    auto [col, value] = split_pair(f, '=', "--fillna", "COL=VALUE");
+    fills.emplace_back(col, fill_value(df, col, value));
+  }
+  if (!fills.empty()) df = df.fillna(fills);
+  if (!plan.where.empty()) df = df.filter(expr::parse_expression(plan.where, "--where"));
+  if (!plan.select.empty()) df = df.select(split_list(plan.select));
+  return df;
+}
+
+Table aggregate(const DataFrame& df, const Plan& plan) {
+  std::vector<std::pair<std::string, std::string>> column_funcs;
+  for (const auto& item : split_list(plan.agg))
+    column_funcs.push_back(split_pair(item, ':', "--agg", "COL:FUNC"));
+  return df.agg(column_funcs, plan.ddof);
+}
+
+void run_plan(const Plan& plan) {
+  DataFrame df;
+  {
+    app::Stage s("read");
+    df = read_csv(plan.inputs, read_options(plan));
+  }
+  df = transform(df, plan);
+  const int outputs = plan.head.has_value() + !plan.agg.empty() + plan.describe + plan.nulls;
+  if (outputs > 1) throw UsageError("give one of --head, --agg, --describe and --nulls");
+  app::Stage s("compute");
+  if (outputs == 0 && !plan.out.empty()) {
+    df.to_csv(plan.out);  // every row, written in parallel
+    return;
+  }
+  Table result = plan.describe       ? df.describe(plan.ddof)
+                 : plan.nulls        ? df.null_counts()
+                 : !plan.agg.empty() ? aggregate(df, plan)
+                 : plan.head         ? df.head(*plan.head)
+                                     : df.compute(/*everywhere=*/false);
+  app::Output out(plan.out);
+  out.write(app::csv_text(result));
+  out.finish();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"pando-frame: dataframe analytics on CSV files, in parallel (MPI)", "pando-frame"};
+  cli.footer(examples);
+  pando::app::Common common;
+  pando::app::add_common_options(cli, common);
+  Plan plan;
+  cli.add_option("INPUT", plan.inputs,
+                 "CSV files or quoted globs ('data/part-*.csv'); .gz files too")
+      ->required();
+  auto* reading = "Reading";
+  cli.add_option("--sep", plan.sep, "field delimiter (default ','; 'tab' for tabs)")
+      ->group(reading);
+  cli.add_option("--dtype", plan.dtypes,
+                 "COL=TYPE: int64, float64, bool, string or timestamp, "
+                 "instead of the inferred type (repeatable)")
+      ->group(reading);
+  cli.add_option("--na-values", plan.na_values,
+                 "TOKEN,...: more texts that mean null (added to "
+                 "'', NA, NaN, null, ...)")
+      ->group(reading);
+  cli.add_option("--on-bad-lines", plan.bad_lines, "rows with too many fields: error, skip or warn")
+      ->check(CLI::IsMember({"error", "skip", "warn"}))
+      ->group(reading);
+  cli.add_option("--chunk-size", plan.chunk_size, "bytes of CSV per partition (default 64 MiB)")
+      ->check(CLI::PositiveNumber)
+      ->group(reading);
+  auto* transforming = "Transforming (in this order)";
+  cli.add_option("--assign", plan.assigns,
+                 "NAME=EXPR: a new or replaced column (repeatable, in order)")
+      ->group(transforming);
+  cli.add_option("--fillna", plan.fills, "COL=VALUE: nulls of COL become VALUE (repeatable)")
+      ->group(transforming);
+  cli.add_option("--where", plan.where, "EXPR: keep the rows where it is true")
+      ->group(transforming);
+  cli.add_option("--select", plan.select, "COL,COL,...: keep these columns, in this order")
+      ->group(transforming);
+  auto* output = "Output (one; default: every row)";
+  cli.add_option("--head", plan.head, "the first N rows")
+      ->check(CLI::NonNegativeNumber)
+      ->group(output);
+  cli.add_option("--agg", plan.agg,
+                 "COL:FUNC,...: count sum mean min max std var over the whole table, "
+                 "columns named COL_FUNC")
+      ->group(output);
+  cli.add_flag("--describe", plan.describe,
+               "count mean std min 25% 50% 75% max of the numeric columns")
+      ->group(output);
+  cli.add_flag("--nulls", plan.nulls, "the number of nulls per column")->group(output);
+  cli.add_option("--out", plan.out, "write to this CSV file instead of stdout (atomically)")
+      ->group(output);
+  cli.add_option("--ddof", plan.ddof, "std/var divide by n - ddof (default 1, as pandas)")
+      ->group(output);
+  return pando::app::run(cli, argc, argv, common, [&](pando::Session&) { run_plan(plan); });
+}
