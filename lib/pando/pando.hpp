@@ -26,4 +26,5 @@
 #include <pando/io/hdf5_atomic.hpp>
 #include <pando/core/text.hpp>
 #include <pando/frame/dataframe.hpp>
+#include <pando/frame/generate.hpp>
 #include <pando/frame/table.hpp>
