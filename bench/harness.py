@@ -16,6 +16,7 @@ class Context:
     scale: str
     build: str   # the release build folder
     data: str    # where generated data is cached
+    input_bytes: int = 0  # of the current workload's input, for MB/s
 
     def app(self, name):
         for sub in ("bench", "apps"):
@@ -35,6 +36,7 @@ class Result:
 
 class Run:
     engine = "?"
+    measure_wall = False
 
     def command(self, ctx):
         raise NotImplementedError
@@ -46,11 +48,18 @@ class Run:
         wall = time.perf_counter() - t0
         if p.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-2000:]}")
-        lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
+        # A JSON line: on stdout (bench drivers, peers) or on stderr (apps, PANDO_BENCH_JSON).
+        lines = [l for l in (p.stdout + "\n" + p.stderr).splitlines() if l.startswith("{")]
         if not lines:
             raise RuntimeError(f"{' '.join(cmd)} printed no JSON result:\n{p.stdout[-2000:]}")
         m = json.loads(lines[-1])
-        seconds = m.get("seconds", m.get("total", wall))
+        seconds = m.get("seconds", m.get("total", m.get("work_seconds", wall)))
+        if "seconds" in m:
+            m["in_process"] = m["seconds"]
+        if self.measure_wall:
+            seconds = wall
+        if ctx.input_bytes:
+            m["mb_s"] = ctx.input_bytes / 1e6 / seconds
         return Result(seconds, wall, max(m.get("rss_mib", [0.0])), m)
 
 
@@ -67,10 +76,8 @@ class Pando(Run):
                 ctx.app(self.program)] + self.args
 
     def run(self, ctx):
-        r = super().run(ctx)
-        if self.measure_wall:
-            r.seconds = r.wall
-        return r
+        os.environ["PANDO_BENCH_JSON"] = "1"  # apps report their memory per rank
+        return super().run(ctx)
 
 
 class Python(Run):
@@ -83,12 +90,6 @@ class Python(Run):
     def command(self, ctx):
         return [PYTHON, os.path.join(HERE, self.script)] + self.args
 
-    def run(self, ctx):
-        r = super().run(ctx)
-        if self.measure_wall:
-            r.seconds = r.wall
-        return r
-
 
 @dataclasses.dataclass
 class Workload:
@@ -96,6 +97,7 @@ class Workload:
     runs: list
     extra: list = dataclasses.field(default_factory=list)  # metrics shown beside the time
     setup: object = None  # callable(ctx), run once before the runs (data generation)
+    inputs: str = ""  # a glob of the input files, for MB/s
 
 
 def log(*a):

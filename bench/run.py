@@ -10,6 +10,7 @@ Prints one table (workload, engine, seconds, peak memory per process, ratio to P
 and writes the same as JSON to <build>/bench/results-<scale>.json.
 """
 import argparse
+import glob
 import importlib
 import json
 import os
@@ -57,6 +58,7 @@ def main():
                 continue
             if w.setup:
                 w.setup(ctx)
+            ctx.input_bytes = sum(os.path.getsize(f) for f in glob.glob(w.inputs)) if w.inputs else 0
             log(f"bench: {w.name}")
             results = []
             for run in w.runs:

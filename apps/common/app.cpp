@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +24,19 @@ int launch_rank() {
 std::string program_name(const CLI::App& cli) {
   std::string n = cli.get_name();
   return n.empty() ? "pando" : n;
+}
+
+// With PANDO_BENCH_JSON set, rank 0 ends with one JSON line on stderr: the seconds the app
+// worked and each rank's peak memory (bench/run.py reads it).
+void report_for_bench(const Session& session, const Stopwatch& clock) {
+  if (!std::getenv("PANDO_BENCH_JSON")) return;
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  const auto rss = session.comm().allgather(static_cast<double>(u.ru_maxrss) / 1024.0);
+  if (session.rank() == 0)
+    std::fprintf(stderr, "{\"work_seconds\": %.6f, \"ranks\": %d, \"rss_mib\": [%s]}\n",
+                 clock.seconds(), session.size(),
+                 fmt::format("{:.1f}", fmt::join(rss, ", ")).c_str());
 }
 
 }  // namespace
@@ -43,8 +58,10 @@ int run(CLI::App& cli, int argc, char** argv, const Common& common,
   Options options = Options::from_env();
   if (common.verbose > 0) options.log_level = common.verbose > 1 ? LogLevel::debug : LogLevel::info;
   Session session(argc, argv, options);
+  Stopwatch clock;
   try {
     body(session);
+    report_for_bench(session, clock);
     return 0;
   } catch (const TaskError& e) {
     // Errors are the same on every rank (../shared/DESIGN.md §1.6): rank 0 says it.
