@@ -37,6 +37,7 @@ header) and DIR/customers.csv, creating DIR if needed. Columns:
   qty       int64      1 .. 10, mostly small
   flag      bool       True in ~10% of rows
 customers.csv: customer,region,tier for every customer id.
+Each file is made in memory (~200 bytes a row): use more files for bigger tables.
 
 Example:
   pando-gen table --rows 1000000 --files 4 --out data --seed 7)";
