@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 namespace pando::app {
 
@@ -48,32 +49,49 @@ void add_common_options(CLI::App& cli, Common& common) {
 
 int run(CLI::App& cli, int argc, char** argv, const Common& common,
         const std::function<void(Session&)>& body) {
+  // Usage errors in one line: what is wrong, and where the help is.
+  cli.failure_message([](const CLI::App* app, const CLI::Error& e) {
+    return fmt::format("{}: error: {} (see {} --help)\n", app->get_name(), e.what(),
+                       app->get_name());
+  });
+  std::optional<CLI::ParseError> usage;
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // Every rank parses the same command line: the first prints, all exit alike.
-    if (launch_rank() == 0) return cli.exit(e);
-    return e.get_exit_code();
+    usage = e;
   }
+  // --help: the first rank prints it; nobody starts MPI.
+  if (usage && usage->get_exit_code() == 0) return launch_rank() == 0 ? cli.exit(*usage) : 0;
   Options options = Options::from_env();
   if (common.verbose > 0) options.log_level = common.verbose > 1 ? LogLevel::debug : LogLevel::info;
+  // MPI starts even for a usage error: when one rank exits early with an error, mpirun stops
+  // the others, and the rank that should say what went wrong may not have said it yet. So
+  // every rank waits, in a barrier, until rank 0 has printed.
   Session session(argc, argv, options);
-  Stopwatch clock;
-  try {
-    body(session);
-    report_for_bench(session, clock);
-    return 0;
-  } catch (const TaskError& e) {
-    // Errors are the same on every rank (../shared/DESIGN.md §1.6): rank 0 says it.
-    if (session.rank() == 0) {
-      std::fprintf(stderr, "%s: error: %s\n", program_name(cli).c_str(), e.message().c_str());
-      log_info("(in task '{}' on rank {})", e.key(), e.rank());
+  int code = 1;
+  if (usage) {
+    code = usage->get_exit_code();
+    if (session.rank() == 0 && code != 0) (void)cli.exit(*usage);
+  } else {
+    Stopwatch clock;
+    try {
+      body(session);
+      report_for_bench(session, clock);
+      return 0;
+    } catch (const TaskError& e) {
+      // Errors are the same on every rank (../shared/DESIGN.md §1.6): rank 0 says it.
+      if (session.rank() == 0) {
+        std::fprintf(stderr, "%s: error: %s\n", program_name(cli).c_str(), e.message().c_str());
+        log_info("(in task '{}' on rank {})", e.key(), e.rank());
+      }
+    } catch (const std::exception& e) {
+      if (session.rank() == 0)
+        std::fprintf(stderr, "%s: error: %s\n", program_name(cli).c_str(), e.what());
     }
-  } catch (const std::exception& e) {
-    if (session.rank() == 0)
-      std::fprintf(stderr, "%s: error: %s\n", program_name(cli).c_str(), e.what());
   }
-  return 1;
+  std::fflush(stderr);
+  session.comm().barrier();
+  return code;
 }
 
 Stage::~Stage() { log_info("{}: {:.3f} s", name_, clock_.seconds()); }
@@ -123,6 +141,18 @@ Shape parse_shape(std::string_view text, std::string_view option) {
     at = comma + 1;
   }
   return out;
+}
+
+CLI::Validator at_least(std::int64_t least) {
+  return CLI::Validator(
+      [least](std::string& text) -> std::string {
+        std::int64_t v = 0;
+        auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc() || p != text.data() + text.size() || v < least)
+          return fmt::format("'{}' is not a whole number of at least {}", text, least);
+        return {};
+      },
+      fmt::format("N >= {}", least));
 }
 
 std::string csv_text(const Table& table) { return csv::to_csv(table, true); }

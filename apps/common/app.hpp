@@ -67,6 +67,10 @@ struct DatasetRef {
 // "1024,64" -> {1024, 64}. UsageError naming `option` for anything but positive integers.
 Shape parse_shape(std::string_view text, std::string_view option);
 
+// A CLI11 check: a whole number >= least, with a message a person reads ("--head: '-3' is not
+// a whole number of at least 0").
+CLI::Validator at_least(std::int64_t least);
+
 // The text of a table as CSV (header row; pandas reads it back unchanged).
 std::string csv_text(const Table& table);
 

@@ -179,7 +179,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"error", "skip", "warn"}))
       ->group(reading);
   cli.add_option("--chunk-size", plan.chunk_size, "bytes of CSV per partition (default 64 MiB)")
-      ->check(CLI::PositiveNumber)
+      ->check(pando::app::at_least(1))
       ->group(reading);
   auto* transforming = "Transforming (in this order)";
   cli.add_option("--assign", plan.assigns,
@@ -193,7 +193,7 @@ int main(int argc, char** argv) {
       ->group(transforming);
   auto* output = "Output (one; default: every row)";
   cli.add_option("--head", plan.head, "the first N rows")
-      ->check(CLI::NonNegativeNumber)
+      ->check(pando::app::at_least(0))
       ->group(output);
   cli.add_option("--agg", plan.agg,
                  "COL:FUNC,...: count sum mean min max std var over the whole table, "

@@ -137,10 +137,6 @@ void make_array(const ArrayArgs& a) {
 int main(int argc, char** argv) {
   CLI::App cli{"pando-gen: synthetic data for demos, tests and benchmarks, made in parallel",
                "pando-gen"};
-  // One line for a bad command line too (CLI11's default adds a second one).
-  cli.failure_message([](const CLI::App* app, const CLI::Error& e) {
-    return fmt::format("{}: error: {} (see --help)\n", app->get_name(), e.what());
-  });
   cli.footer(examples);
   cli.require_subcommand(1);
   cli.fallthrough();  // -v after the subcommand
