@@ -37,18 +37,14 @@ TEST(Session, ExtensionsAreCreatedOnceAndKept) {
 
 TEST(Options, DefaultsWithoutEnvironment) {
   unsetenv("PANDO_LOG");
-  unsetenv("PANDO_PROGRESS");
   auto o = pando::Options::from_env();
   EXPECT_EQ(o.log_level, pando::LogLevel::warn);
-  EXPECT_EQ(o.progress, pando::ProgressMode::automatic);
 }
 
 TEST(Options, ReadFromEnvironment) {
   EnvVar log("PANDO_LOG", "debug");
-  EnvVar progress("PANDO_PROGRESS", "never");
   auto o = pando::Options::from_env();
   EXPECT_EQ(o.log_level, pando::LogLevel::debug);
-  EXPECT_EQ(o.progress, pando::ProgressMode::never);
 }
 
 TEST(Options, BadValueNamesTheVariable) {

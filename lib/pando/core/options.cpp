@@ -15,19 +15,11 @@ const char* env(const char* name) {
   return (v && *v) ? v : nullptr;
 }
 
-ProgressMode parse_progress(std::string_view v) {
-  if (v == "auto") return ProgressMode::automatic;
-  if (v == "always") return ProgressMode::always;
-  if (v == "never") return ProgressMode::never;
-  throw UsageError(
-      fmt::format("PANDO_PROGRESS: unknown value '{}' (use auto, always or never)", v));
-}
 }  // namespace
 
 Options Options::from_env() {
   Options o;
   if (const char* v = env("PANDO_LOG")) o.log_level = parse_log_level(v, "PANDO_LOG");
-  if (const char* v = env("PANDO_PROGRESS")) o.progress = parse_progress(v);
   return o;
 }
 

@@ -4,7 +4,6 @@
 // command line:
 //
 //   PANDO_LOG=info            error | warn | info | debug (default warn)
-//   PANDO_PROGRESS=auto       auto | always | never: the progress bar on rank 0
 
 #include <pando/core/log.hpp>
 
@@ -12,11 +11,8 @@
 
 namespace pando {
 
-enum class ProgressMode { automatic, always, never };
-
 struct Options {
   LogLevel log_level = LogLevel::warn;
-  ProgressMode progress = ProgressMode::automatic;
 
   // Defaults overridden by the PANDO_* variables that are set; a malformed value is a
   // UsageError naming the variable.
