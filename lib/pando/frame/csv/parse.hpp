@@ -14,13 +14,13 @@
 // resolve_ranges) and column the 1-based character column in that line where the field starts
 // (what an editor shows; the message names the column too):
 //
-//   sales.csv:10002:7: cannot read "n/a" as int64 (column 'qty'); hint: --na-values n/a or --dtype
-//   qty=string sales.csv:17:12: too many fields (expected 7, found 8); hint: --on-bad-lines skip or
-//   --on-bad-lines warn sales.csv:4:3: unterminated quoted field: the quote opened here is not
-//   closed before the end of the file sales.csv:9:5: invalid UTF-8 (byte 0xe9) in column 'name';
-//   hint: convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8 sales.csv:12:1: integer
-//   "99999999999999999999" does not fit in int64 (column 'id'); hint: --dtype id=float64 or --dtype
-//   id=string
+// clang-format off
+//   sales.csv:10002:7: cannot read "n/a" as int64 (column 'qty'); hint: --na-values n/a or --dtype qty=string
+//   sales.csv:17:12: too many fields (expected 7, found 8); hint: --on-bad-lines skip or --on-bad-lines warn
+//   sales.csv:4:3: unterminated quoted field: the quote opened here is not closed before the end of the file
+//   sales.csv:9:5: invalid UTF-8 (byte 0xe9) in column 'name'; hint: convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8
+//   sales.csv:12:1: integer "99999999999999999999" does not fit in int64 (column 'id'); hint: --dtype id=float64 or --dtype id=string
+// clang-format on
 
 #include <pando/frame/csv/options.hpp>
 #include <pando/frame/table.hpp>
