@@ -212,6 +212,17 @@ void to_hdf5(const AnyArray& array, const std::string& file, const std::string& 
           where.push_back(&at[c.positions[k] - 1]);
         }
       }
+      // A scalar (0-d) dataset has no empty selection to stand for "nothing" in a collective
+      // call (its only selection is the element): the rank holding it writes it alone.
+      if (at.size() == 1 && at[0].empty()) {
+        if (!mine.empty()) {
+          const Block& b = *mine[0];
+          if (b.dtype != type) throw TypeError("a block of another type than its array");
+          handle->dataset().write(b.data.data(), b.dtype, *where[0], b.shape,
+                                  h5::Transfer::independent);
+        }
+        return Value::of(0);
+      }
       // Collective writes need the same number of calls on every rank.
       const int rounds = c.comm.allreduce(static_cast<int>(mine.size()), ReduceOp::max);
       for (int r = 0; r < rounds; ++r) {
