@@ -77,6 +77,16 @@ int leaf_axis(const AnyArray& leaf, const Shape& shape, std::size_t a) {
 
 AnyArray make_elementwise(const expr::Expr& e,
                           const std::vector<std::pair<std::string, AnyArray>>& named) {
+  // 0. Type-check the expression as written, so that an error names the arrays as the caller
+  //    named them (the fused expression below calls them v0, v1, ...).
+  {
+    std::vector<std::pair<std::string, DType>> types;
+    for (const auto& [name, a] : named) types.emplace_back(name, a.dtype());
+    expr::CompileOptions options;
+    options.noun = "array";
+    (void)expr::Program::compile(e, types, options);
+  }
+
   // 1. Inline operands that are pending expressions themselves; collect distinct leaves.
   std::vector<AnyArray> leaves;
   auto leaf_of = [&](const AnyArray& a) {
