@@ -72,7 +72,18 @@ struct Plan {
 AnyArray read(const std::string& ref_text, const Plan& plan, std::string_view option) {
   const auto ref = app::DatasetRef::parse(ref_text, option);
   Hdf5Read options;
-  if (!plan.chunks.empty()) options.chunks = app::parse_shape(plan.chunks, "--chunks");
+  if (!plan.chunks.empty()) {
+    Shape chunks = app::parse_shape(plan.chunks, "--chunks");
+    // In eval, a dataset of fewer dimensions (a row against a matrix) takes the last ones,
+    // aligned as broadcasting aligns shapes.
+    const auto ndim =
+        plan.command != "eval"
+            ? chunks.size()
+            : h5::inspect(Session::current().comm(), ref.file, ref.dataset).shape.size();
+    if (ndim < chunks.size())
+      chunks.erase(chunks.begin(), chunks.end() - static_cast<std::ptrdiff_t>(ndim));
+    options.chunks = chunks;
+  }
   return from_hdf5(ref.file, ref.dataset, options);
 }
 
@@ -229,12 +240,14 @@ int main(int argc, char** argv) {
   CLI::App cli{"pando-array: array analytics on HDF5 datasets, in parallel (MPI)", "pando-array"};
   cli.footer(examples);
   cli.require_subcommand(1);
+  cli.fallthrough();  // --chunks, --ddof, --gzip and -v after the subcommand too
   pando::app::Common common;
   pando::app::add_common_options(cli, common);
   Plan plan;
   cli.add_option("--chunks", plan.chunks,
                  "block shape to read in, R,C (default: the dataset's chunks, grown to ~64 MiB "
-                 "when they are small; contiguous datasets: ~64 MiB blocks)");
+                 "when they are small; contiguous datasets: ~64 MiB blocks); in eval, datasets "
+                 "of fewer dimensions take the last ones");
   cli.add_option("--ddof", plan.ddof, "var/std divide by n - ddof (default 0, as NumPy)");
   cli.add_option("--gzip", plan.gzip, "compress --out datasets at this level, 0-9")
       ->check(CLI::Range(0, 9));
