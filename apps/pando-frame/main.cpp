@@ -95,11 +95,14 @@ ReadCsvOptions read_options(const Plan& plan) {
   return o;
 }
 
-// A --fillna value as a literal of the column's type: text for string columns, else a number,
-// True/False or a quoted string as in expressions.
+// A --fillna value as a literal of the column's type: text for string columns, an ISO-8601
+// text (quoted or not) for timestamp columns, else a number, True/False or a quoted string as
+// in expressions.
 expr::Expr fill_value(const DataFrame& df, const std::string& column, const std::string& text) {
   const DType t = df.schema()[df.schema().index_of(column)].type;
   if (t == DType::string) return expr::lit(text);
+  if (t == DType::timestamp && !text.empty() && text[0] != '\'' && text[0] != '"')
+    return expr::lit(text);
   return expr::parse_expression(text, "--fillna " + column);
 }
 
