@@ -9,9 +9,10 @@
 namespace pando {
 
 namespace {
-// Receives posted ahead of need. Enough to keep the network busy while tasks run; few enough
-// that prefetched values do not crowd memory.
+// Values received ahead of need, at most: enough to keep the network busy while tasks run, few
+// enough that prefetched values do not crowd memory (by count, and by estimated bytes).
 constexpr std::size_t receive_window = 64;
+constexpr std::uint64_t receive_window_bytes = std::uint64_t{256} << 20;
 }  // namespace
 
 Executor::Executor(ExecutionContext ctx, std::vector<Value>& store)
@@ -21,8 +22,17 @@ double Executor::now() const { return clock_.seconds(); }
 
 void Executor::post_receives() {
   const auto& receives = ctx_.plan.receives;
-  while (next_receive_ < receives.size() && messenger_->receives_pending() < receive_window) {
+  // Received values whose first reader has run count no more.
+  while (consumed_ < next_receive_ && receives[consumed_].first_use < position_)
+    ahead_bytes_ -= receives[consumed_++].bytes;
+  auto room = [&](const LocalPlan::Receive& r) {
+    // What the running task reads is always let in, however large.
+    if (r.first_use <= position_ || next_receive_ == consumed_) return true;
+    return next_receive_ - consumed_ < receive_window && ahead_bytes_ + r.bytes <= receive_window_bytes;
+  };
+  while (next_receive_ < receives.size() && room(receives[next_receive_])) {
     const auto& r = receives[next_receive_++];
+    ahead_bytes_ += r.bytes;
     messenger_->expect(r.id, r.from);
   }
 }
@@ -167,6 +177,7 @@ void Executor::run() {
     if (ctx_.table.persisted(id) && !store_[id].empty()) send(id);
   for (std::size_t i = 0; i < run.size(); ++i) {
     const std::uint32_t id = run[i];
+    position_ = ctx_.plan.position[id];
     const Task& task = *ctx_.table.task(id);
     const bool collective = task.is_collective();
     for (auto in : ctx_.table.inputs(id))

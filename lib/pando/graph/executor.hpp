@@ -63,7 +63,10 @@ class Executor {
   std::vector<std::uint32_t> uses_;
   Messenger* messenger_ = nullptr;
   std::vector<Messenger::Arrival> arrived_;
-  std::size_t next_receive_ = 0;
+  std::size_t next_receive_ = 0;  // receives posted: [0, next_receive_)
+  std::size_t consumed_ = 0;      // of those, first read by a task already run: [0, consumed_)
+  std::uint64_t ahead_bytes_ = 0; // estimated bytes of the posted, not yet consumed ones
+  std::uint32_t position_ = 0;    // of the task running now
   std::vector<Value> args_;
   std::vector<std::uint32_t> arg_positions_;
   std::size_t held_ = 0;

@@ -45,9 +45,23 @@ std::vector<std::uint32_t> depths(const TaskTable& t) {
   return d;
 }
 
+// Whether every rank holds the value of `id` (a replicated collective output).
+bool everywhere(const TaskTable& t, std::uint32_t id) {
+  if (t.persisted(id)) return false;  // where a persisted value lives is the placer's business
+  const Task& task = *t.task(id);
+  return task.is_collective() && task.collective->everyone() &&
+         task.collective->output == CollectiveOutput::replicated;
+}
+
 // The global priority order: depth-first post-order from the outputs, deepest input first
-// (ties keep the inputs' own order, which for collections is chunk order).
-std::vector<std::uint32_t> global_order(const TaskTable& t,
+// (ties keep the inputs' own order, which for collections is chunk order), and, as soon as a
+// task is placed in the order, every task it makes ready runs next: a value read for one
+// consumer is used by its other consumers right away and freed, instead of waiting for the
+// walk to reach them (x + x.T: block (j, i) is read for (i, j) and used at once for (j, i)).
+// Sources are never pulled in early (tasks without inputs, or whose inputs every rank holds,
+// like the blocks read from an open file): they start only when the walk needs them. Neither
+// are requested outputs, which keeps the tasks that close files last.
+std::vector<std::uint32_t> global_order(const TaskTable& t, const Consumers& cons,
                                         const std::vector<std::uint32_t>& depth) {
   // Each task's inputs, deepest first, in one flat array (CSR).
   const auto n = t.size();
@@ -62,9 +76,41 @@ std::vector<std::uint32_t> global_order(const TaskTable& t,
   }
   begin[n] = static_cast<std::uint32_t>(kids.size());
 
+  // Inputs each task still waits for (persisted values exist already).
+  std::vector<std::uint32_t> waiting(n, 0);
+  for (std::uint32_t id = 0; id < n; ++id)
+    for (auto in : t.inputs(id))
+      if (!t.persisted(in)) ++waiting[id];
+
+  // Tasks the walk alone places: outputs and sources.
+  std::vector<std::uint8_t> walk_only(n, 0);
+  for (auto out : t.outputs()) walk_only[out] = 1;
+  for (std::uint32_t id = 0; id < n; ++id) {
+    if (t.persisted(id)) continue;
+    bool source = true;
+    for (auto in : t.inputs(id)) source = source && everywhere(t, in);
+    walk_only[id] |= source;
+  }
+
   std::vector<std::uint32_t> order;
   order.reserve(n);
   std::vector<std::uint8_t> seen(n, 0);
+  std::vector<std::uint32_t> ready;
+  auto emit = [&](std::uint32_t id) {
+    ready.push_back(id);
+    while (!ready.empty()) {
+      const auto e = ready.back();
+      ready.pop_back();
+      order.push_back(e);
+      for (std::uint32_t k = cons.begin[e]; k < cons.begin[e + 1]; ++k) {
+        const auto c = cons.ids[k];
+        if (--waiting[c] == 0 && !seen[c] && !t.persisted(c) && !walk_only[c]) {
+          seen[c] = 1;
+          ready.push_back(c);
+        }
+      }
+    }
+  };
   struct Frame {
     std::uint32_t id;
     std::uint32_t next;  // index into kids
@@ -84,8 +130,10 @@ std::vector<std::uint32_t> global_order(const TaskTable& t,
         }
         continue;
       }
-      order.push_back(f.id);
+      // A task on the walk's path runs when the walk returns to it: its inputs are all placed.
+      const auto id = f.id;
       stack.pop_back();
+      emit(id);
     }
   }
   return order;
@@ -293,12 +341,12 @@ Schedule plan(const TaskTable& table, const PersistedMap& persisted, int nranks,
   Schedule s;
   s.nranks = nranks;
   s.fingerprint = table.fingerprint();
-  s.order = global_order(table, depths(table));
+  const Consumers cons = consumers_of(table);
+  s.order = global_order(table, cons, depths(table));
   s.owner.assign(table.size(), Schedule::all_participants);
   for (std::uint32_t id = 0; id < table.size(); ++id)
     if (table.persisted(id)) s.owner[id] = persisted.at(table.key(id)).rank;
 
-  const Consumers cons = consumers_of(table);
   std::vector<std::uint8_t> is_output(table.size(), 0);
   for (auto out : table.outputs()) is_output[out] = 1;
   s.fused.assign(s.order.size(), 0);

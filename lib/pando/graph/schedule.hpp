@@ -56,6 +56,8 @@ struct LocalPlan {
   struct Receive {
     std::uint32_t id;  // the value
     std::int32_t from;
+    std::uint32_t first_use;  // position (global order) of the first task here that reads it
+    std::uint64_t bytes;      // estimated size
   };
 
   std::vector<std::uint32_t> run;         // ids this rank runs, in global order
