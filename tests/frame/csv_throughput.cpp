@@ -1,9 +1,13 @@
 // CSV throughput on one core (a measurement, not a test; not built by default):
 //   cmake --build --preset release --target frame_csv_throughput
-//   build/release/tests/frame/frame_csv_throughput [MB] [--pandas]
-// Generates CSVs of about MB megabytes in memory (numbers only; int/float/string/timestamp),
-// then times scan_range over 64 MiB ranges, parse_rows and write_csv, in CPU time of the thread.
+//   build/release/tests/frame/frame_csv_throughput [MB] [--pandas] [--repeat N]
+//   build/release/tests/frame/frame_csv_throughput --file PATH... [--repeat N] [--per-column]
+// Generates CSVs of about MB megabytes in memory (numbers only; int/float/string/timestamp), or
+// reads the given files (e.g. pando-gen's transactions-00.csv), then times scan_range over 64 MiB
+// ranges, parse_rows and write_csv, in CPU time of the thread; parse is the best of N runs.
 // --pandas also times pandas.read_csv on the same files (written to the build tree) for comparison.
+// --per-column also parses without each column in turn (usecols): the time a column's values
+// cost beyond tokenizing them.
 
 #include <pando/core/text.hpp>
 #include <pando/frame/csv.hpp>
@@ -15,7 +19,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
+#include <vector>
 
 using namespace pando;
 using namespace pando::csv;
@@ -66,7 +72,13 @@ std::string mixed_csv(std::size_t bytes, std::mt19937_64& rng) {
   return s;
 }
 
-void measure(const std::string& label, const std::string& text, bool pandas) {
+struct Opt {
+  bool pandas = false;
+  bool per_column = false;
+  int repeat = 1;
+};
+
+void measure(const std::string& label, const std::string& text, const Opt& opt) {
   const double mb = static_cast<double>(text.size()) / 1e6;
   auto header = read_header(text, false, {}, label);
   Schema schema = infer_schema(std::string_view(text).substr(0, 65536), false, header, {}, label);
@@ -90,28 +102,23 @@ void measure(const std::string& label, const std::string& text, bool pandas) {
   auto rows = resolve_ranges(scans, header.data_first_line);
   const double t_scan = seconds_since(t0);
 
-  t0 = Clock::now();
-  std::size_t nrows = 0;
-  Table last;
-  static const int repeat =
-      std::getenv("PANDO_PARSE_REPEAT") ? std::atoi(std::getenv("PANDO_PARSE_REPEAT")) : 1;
-  for (int k = 1; k < repeat; ++k)
+  // Parse: the best of `repeat` runs over all ranges.
+  auto parse_all = [&](const CsvOptions& o, std::size_t& nrows, Table& last) {
+    nrows = 0;
+    const double start = Clock::now();
     for (const auto& r : rows) {
       BadLineReport bad;
-      (void)parse_rows(std::string_view(text).substr(static_cast<std::size_t>(r.begin),
-                                                     static_cast<std::size_t>(r.end - r.begin)),
-                       r.first_line, schema, {}, label, bad);
+      last = parse_rows(std::string_view(text).substr(static_cast<std::size_t>(r.begin),
+                                                      static_cast<std::size_t>(r.end - r.begin)),
+                        r.first_line, schema, o, label, bad);
+      nrows += last.rows();
     }
-  t0 = Clock::now();
-  for (const auto& r : rows) {
-    BadLineReport bad;
-    last = parse_rows(std::string_view(text).substr(static_cast<std::size_t>(r.begin),
-                                                    static_cast<std::size_t>(r.end - r.begin)),
-                      r.first_line, schema, {}, label, bad);
-    nrows += last.rows();
-  }
-  const double t_parse = seconds_since(t0);
-
+    return seconds_since(start);
+  };
+  std::size_t nrows = 0;
+  Table last;
+  double t_parse = 1e300;
+  for (int k = 0; k < opt.repeat; ++k) t_parse = std::min(t_parse, parse_all({}, nrows, last));
   t0 = Clock::now();
   std::size_t out = 0;
   write_csv(last, true, {}, [&](std::string_view c) { out += c.size(); });
@@ -122,7 +129,21 @@ void measure(const std::string& label, const std::string& text, bool pandas) {
   fmt::print("  scan   {:8.0f} MB/s\n", mb / t_scan);
   fmt::print("  parse  {:8.0f} MB/s   ({:.3f} s)\n", mb / t_parse, t_parse);
   fmt::print("  write  {:8.0f} MB/s   (last range, {:.1f} MB)\n", out_mb / t_write, out_mb);
-  if (pandas) {
+  if (opt.per_column) {
+    for (std::size_t j = 0; j < schema.size(); ++j) {
+      CsvOptions o;
+      for (std::size_t k = 0; k < schema.size(); ++k)
+        if (k != j) o.usecols.push_back(schema[k].name);
+      double t = 1e300;
+      std::size_t n;
+      Table tmp;
+      for (int k = 0; k < opt.repeat; ++k) t = std::min(t, parse_all(o, n, tmp));
+      fmt::print("  column {:10} {:9}  {:6.1f} ns/row ({:4.1f}% of parse)\n", schema[j].name,
+                 to_string(schema[j].type), (t_parse - t) * 1e9 / static_cast<double>(nrows),
+                 100 * (t_parse - t) / t_parse);
+    }
+  }
+  if (opt.pandas) {
     const std::string path =
         fmt::format("{}/csv_throughput_{}.csv", PANDO_FRAME_TEST_TMP_PARENT, label);
     std::ofstream(path, std::ios::binary)
@@ -140,9 +161,42 @@ void measure(const std::string& label, const std::string& text, bool pandas) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::size_t mb = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 100;
-  const bool pandas = argc > 2 && std::string(argv[2]) == "--pandas";
+  std::size_t mb = 100;
+  Opt opt;
+  std::vector<std::string> files;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--pandas") {
+      opt.pandas = true;
+    } else if (a == "--per-column") {
+      opt.per_column = true;
+    } else if (a == "--repeat" && i + 1 < argc) {
+      opt.repeat = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--file" && i + 1 < argc) {
+      files.emplace_back(argv[++i]);
+    } else if (!a.empty() && a[0] != '-') {
+      mb = std::strtoul(a.c_str(), nullptr, 10);
+    } else {
+      fmt::print(stderr, "usage: {} [MB] [--pandas] [--repeat N] [--file PATH]... [--per-column]\n",
+                 argv[0]);
+      return 2;
+    }
+  }
+  if (!files.empty()) {
+    for (const auto& path : files) {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) {
+        fmt::print(stderr, "cannot open {}\n", path);
+        return 1;
+      }
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      const auto slash = path.find_last_of('/');
+      measure(slash == std::string::npos ? path : path.substr(slash + 1), ss.str(), opt);
+    }
+    return 0;
+  }
   std::mt19937_64 rng(1);
-  measure("numbers", numbers_csv(mb << 20, rng), pandas);
-  measure("mixed", mixed_csv(mb << 20, rng), pandas);
+  measure("numbers", numbers_csv(mb << 20, rng), opt);
+  measure("mixed", mixed_csv(mb << 20, rng), opt);
 }

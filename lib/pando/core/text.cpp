@@ -175,6 +175,24 @@ std::optional<bool> parse_bool(std::string_view t) noexcept {
   return std::nullopt;
 }
 
+namespace detail {
+
+bool fill_date_cache(std::uint64_t ymd, std::uint16_t dd, DateCache& cache) noexcept {
+  const std::uint64_t x = ymd ^ 0x2d30302d30303030ull;
+  const auto b = [&](int i) { return static_cast<unsigned>(x >> (8 * i) & 0xf); };
+  const unsigned y = b(0) * 1000 + b(1) * 100 + b(2) * 10 + b(3);
+  const unsigned m = b(5) * 10 + b(6);
+  const unsigned d = ((dd & 0xfu) * 10) + (dd >> 8 & 0xfu);
+  // Midnights of these years, plus any time of day, fit int64 nanoseconds.
+  if (y < 1678 || y > 2261 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return false;
+  cache.ymd = ymd;
+  cache.dd = dd;
+  cache.day_ns = days_from_civil(y, m, d) * ns_per_day;
+  return true;
+}
+
+}  // namespace detail
+
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
   y -= m <= 2;
   const std::int64_t era = (y >= 0 ? y : y - 399) / 400;

@@ -32,7 +32,6 @@ namespace {
 
 using detail::Field;
 using pando::detail::RawVec;
-using pando::detail::ValidityBuilder;
 
 enum class Kind : std::uint8_t { skip, boolean, int32, int64, float32, float64, timestamp, string };
 
@@ -56,7 +55,46 @@ Kind kind_of(DType t) noexcept {
   return Kind::skip;
 }
 
-// One output column being built. Only the storage of its kind is used.
+// Null rows of one column: a bit per row, set only for nulls, so that a valid value costs
+// nothing; allocated at the first null. The validity bitmap is its complement (build()).
+class NullBits {
+ public:
+  void set(std::size_t row, std::size_t cap_rows) {
+    if (words_.size() == 0) resize(cap_rows);
+    words_[row >> 6] |= std::uint64_t{1} << (row & 63);
+  }
+  void clear(std::size_t row) noexcept {
+    if (words_.size()) words_[row >> 6] &= ~(std::uint64_t{1} << (row & 63));
+  }
+  // Room for rows [0, cap_rows) (only once there is a null).
+  void grow(std::size_t cap_rows) {
+    if (words_.size()) resize(cap_rows);
+  }
+  // Arrow's validity for rows [0, n): empty when none is null.
+  Buffer validity(std::size_t n) {
+    const std::size_t words = (n + 63) / 64;
+    std::uint64_t any = 0;
+    for (std::size_t w = 0; w < std::min(words, words_.size()); ++w) any |= words_[w];
+    if (!any) return {};
+    resize(n);
+    for (std::size_t w = 0; w < words; ++w) words_[w] = ~words_[w];
+    if (n & 63) words_[words - 1] &= (std::uint64_t{1} << (n & 63)) - 1;  // zero tail bits
+    return words_.release(words);
+  }
+
+ private:
+  void resize(std::size_t cap_rows) {
+    const std::size_t old = words_.size(), words = (cap_rows + 63) / 64 + 1;
+    if (words <= old) return;
+    words_.resize(words);
+    std::memset(words_.data() + old, 0, (words - old) * sizeof(std::uint64_t));
+  }
+  RawVec<std::uint64_t> words_;
+};
+
+// One output column being built. Only the storage of its kind is used. Values are stored at the
+// row's index (Parser::rows_), within the capacity that Parser::ensure_rows keeps for all columns;
+// sizes are set once at the end.
 struct Sink {
   Kind kind = Kind::skip;
   DType type = DType::string;
@@ -67,9 +105,9 @@ struct Sink {
   RawVec<std::int64_t> i64;  // int64 and timestamp
   RawVec<float> f32;
   RawVec<double> f64;
-  RawVec<std::int64_t> offsets;
-  RawVec<char> chars;
-  ValidityBuilder valid;
+  RawVec<std::int64_t> offsets;  // offsets[row + 1] is written with the row's string
+  RawVec<char> chars;            // a true size: strings are appended
+  NullBits nulls;
 };
 
 std::string_view trim(std::string_view s) noexcept {
@@ -114,12 +152,6 @@ inline bool fast_int(std::string_view t, std::int64_t& out) noexcept {
   return true;
 }
 
-template <class T>
-inline void push(RawVec<T>& v, ValidityBuilder& valid, T x) {
-  v.push_back(x);
-  valid.append_valid();
-}
-
 class Parser {
  public:
   Parser(std::string_view bytes, std::int64_t first_line, const Schema& schema, const CsvOptions& o,
@@ -134,13 +166,25 @@ class Parser {
         sinks_(schema.size()),
         loc_pos_(bytes.data()),
         loc_line_(first_line),
-        in_begin_(reinterpret_cast<std::uintptr_t>(bytes.data())),
-        in_end_(in_begin_ + bytes.size()),
-        delim_(o.delimiter) {
-    // The number fast path reads digits, signs, '.', 'e' and letters of inf/nan up to the
-    // first other byte: only when the delimiter cannot be one of them, and without escapes.
+        end_(bytes.data() + bytes.size()),
+        delim_(o.delimiter),
+        quote_(o.quote) {
+    // The fast paths read digits, signs, '.', 'e', letters of inf/nan/True/False up to the
+    // first other byte: only when the delimiter and the quote cannot be one of them, and
+    // without escapes. Timestamps also hold ' ' and ':'.
     const auto d = static_cast<unsigned char>(o.delimiter);
-    fast_numbers_ = o.escape == '\0' && !std::isalnum(d) && d != '.' && d != '+' && d != '-';
+    const auto q = static_cast<unsigned char>(o.quote);
+    auto number_char = [](unsigned char c) {
+      return std::isalnum(c) || c == '.' || c == '+' || c == '-';
+    };
+    fast_ = o.escape == '\0' && !number_char(d) && !number_char(q);
+    fast_timestamps_ = fast_ && d != ' ' && d != ':' && q != ' ' && q != ':';
+    empty_null_ = na_.empty_is_null();
+#if defined(__SSE2__)
+    kd_ = _mm_set1_epi8(delim_);
+    kn_ = _mm_set1_epi8('\n');
+    kr_ = _mm_set1_epi8('\r');
+#endif
     for (const auto& u : o.usecols)
       if (!schema.find(u))
         throw UsageError(
@@ -155,7 +199,6 @@ class Parser {
                         std::find(o.usecols.begin(), o.usecols.end(), s.name) != o.usecols.end();
       s.kind = used ? kind_of(s.type) : Kind::skip;
       s.widen_ok = o.allow_widening && s.type == DType::int64 && !o.dtypes.count(s.name);
-      if (s.kind == Kind::string) s.offsets.push_back(0);
     }
   }
 
@@ -164,13 +207,19 @@ class Parser {
     reserve();
     Field f;
     while (tok_.next_row()) {
+      if (rows_ == cap_rows_) grow_rows(cap_rows_ + cap_rows_ / 2 + 1024);
       std::size_t j = 0;
       bool ok = true;
       for (;;) {
-        if (j < ncols && fast_numbers_ && fast_number(sinks_[j], f)) {
-          ++j;
-          if (f.last) break;
-          continue;
+        if (j < ncols && fast_) {
+          const char* p = tok_.pos();
+          if (const char* q = fast_field(sinks_[j], p)) {
+            f.start = p;
+            tok_.end_field_at(f, q);
+            ++j;
+            if (f.last) break;
+            continue;
+          }
         }
         if (!tok_.next_field(f)) unterminated(f.start);
         if (j == ncols) {
@@ -194,89 +243,225 @@ class Parser {
   }
 
  private:
-  // ---- values ----
+  // ---- storage ----
 
-  // A plain number read straight from the bytes, without finding the field's end first: the
-  // common case of numeric columns. False (nothing consumed) for anything else: quotes, spaces,
-  // nulls, 19+ digit integers, NaN texts; the general path then handles the field.
-  bool fast_number(Sink& s, Field& f) {
-    const char* p = tok_.pos();
-    const char* end = tok_.end();
-    const char* q;
-    if (s.kind == Kind::int64 && !na_.has_int) {
-      q = p;
-      const bool neg = q < end && *q == '-';
-      q += neg;
-      const char* digits = q;
-      std::uint64_t v = 0;
-      while (q < end && q - digits < 19) {
-        const unsigned d = static_cast<unsigned char>(*q) - static_cast<unsigned>('0');
-        if (d > 9) break;
-        v = v * 10 + d;
-        ++q;
-      }
-      if (q == digits || q - digits > 18 || !field_ends_at(q, end)) return false;
-      push(s.i64, s.valid, neg ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v));
-    } else if (s.kind == Kind::float64 && !na_.has_float) {
-      double v;
-      auto r = fast_float::from_chars(p, end, v);
-      q = r.ptr;
-      if (r.ec != std::errc() || q == p || !field_ends_at(q, end) || std::isnan(v)) return false;
-      push(s.f64, s.valid, v);
-    } else {
-      return false;
-    }
-    f.start = p;
-    tok_.end_field_at(f, q);
-    return true;
+  template <class T>
+  void store(RawVec<T>& v, T x) noexcept {
+    v.data()[rows_] = x;
   }
 
-  bool field_ends_at(const char* q, const char* end) const noexcept {
-    return q == end || *q == delim_ || *q == '\n' || *q == '\r';
+  // Room for `cap` rows in every column.
+  void grow_rows(std::size_t cap) {
+    for (Sink& s : sinks_) {
+      switch (s.kind) {
+        case Kind::skip:
+          continue;
+        case Kind::boolean:
+          s.u8.reserve(cap);
+          break;
+        case Kind::int32:
+          s.i32.reserve(cap);
+          break;
+        case Kind::int64:
+        case Kind::timestamp:
+          s.i64.reserve(cap);
+          break;
+        case Kind::float32:
+          s.f32.reserve(cap);
+          break;
+        case Kind::float64:
+          s.f64.reserve(cap);
+          break;
+        case Kind::string:
+          s.offsets.reserve(cap + 1);
+          s.offsets[0] = 0;
+          break;
+      }
+      s.nulls.grow(cap);
+    }
+    cap_rows_ = cap;
   }
 
   // Room for the rows these bytes probably hold (from the line length of their first 64 KiB),
   // so that columns grow without copies.
   void reserve() {
     const std::size_t sample = std::min<std::size_t>(bytes_.size(), 1 << 16);
-    if (sample == 0) return;
-    std::size_t lines = 1;
-    for (std::size_t i = 0; i < sample; ++i) lines += bytes_[i] == '\n';
-    const std::size_t rows =
-        bytes_.size() / std::max<std::size_t>(sample / lines, 1) * 11 / 10 + 16;
-    for (Sink& s : sinks_) {
-      switch (s.kind) {
-        case Kind::skip:
-          break;
-        case Kind::boolean:
-          s.u8.reserve(rows);
-          break;
-        case Kind::int32:
-          s.i32.reserve(rows);
-          break;
-        case Kind::int64:
-        case Kind::timestamp:
-          s.i64.reserve(rows);
-          break;
-        case Kind::float32:
-          s.f32.reserve(rows);
-          break;
-        case Kind::float64:
-          s.f64.reserve(rows);
-          break;
-        case Kind::string:
-          s.offsets.reserve(rows + 1);
-          break;
+    std::size_t rows = 16;
+    if (sample) {
+      std::size_t lines = 1;
+      for (std::size_t i = 0; i < sample; ++i) lines += bytes_[i] == '\n';
+      rows = bytes_.size() / std::max<std::size_t>(sample / lines, 1) * 11 / 10 + 16;
+    }
+    grow_rows(rows);
+  }
+
+  // ---- fast paths ----
+
+  [[nodiscard]] bool field_ends_at(const char* q) const noexcept {
+    return q == end_ || *q == delim_ || *q == '\n' || *q == '\r';
+  }
+
+  // One field read straight from the bytes at p, in its common forms, without finding its end
+  // first: returns where it ends (a delimiter, a line break or the end) after storing its value,
+  // or nullptr, having stored nothing, for anything else (quotes, spaces, null texts that look
+  // like values, 19+ digit integers, NaN texts, ...): the general path then reads the field.
+  const char* fast_field(Sink& s, const char* p) {
+    if (p == end_ || *p == delim_ || *p == '\n' || *p == '\r') {  // empty
+      if (!empty_null_) return nullptr;
+      append_null(s);
+      return p;
+    }
+    switch (s.kind) {
+      case Kind::int64:
+        return na_.has_int ? nullptr : fast_int64(s, p);
+      case Kind::float64:
+        return na_.has_float ? nullptr : fast_float64(s, p);
+      case Kind::timestamp:
+        return na_.has_timestamp || !fast_timestamps_ ? nullptr : fast_timestamp(s, p);
+      case Kind::boolean:
+        return na_.has_bool ? nullptr : fast_bool(s, p);
+      case Kind::string:
+        return *p == quote_ ? nullptr : fast_string(s, p);
+      case Kind::skip:
+        return *p == quote_ ? nullptr : tok_.find_special(p);
+      case Kind::int32:
+      case Kind::float32:
+        break;
+    }
+    return nullptr;
+  }
+
+  // Optional '-' and up to 18 digits: cannot overflow.
+  const char* fast_int64(Sink& s, const char* p) {
+    const char* q = p;
+    const bool neg = *q == '-';
+    q += neg;
+    const char* digits = q;
+    std::uint64_t v = 0;
+    while (q < end_ && q - digits < 19) {
+      const unsigned d = static_cast<unsigned char>(*q) - static_cast<unsigned>('0');
+      if (d > 9) break;
+      v = v * 10 + d;
+      ++q;
+    }
+    if (q == digits || q - digits > 18 || !field_ends_at(q)) return nullptr;
+    store(s.i64, neg ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v));
+    return q;
+  }
+
+  // Plain decimals ("-12.34") of up to 19 digits whose digits fit a double exactly (< 2^53):
+  // one correctly rounded division by an exact power of ten gives what fast_float gives
+  // (Clinger's fast path). Other forms go to fast_float.
+  const char* fast_float64(Sink& s, const char* p) {
+    static constexpr double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char* q = p;
+    const bool neg = *q == '-';
+    q += neg;
+    const char* first = q;
+    std::uint64_t w = 0;
+    for (; q < end_ && q - first < 19; ++q) {
+      const unsigned d = static_cast<unsigned char>(*q) - static_cast<unsigned>('0');
+      if (d > 9) break;
+      w = w * 10 + d;
+    }
+    const char* int_end = q;
+    std::size_t frac = 0;
+    if (q > first && q < end_ && *q == '.') {
+      const char* f = ++q;
+      for (; q < end_ && (q - f) + (int_end - first) < 19; ++q) {
+        const unsigned d = static_cast<unsigned char>(*q) - static_cast<unsigned>('0');
+        if (d > 9) break;
+        w = w * 10 + d;
+      }
+      frac = static_cast<std::size_t>(q - f);
+    }
+    if (int_end > first && w <= (std::uint64_t{1} << 53) && field_ends_at(q)) {
+      const double v = static_cast<double>(w) / pow10[frac];
+      store(s.f64, neg ? -v : v);
+      return q;
+    }
+    double v;
+    auto r = fast_float::from_chars(p, end_, v);
+    q = r.ptr;
+    if (r.ec != std::errc() || q == p || !field_ends_at(q) || std::isnan(v)) return nullptr;
+    store(s.f64, v);
+    return q;
+  }
+
+  const char* fast_timestamp(Sink& s, const char* p) {
+    std::int64_t v;
+    if (end_ - p < 19 || !field_ends_at(p + 19) || !parse_timestamp_fixed(p, dates_, v))
+      return nullptr;
+    store(s.i64, v);
+    return p + 19;
+  }
+
+  // True / TRUE / true / False / FALSE / false, exactly.
+  const char* fast_bool(Sink& s, const char* p) {
+    const std::ptrdiff_t n = end_ - p;
+    if (n >= 4 && (std::memcmp(p, "True", 4) == 0 || std::memcmp(p, "TRUE", 4) == 0 ||
+                   std::memcmp(p, "true", 4) == 0)) {
+      if (!field_ends_at(p + 4)) return nullptr;
+      store(s.u8, std::uint8_t{1});
+      return p + 4;
+    }
+    if (n >= 5 && (std::memcmp(p, "False", 5) == 0 || std::memcmp(p, "FALSE", 5) == 0 ||
+                   std::memcmp(p, "false", 5) == 0)) {
+      if (!field_ends_at(p + 5)) return nullptr;
+      store(s.u8, std::uint8_t{0});
+      return p + 5;
+    }
+    return nullptr;
+  }
+
+  // An unquoted string: fields of up to 15 bytes are found, checked and copied with one 16-byte
+  // load (the column has the room for the whole block).
+  const char* fast_string(Sink& s, const char* p) {
+#if defined(__SSE2__)
+    if (end_ - p >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const __m128i special = _mm_or_si128(
+          _mm_cmpeq_epi8(v, kd_), _mm_or_si128(_mm_cmpeq_epi8(v, kn_), _mm_cmpeq_epi8(v, kr_)));
+      const auto bits = static_cast<unsigned>(_mm_movemask_epi8(special));
+      if (bits) {
+        const auto n = static_cast<std::size_t>(__builtin_ctz(bits));
+        if (na_.contains({p, n})) {
+          append_null(s);
+          return p + n;
+        }
+        const unsigned high = static_cast<unsigned>(_mm_movemask_epi8(v)) & ((1u << n) - 1);
+        if (high && valid_utf8_prefix({p, n}) != n) return nullptr;
+        char* dst = s.chars.extend(16);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), v);
+        s.chars.commit(n);
+        s.offsets[rows_ + 1] = static_cast<std::int64_t>(s.chars.size());
+        return p + n;
       }
     }
+#endif
+    const char* q = tok_.find_special(p);
+    const auto n = static_cast<std::size_t>(q - p);
+    if (na_.contains({p, n})) {
+      append_null(s);
+      return q;
+    }
+    if (valid_utf8_prefix({p, n}) != n) return nullptr;
+    s.chars.append(p, n);
+    s.offsets[rows_ + 1] = static_cast<std::int64_t>(s.chars.size());
+    return q;
   }
+
+  // ---- values ----
 
   // Appends a string field's bytes after checking they are UTF-8. Short fields inside the input
   // are copied as one 16-byte block (the column has the room) and checked with one compare.
   bool append_string(Sink& s, std::string_view t) {
     const std::size_t n = t.size();
     const auto at = reinterpret_cast<std::uintptr_t>(t.data());
-    if (n <= 16 && at >= in_begin_ && at + 16 <= in_end_) {
+    if (n <= 16 && at >= reinterpret_cast<std::uintptr_t>(bytes_.data()) &&
+        at + 16 <= reinterpret_cast<std::uintptr_t>(end_)) {
       char* dst = s.chars.extend(16);
 #if defined(__SSE2__)
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t.data()));
@@ -292,8 +477,7 @@ class Parser {
       if (valid_utf8_prefix(t) != n) return false;
       s.chars.append(t.data(), n);
     }
-    s.offsets.push_back(static_cast<std::int64_t>(s.chars.size()));
-    s.valid.append_valid();
+    s.offsets[rows_ + 1] = static_cast<std::int64_t>(s.chars.size());
     return true;
   }
 
@@ -305,7 +489,7 @@ class Parser {
       case Kind::int64: {
         std::int64_t v;
         if (!na_.has_int && fast_int(t, v)) {
-          push(s.i64, s.valid, v);
+          store(s.i64, v);
           return true;
         }
         return slow_int64(s, t);
@@ -315,29 +499,25 @@ class Parser {
           double v;
           auto r = fast_float::from_chars(t.data(), t.data() + t.size(), v);
           if (r.ec == std::errc() && r.ptr == t.data() + t.size() && !std::isnan(v)) {
-            push(s.f64, s.valid, v);
+            store(s.f64, v);
             return true;
           }
         }
         return slow_float(s, t);
       }
       case Kind::string: {
-        if (na_.contains(t)) {
-          s.offsets.push_back(static_cast<std::int64_t>(s.chars.size()));
-          s.valid.append_null();
-          return true;
-        }
+        if (na_.contains(t)) return append_null(s), true;
         return append_string(s, t);
       }
       case Kind::timestamp: {
         if (!na_.has_timestamp)
           if (auto v = parse_timestamp(t)) {
-            push(s.i64, s.valid, *v);
+            store(s.i64, *v);
             return true;
           }
         if (na_.contains(t)) return append_null(s), true;
         if (auto v = parse_timestamp(trim(t))) {
-          push(s.i64, s.valid, *v);
+          store(s.i64, *v);
           return true;
         }
         return false;
@@ -345,12 +525,12 @@ class Parser {
       case Kind::boolean: {
         if (!na_.has_bool)
           if (auto v = parse_bool(t)) {
-            push(s.u8, s.valid, static_cast<std::uint8_t>(*v));
+            store(s.u8, static_cast<std::uint8_t>(*v));
             return true;
           }
         if (na_.contains(t)) return append_null(s), true;
         if (auto v = parse_bool(t)) {
-          push(s.u8, s.valid, static_cast<std::uint8_t>(*v));
+          store(s.u8, static_cast<std::uint8_t>(*v));
           return true;
         }
         return false;
@@ -361,7 +541,7 @@ class Parser {
         if (!v || *v < std::numeric_limits<std::int32_t>::min() ||
             *v > std::numeric_limits<std::int32_t>::max())
           return false;
-        push(s.i32, s.valid, static_cast<std::int32_t>(*v));
+        store(s.i32, static_cast<std::int32_t>(*v));
         return true;
       }
       case Kind::float32: {
@@ -372,7 +552,7 @@ class Parser {
         float v;
         auto r = fast_float::from_chars(tt.data(), tt.data() + tt.size(), v);
         if (tt.empty() || r.ec != std::errc() || r.ptr != tt.data() + tt.size()) return false;
-        push(s.f32, s.valid, v);
+        store(s.f32, v);
         return true;
       }
     }
@@ -383,13 +563,13 @@ class Parser {
     if (na_.contains(t)) return append_null(s), true;
     const std::string_view tt = trim(t);
     if (auto v = parse_int64(tt)) {
-      push(s.i64, s.valid, *v);
+      store(s.i64, *v);
       return true;
     }
     if (s.widen_ok && !integer_syntax(tt))
       if (auto d = parse_double(tt)) {
         widen(s);
-        push(s.f64, s.valid, *d);
+        store(s.f64, *d);
         return true;
       }
     return false;
@@ -398,79 +578,56 @@ class Parser {
   bool slow_float(Sink& s, std::string_view t) {
     if (na_.contains(t)) return append_null(s), true;
     if (auto d = parse_double(trim(t))) {
-      push(s.f64, s.valid, *d);
+      store(s.f64, *d);
       return true;
     }
     return false;
   }
 
   // An inferred int64 column met a float: it becomes float64 (see infer.hpp).
-  static void widen(Sink& s) {
-    const std::size_t n = s.i64.size();
-    s.f64.resize(n);
-    for (std::size_t i = 0; i < n; ++i) s.f64[i] = static_cast<double>(s.i64[i]);
+  void widen(Sink& s) {
+    s.f64.reserve(cap_rows_);
+    for (std::size_t i = 0; i < rows_; ++i) s.f64[i] = static_cast<double>(s.i64[i]);
     s.i64 = RawVec<std::int64_t>();
     s.kind = Kind::float64;
     s.type = DType::float64;
   }
 
-  static void append_null(Sink& s) {
+  // A null in the current row: 0 in its value slot (column.hpp), its bit in the null mask.
+  void append_null(Sink& s) {
     switch (s.kind) {
       case Kind::skip:
         return;
       case Kind::boolean:
-        s.u8.push_back(0);
+        store(s.u8, std::uint8_t{0});
         break;
       case Kind::int32:
-        s.i32.push_back(0);
+        store(s.i32, 0);
         break;
       case Kind::int64:
       case Kind::timestamp:
-        s.i64.push_back(0);
+        store(s.i64, std::int64_t{0});
         break;
       case Kind::float32:
-        s.f32.push_back(0);
+        store(s.f32, 0.0f);
         break;
       case Kind::float64:
-        s.f64.push_back(0);
+        store(s.f64, 0.0);
         break;
       case Kind::string:
-        s.offsets.push_back(static_cast<std::int64_t>(s.chars.size()));
+        s.offsets[rows_ + 1] = static_cast<std::int64_t>(s.chars.size());
         break;
     }
-    s.valid.append_null();
+    s.nulls.set(rows_, cap_rows_);
   }
 
-  // Drops everything appended after the first `n` rows (a bad row being skipped).
-  void truncate_all(std::size_t n) {
+  // Drops what a bad row (being skipped) stored: its values are overwritten by the next row,
+  // but not its string bytes or null bits.
+  void drop_row() {
     for (Sink& s : sinks_) {
-      switch (s.kind) {
-        case Kind::skip:
-          continue;
-        case Kind::boolean:
-          s.u8.resize(std::min(n, s.u8.size()));
-          break;
-        case Kind::int32:
-          s.i32.resize(std::min(n, s.i32.size()));
-          break;
-        case Kind::int64:
-        case Kind::timestamp:
-          s.i64.resize(std::min(n, s.i64.size()));
-          break;
-        case Kind::float32:
-          s.f32.resize(std::min(n, s.f32.size()));
-          break;
-        case Kind::float64:
-          s.f64.resize(std::min(n, s.f64.size()));
-          break;
-        case Kind::string:
-          if (s.offsets.size() > n + 1) {
-            s.offsets.resize(n + 1);
-            s.chars.resize(static_cast<std::size_t>(s.offsets[n]));
-          }
-          break;
-      }
-      s.valid.truncate(n);
+      if (s.kind == Kind::skip) continue;
+      if (s.kind == Kind::string) s.chars.resize(static_cast<std::size_t>(s.offsets[rows_]));
+      s.nulls.clear(rows_);
     }
   }
 
@@ -480,26 +637,33 @@ class Parser {
     const std::size_t n = rows_;
     for (Sink& s : sinks_) {
       if (s.kind == Kind::skip) continue;
-      Buffer bits = s.valid.finish();
+      Buffer bits = s.nulls.validity(n);
       Column c;
       switch (s.kind) {
         case Kind::boolean:
+          s.u8.resize(n);
           c = Column::from_buffers(s.type, n, bits, s.u8.release(n));
           break;
         case Kind::int32:
+          s.i32.resize(n);
           c = Column::from_buffers(s.type, n, bits, s.i32.release(n));
           break;
         case Kind::int64:
         case Kind::timestamp:
+          s.i64.resize(n);
           c = Column::from_buffers(s.type, n, bits, s.i64.release(n));
           break;
         case Kind::float32:
+          s.f32.resize(n);
           c = Column::from_buffers(s.type, n, bits, s.f32.release(n));
           break;
         case Kind::float64:
+          s.f64.resize(n);
           c = Column::from_buffers(s.type, n, bits, s.f64.release(n));
           break;
         case Kind::string:
+          s.offsets.resize(n + 1);
+          s.offsets[0] = 0;
           c = Column::from_buffers(s.type, n, bits, s.offsets.release(n + 1), s.chars.release());
           break;
         case Kind::skip:
@@ -551,7 +715,7 @@ class Parser {
         fmt::format("too many fields (expected {}, found {})", sinks_.size(), found);
     if (options_.on_bad_lines == BadLines::error)
       fail(extra_field, what + "; hint: --on-bad-lines skip or --on-bad-lines warn");
-    truncate_all(rows_);
+    drop_row();
     auto loc = where(extra_field);
     ++bad_.count;
     if (bad_.lines.size() < BadLineReport::max_kept) {
@@ -628,11 +792,16 @@ class Parser {
   detail::Tokenizer tok_;
   std::vector<Sink> sinks_;
   std::size_t rows_ = 0;
+  std::size_t cap_rows_ = 0;  // every column has room for this many rows
   const char* loc_pos_;
   std::int64_t loc_line_;
-  std::uintptr_t in_begin_, in_end_;
-  char delim_;
-  bool fast_numbers_ = false;
+  const char* end_;
+  char delim_, quote_;
+  bool fast_ = false, fast_timestamps_ = false, empty_null_ = false;
+  DateCache dates_;
+#if defined(__SSE2__)
+  __m128i kd_, kn_, kr_;
+#endif
 };
 
 }  // namespace

@@ -13,7 +13,9 @@ NaSet::NaSet(const std::vector<std::string>& values) {
   for (const auto& v : values) {
     if (std::find(values_.begin(), values_.end(), v) != values_.end()) continue;
     values_.push_back(v);
-    len_mask_ |= std::uint32_t{1} << std::min<std::size_t>(v.size(), 31);
+    const std::uint32_t len_bit = std::uint32_t{1} << std::min<std::size_t>(v.size(), 31);
+    len_mask_ |= len_bit;
+    if (!v.empty()) first_len_[static_cast<unsigned char>(v[0])] |= len_bit;
     auto trimmed = std::string_view(v);
     has_int |= parse_int64(trimmed).has_value();
     // A null text that reads as NaN needs no early check: the float fast path sends NaN results
@@ -24,7 +26,6 @@ NaSet::NaSet(const std::vector<std::string>& values) {
     has_timestamp |= parse_timestamp(trimmed).has_value();
   }
   // Lengths of 31 and more share bit 31: contains() compares them all.
-  if (len_mask_ >> 31 & 1) len_mask_ |= ~std::uint32_t{0} << 31;
 }
 
 std::int64_t count_breaks(const char* from, const char* to, const char* end) noexcept {

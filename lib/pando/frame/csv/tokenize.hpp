@@ -15,6 +15,7 @@
 
 #include <pando/frame/csv/options.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -28,15 +29,15 @@
 
 namespace pando::csv::detail {
 
-// The texts that mean null, matched without allocating.
+// The texts that mean null, matched without allocating. Every string field is checked, so a
+// table by first byte and length rejects almost all of them with one load.
 class NaSet {
  public:
   explicit NaSet(const std::vector<std::string>& values);
   [[nodiscard]] bool contains(std::string_view s) const noexcept {
-    if (s.size() < 32) {
-      if (!(len_mask_ >> s.size() & 1)) return false;
-      if (s.empty()) return true;
-    }
+    if (s.empty()) return empty_is_null();
+    if (!(first_len_[static_cast<unsigned char>(s[0])] >> std::min<std::size_t>(s.size(), 31) & 1))
+      return false;
     for (const auto& v : values_)
       if (v.size() == s.size() && std::memcmp(v.data(), s.data(), s.size()) == 0) return true;
     return false;
@@ -47,7 +48,8 @@ class NaSet {
 
  private:
   std::vector<std::string> values_;
-  std::uint32_t len_mask_ = 0;  // bit k: a value of k bytes (k < 32); bit 31 also for longer
+  std::uint32_t len_mask_ = 0;  // bit k: a value of k bytes (k < 31); bit 31 for longer
+  std::array<std::uint32_t, 256> first_len_{};  // the same, of the values that start with a byte
 };
 
 struct Field {
@@ -132,7 +134,6 @@ class Tokenizer {
     return true;
   }
 
- private:
   // First delimiter, line break or escape at or after p (end_ if none).
   const char* find_special(const char* p) const noexcept {
 #if defined(__SSE2__)
@@ -152,6 +153,7 @@ class Tokenizer {
     return end_;
   }
 
+ private:
   // Sets where the row continues after a field that ended at q (a delimiter, a line break or
   // the end).
   void finish(Field& f, const char* q) noexcept {
