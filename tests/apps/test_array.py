@@ -127,8 +127,7 @@ class ArrayTest(AppTest):
 
     def same_at_one_rank(self, out, *args):
         """At more than one rank: the output is the same text as at 1 rank."""
-        if RANKS > 1:
-            self.assertEqual(self.ok(ARRAY, *args, ranks=1), out, args)
+        self.assertSameAtOneRank(out, ARRAY, *args)
 
     # ---- reduce ----
 
@@ -584,7 +583,10 @@ class ArrayTest(AppTest):
             (["rechunk", x, "--to", "3,3", "--out", self.path("no", "such", "dir.h5") + ":/y"],
              "no such directory"),
         ]
-        for args, message in cases:
+        usage = {"FILE.h5:/DATASET", "median", "sum:one", "--op", "avg", "EXPR:1:",
+                 "NAME=FILE.h5:/DATASET", "--chunks", "--to", "--out", "--ddof", "--gzip",
+                 "subcommand"}
+        for args, message in self.usage_cases(cases, usage):
             with self.subTest(args=args):
                 self.assertFails(*args, message=message, leaves=[out_file])
         # The input is untouched by the failed attempt to write into it.

@@ -145,6 +145,25 @@ TEST(Futures, FailedFutureThrowsOthersSucceed) {
   EXPECT_THROW((void)next.result(), TaskError);
 }
 
+TEST(Futures, BatchThatCannotRunFailsItsFuturesForGood) {
+  // A graph the planner refuses (a rank the job does not have): the batch fails as a whole,
+  // and its futures keep saying so.
+  std::vector<Task> tasks(1);
+  tasks[0].key = Key("nowhere");
+  tasks[0].placement = Placement::on_rank(comm().size() + 1);
+  tasks[0].fn = [](std::span<const Value>) { return Value::of(1.0); };
+  auto bad = submit(Delayed<double>(Key("nowhere"), Graph(std::move(tasks))));
+  auto good = test::session().submit([] { return 2.0; });
+  EXPECT_THROW((void)bad.result(), GraphError);
+  EXPECT_TRUE(bad.done());
+  EXPECT_TRUE(good.done());
+  EXPECT_THROW((void)bad.result(), TaskError);
+  EXPECT_THROW((void)good.result(), TaskError);
+  // The next batch runs.
+  auto next = test::session().submit([] { return 3.0; });
+  EXPECT_EQ(next.result(), 3.0);
+}
+
 TEST(Futures, GridSearchBestByValidationError) {
   auto& s = test::session();
   std::vector<double> alphas;

@@ -120,6 +120,48 @@ TEST(GraphErrors, ValueThatCannotTravelIsAClearTaskError) {
   }
 }
 
+TEST(GraphErrors, ResultThatCannotTravelIsAClearTaskErrorEverywhere) {
+  if (comm().size() == 1) GTEST_SKIP() << "needs two ranks";
+  struct Handle {
+    int fd = 3;
+  };
+  for (Delivery delivery : {Delivery::everywhere, Delivery::root}) {
+    std::vector<Task> tasks(1);
+    tasks[0].key = Key("open");
+    tasks[0].placement = Placement::on_rank(1);  // made away from rank 0
+    tasks[0].fn = [](std::span<const Value>) { return Value::local(Handle{}); };
+    Key out("open");
+    try {
+      (void)Runtime::current().compute(Graph(std::move(tasks)), {&out, 1}, delivery);
+      ADD_FAILURE() << "no error";
+    } catch (const TaskError& e) {
+      EXPECT_EQ(e.key(), "open");
+      EXPECT_EQ(e.rank(), 1);
+      EXPECT_NE(e.message().find("is local to its rank"), std::string::npos) << e.message();
+    }
+  }
+}
+
+TEST(GraphErrors, DivergentCollectiveParticipants) {
+  if (comm().size() == 1) GTEST_SKIP() << "needs two ranks";
+  std::vector<Task> tasks;
+  tasks.push_back(constant("in", 1));
+  Task c;
+  c.key = Key("together");
+  c.inputs = {Key("in")};
+  // The last rank leaves itself out: the others would wait for it in the collective.
+  std::vector<int> who;
+  for (int r = 0; r < comm().size(); ++r)
+    if (r != comm().size() - 1 || comm().rank() != r) who.push_back(r);
+  c.collective = collective_step(
+      [](const CollectiveInputs&) { return Value::of(1.0); }, CollectiveOutput::replicated, who);
+  tasks.push_back(std::move(c));
+  auto message = graph_error_of(Graph(std::move(tasks)), Key("together"));
+  EXPECT_NE(message.find("different inputs, placement or collective participants"),
+            std::string::npos)
+      << message;
+}
+
 TEST(GraphErrors, RankHintOutOfRange) {
   std::vector<Task> tasks;
   tasks.push_back(constant("x", 1));

@@ -17,7 +17,35 @@ struct DagSpec {
   std::vector<std::vector<std::uint32_t>> inputs;  // per task, indices of earlier tasks
   std::vector<std::uint8_t> collective;            // per task: a collective (sum via gather)
   std::vector<std::uint32_t> outputs;
+  // Variations (empty = none): per task, an output of many bytes (the result repeated, sent in
+  // parts rather than inside the header), a rank to run on (-1: the planner decides), and for a
+  // collective the ranks that take part (empty: all).
+  std::vector<std::uint8_t> big;
+  std::vector<int> rank;
+  std::vector<std::vector<int>> participants;
+  std::vector<std::uint8_t> throws;  // a plain task that throws "injected at KEY" instead
 };
+
+// Sizes, placement hints and collectives over some of the ranks, drawn at random for a job of
+// `nranks` ranks: what the runtime must handle beside plain tasks.
+inline void vary(DagSpec& d, int nranks, std::uint64_t seed) {
+  std::mt19937_64 rng(seed * 7919 + 1);
+  const auto n = d.inputs.size();
+  d.big.assign(n, 0);
+  d.rank.assign(n, -1);
+  d.participants.assign(n, {});
+  for (std::size_t i = 0; i < n; ++i) {
+    d.big[i] = rng() % 4 == 0;
+    if (d.collective[i]) {
+      if (rng() % 2)
+        for (int r = 0; r < nranks; ++r)
+          if (rng() % 2 || (r == nranks - 1 && d.participants[i].empty()))
+            d.participants[i].push_back(r);
+    } else if (rng() % 5 == 0) {
+      d.rank[i] = static_cast<int>(rng() % static_cast<std::uint64_t>(nranks));
+    }
+  }
+}
 
 enum class Shape { chain, tree, fan_in, fan_out, diamond, random };
 
@@ -100,6 +128,15 @@ inline std::vector<double> evaluate_serially(const DagSpec& d) {
 
 inline Key dag_key(std::uint32_t i) { return Key("node", {static_cast<std::int64_t>(i)}); }
 
+// A task's result: a double, or (big) the double repeated.
+inline constexpr std::size_t big_count = 3000;  // 24 KB: more than a header carries
+inline double number(const Value& v) {
+  return v.holds<double>() ? v.get<double>() : v.get<std::vector<double>>().at(big_count - 1);
+}
+inline Value result(double x, bool big) {
+  return big ? Value::of(std::vector<double>(big_count, x)) : Value::of(x);
+}
+
 inline Graph build_graph(const DagSpec& d) {
   std::vector<Task> tasks;
   for (std::uint32_t i = 0; i < d.inputs.size(); ++i) {
@@ -107,28 +144,32 @@ inline Graph build_graph(const DagSpec& d) {
     t.key = dag_key(i);
     for (auto k : d.inputs[i]) t.inputs.push_back(dag_key(k));
     const double own = salt(i);
+    const bool big = !d.big.empty() && d.big[i];
+    if (!d.rank.empty() && d.rank[i] >= 0) t.placement = Placement::on_rank(d.rank[i]);
     if (d.collective[i]) {
       // Gathers the inputs from wherever they are handed in (an input that every rank holds is
       // handed in on every rank: take the lowest rank's copy), sums them in input order.
       const auto n = d.inputs[i].size();
-      t.collective = collective_step([own, n](const CollectiveInputs& c) {
+      t.collective = collective_step([own, n, big](const CollectiveInputs& c) {
         const int me = c.comm.rank(), p = c.comm.size();
         std::vector<int> holder(n, p), lowest(n);
         for (std::size_t j = 0; j < c.values.size(); ++j) holder[c.positions[j]] = me;
         c.comm.allreduce(std::span<const int>(holder), std::span<int>(lowest), ReduceOp::min);
         std::vector<double> mine(n, 0.0), all(n);
         for (std::size_t j = 0; j < c.values.size(); ++j)
-          if (lowest[c.positions[j]] == me) mine[c.positions[j]] = c.values[j].get<double>();
+          if (lowest[c.positions[j]] == me) mine[c.positions[j]] = number(c.values[j]);
         c.comm.allreduce(std::span<const double>(mine), std::span<double>(all), ReduceOp::sum);
         double s = 0;
         for (std::size_t j = 0; j < n; ++j) s += all[j];  // one copy of each input: exact
-        return Value::of(0.5 * s + own);
-      });
+        return result(0.5 * s + own, big);
+      }, CollectiveOutput::replicated, d.participants.empty() ? std::vector<int>{} : d.participants[i]);
     } else {
-      t.fn = [own](std::span<const Value> in) {
+      const bool fail = !d.throws.empty() && d.throws[i];
+      t.fn = [own, big, fail, i](std::span<const Value> in) {
+        if (fail) throw ValueError("injected at " + dag_key(i).str());
         double s = 0;
-        for (const auto& v : in) s += v.get<double>();
-        return Value::of(0.5 * s + own);
+        for (const auto& v : in) s += number(v);
+        return result(0.5 * s + own, big);
       };
     }
     tasks.push_back(std::move(t));

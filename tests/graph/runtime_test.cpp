@@ -8,6 +8,8 @@
 #include "random_dag.hpp"
 
 #include <atomic>
+#include <functional>
+#include <random>
 
 using namespace pando;
 using pando::test::comm;
@@ -19,7 +21,7 @@ std::vector<double> run_dag(const test::DagSpec& d, Delivery delivery = Delivery
   for (auto o : d.outputs) outputs.push_back(test::dag_key(o));
   auto values = Runtime::current().compute(test::build_graph(d), outputs, delivery);
   std::vector<double> out;
-  for (auto& v : values) out.push_back(v.empty() ? -1.0 : v.get<double>());
+  for (auto& v : values) out.push_back(v.empty() ? -1.0 : test::number(v));
   return out;
 }
 
@@ -48,6 +50,58 @@ TEST(Runtime, HundredsOfRandomGraphsWithCollectivesNeverDeadlock) {
     auto d = test::make_dag(test::Shape::random, 5 + seed % 60, seed, /*collectives=*/true);
     expect_matches_serial(d, "seed " + std::to_string(seed));
   }
+}
+
+TEST(Runtime, RandomGraphsWithLargeValuesHintsAndCollectivesOfSomeRanks) {
+  for (std::uint64_t seed = 0; seed < 150; ++seed) {
+    auto d = test::make_dag(test::Shape::random, 5 + seed % 70, 1000 + seed, /*collectives=*/true);
+    test::vary(d, comm().size(), seed);
+    expect_matches_serial(d, "seed " + std::to_string(seed));
+  }
+}
+
+TEST(Runtime, RandomGraphsWithFailuresThrowTheSameErrorOnEveryRank) {
+  for (std::uint64_t seed = 0; seed < 60; ++seed) {
+    auto d = test::make_dag(test::Shape::random, 10 + seed % 50, 5000 + seed, /*collectives=*/true);
+    test::vary(d, comm().size(), seed);
+    // Some tasks throw instead; which one is reported is the first in the global order.
+    std::mt19937_64 rng(seed);
+    d.throws.resize(d.inputs.size());
+    for (auto& t : d.throws) t = rng() % 6 == 0;
+    std::vector<Key> outputs;
+    for (auto o : d.outputs) outputs.push_back(test::dag_key(o));
+    std::string caught;
+    try {
+      (void)Runtime::current().compute(test::build_graph(d), outputs);
+    } catch (const TaskError& e) {
+      caught = e.key() + " | " + e.message();
+      EXPECT_NE(e.message().find("injected at " + e.key()), std::string::npos) << e.message();
+    }
+    // The same outcome on every rank (a failure or not, and which).
+    const auto h = std::hash<std::string>{}(caught);
+    EXPECT_EQ(comm().allreduce<std::uint64_t>(h, ReduceOp::min),
+              comm().allreduce<std::uint64_t>(h, ReduceOp::max))
+        << "seed " << seed << ": " << caught;
+  }
+  expect_matches_serial(test::make_dag(test::Shape::random, 30, 3), "after failures");
+}
+
+TEST(Runtime, FusedChainsRunAsOneStep) {
+  struct Steps : Observer {
+    std::uint32_t events = 0, tasks = 0;
+    void task_finished(const TaskEvent& e) override {
+      ++events;
+      tasks += e.tasks;
+    }
+  };
+  auto steps = std::make_shared<Steps>();
+  Runtime::current().add_observer(steps);
+  auto d = test::make_dag(test::Shape::chain, 50, 1);
+  expect_matches_serial(d, "chain");
+  Runtime::current().remove_observer(steps.get());
+  // 50 tasks in one chain: the source and the output stay on their own, the rest is one step.
+  EXPECT_EQ(comm().allreduce<std::uint32_t>(steps->tasks, ReduceOp::sum), 50u);
+  EXPECT_LE(comm().allreduce<std::uint32_t>(steps->events, ReduceOp::sum), 3u);
 }
 
 TEST(Runtime, DeliveryToRootAndInPlace) {

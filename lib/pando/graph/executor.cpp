@@ -104,6 +104,17 @@ Value Executor::run_plain(std::uint32_t id) {
   }
 }
 
+Value Executor::run_fused(std::uint32_t id, Value input) {
+  if (input.is_failure()) return input;
+  try {
+    Value out = ctx_.table.task(id)->fn(std::span<const Value>(&input, 1));
+    if (out.empty()) throw ValueError("the task returned no value");
+    return out;
+  } catch (const std::exception& e) {
+    return failure_of(id, e);
+  }
+}
+
 Value Executor::run_collective(std::uint32_t id) {
   const Task& task = *ctx_.table.task(id);
   const Comm& comm = ctx_.collective_comm(id);
@@ -176,20 +187,34 @@ void Executor::run() {
   for (std::uint32_t id = 0; id < ctx_.table.size(); ++id)
     if (ctx_.table.persisted(id) && !store_[id].empty()) send(id);
   for (std::size_t i = 0; i < run.size(); ++i) {
-    const std::uint32_t id = run[i];
-    position_ = ctx_.plan.position[id];
-    const Task& task = *ctx_.table.task(id);
+    const std::uint32_t head = run[i];
+    position_ = ctx_.plan.position[head];
+    const Task& task = *ctx_.table.task(head);
     const bool collective = task.is_collective();
-    for (auto in : ctx_.table.inputs(id))
-      if (!collective || hands_in(ctx_.residency, in, id, ctx_.rank)) wait_for(in);
+    for (auto in : ctx_.table.inputs(head))
+      if (!collective || hands_in(ctx_.residency, in, head, ctx_.rank)) wait_for(in);
 
-    TaskEvent ev{id, &ctx_.table.key(id), task.kind(), ctx_.rank, now(), 0, false, collective};
+    TaskEvent ev{head, &ctx_.table.key(head), task.kind(), ctx_.rank, now(), 0, false, collective};
     for (auto& o : ctx_.observers) o->task_started(ev);
-    store_[id] = collective ? run_collective(id) : run_plain(id);
+    Value value = collective ? run_collective(head) : run_plain(head);
+    release_inputs(head);
+    // A fused chain: each next task reads only the value just made, which nobody else reads,
+    // so it goes straight from one function to the next and never enters the store.
+    std::uint32_t id = head;
+    for (; i + 1 < run.size() && ctx_.plan.fused[i + 1]; ++i) {
+      id = run[i + 1];
+      value = run_fused(id, std::move(value));
+      ++ev.tasks;
+    }
+    if (id != head) {
+      ev.id = id;
+      ev.key = &ctx_.table.key(id);
+      ev.kind = ctx_.table.task(id)->kind();
+    }
+    store_[id] = std::move(value);
     held_ += store_[id].nbytes();
     send(id);
     ev.failed = store_[id].is_failure();
-    release_inputs(id);
     if (uses_[id] == 0) release(id);
     ev.end = now();
     for (auto& o : ctx_.observers) {
@@ -198,6 +223,7 @@ void Executor::run() {
     }
     messenger.progress(false, arrived_);
     absorb();
+    post_receives();  // the window moves on as tasks consume what arrived
   }
   messenger.finish_sends();
   messenger_ = nullptr;

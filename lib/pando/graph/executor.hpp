@@ -4,7 +4,8 @@
 // It walks the rank's task list in global order. Remote inputs are received ahead of need (a
 // window of posted receives, in the order they will be used); each result leaves for the ranks
 // that need it as soon as it is made; each value is freed after its last local read and last
-// send. A task that throws yields a TaskFailure value that its consumers pass on instead of
+// send. A chain the planner fused runs as one step: each value goes straight to the next
+// function, and only the chain's result is stored, sent or observed. A task that throws yields a TaskFailure value that its consumers pass on instead of
 // running; a collective task runs on every participant even then, and all participants agree on
 // its outcome.
 
@@ -49,6 +50,8 @@ class Executor {
   void wait_for(std::uint32_t id);
   Value run_plain(std::uint32_t id);
   Value run_collective(std::uint32_t id);
+  // The next task of a fused chain, on the value the previous one made.
+  Value run_fused(std::uint32_t id, Value input);
   Value failure_of(std::uint32_t id, const std::exception& e);
   void note_failure(const TaskFailure& f);
   void send(std::uint32_t id);

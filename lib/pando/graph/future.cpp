@@ -18,8 +18,20 @@ void FutureBatch::flush() {
     graphs.push_back(&f->graph);
   }
   auto& runtime = Runtime::current();
-  auto values =
-      runtime.run(Graph::merge(std::span<const Graph* const>(graphs)), keys, Delivery::everywhere);
+  std::vector<Value> values;
+  try {
+    values = runtime.run(Graph::merge(std::span<const Graph* const>(graphs)), keys,
+                         Delivery::everywhere);
+  } catch (const std::exception& e) {
+    // The batch could not run (a bad graph: every rank throws alike). Its futures fail with
+    // that error, now and at every later result().
+    for (auto& f : batch) {
+      f->failure = TaskFailure{ErrorRecord::of(e), f->key.str(), Session::current().rank(), 0};
+      f->done = true;
+      f->graph = Graph();
+    }
+    throw;
+  }
   const auto& positions = runtime.last_output_positions();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     auto& f = *batch[i];

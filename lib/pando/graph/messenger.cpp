@@ -218,6 +218,17 @@ Bytes encode_whole(const Value& value) {
   bool ignored = false;
   return make_header(value.encode(), std::numeric_limits<std::size_t>::max(), ignored);
 }
+// What the sender of a value that cannot be encoded sends instead: the reason, as a failure
+// (which always encodes), so that the receivers do not wait for bytes that never come.
+Bytes encode_or_failure(const Value& value, bool& failed) {
+  failed = false;
+  try {
+    return encode_whole(value);
+  } catch (const std::exception& e) {
+    failed = true;
+    return encode_whole(Value::failure(TaskFailure{ErrorRecord::of(e), {}, -1, 0}));
+  }
+}
 Value decode_whole(Bytes bytes) {
   auto buffer = Buffer::adopt(std::move(bytes));
   Encoded received;
@@ -230,9 +241,10 @@ Value Messenger::transfer(const Comm& comm, const Value& value, int from, int to
   if (from == to) return value;
   constexpr int tag = 1;
   if (comm.rank() == from) {
-    Bytes bytes = encode_whole(value);
+    bool failed = false;
+    Bytes bytes = encode_or_failure(value, failed);
     comm.send(std::span<const std::byte>(bytes), to, tag);
-    return value;
+    return failed ? decode_whole(std::move(bytes)) : value;
   }
   return decode_whole(comm.recv_vector<std::byte>(from, tag));
 }
@@ -240,9 +252,10 @@ Value Messenger::transfer(const Comm& comm, const Value& value, int from, int to
 Value Messenger::broadcast(const Comm& comm, const Value& value, int root) {
   if (comm.size() == 1) return value;
   Bytes bytes;
-  if (comm.rank() == root) bytes = encode_whole(value);
+  bool failed = false;
+  if (comm.rank() == root) bytes = encode_or_failure(value, failed);
   comm.bcast_vector(bytes, root);  // everything inline: one broadcast
-  if (comm.rank() == root) return value;
+  if (comm.rank() == root && !failed) return value;
   return decode_whole(std::move(bytes));
 }
 

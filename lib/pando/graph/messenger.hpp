@@ -50,9 +50,11 @@ class Messenger {
   // Blocks until every posted send has completed.
   void finish_sends();
 
-  // Collective: root's value on every rank of `comm`.
+  // Collective: root's value on every rank of `comm`. A value that cannot be encoded arrives
+  // (on every rank, root included) as a failure saying why, with no key and rank -1.
   static Value broadcast(const Comm& comm, const Value& value, int root);
-  // Point to point, called on `from` and `to` only: `from`'s value, returned on both.
+  // Point to point, called on `from` and `to` only: `from`'s value, returned on both (or the
+  // failure to encode it, as for broadcast).
   static Value transfer(const Comm& comm, const Value& value, int from, int to);
 
  private:

@@ -28,6 +28,9 @@ struct TaskEvent {
   double end = 0;    // at task_finished
   bool failed = false;
   bool collective = false;
+  // Tasks the event stands for: a fused chain runs as one step (its last task's id, key and
+  // kind) and counts all of its tasks.
+  std::uint32_t tasks = 1;
 };
 
 class Observer {

@@ -106,7 +106,8 @@ void Runtime::explain_divergence(const TaskTable& table) const {
   }
   std::string detail;
   if (variants.size() == 1) {
-    detail = fmt::format("task #{} '{}' has different inputs on different ranks", good,
+    detail = fmt::format("task #{} '{}' has different inputs, placement or collective participants on "
+        "different ranks", good,
                          variants.begin()->first);
   } else {
     std::vector<std::string> parts;
@@ -150,6 +151,22 @@ std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
   const Residency residency(table, s, persisted_);
   std::vector<Value> out;
   out.reserve(count);
+  // A result that cannot be sent (no codec for its type) arrives as a failure saying so.
+  std::int64_t unsent_at = Executor::no_failure;
+  TaskFailure unsent;
+  auto check_sent = [&](std::uint32_t id, std::size_t index) {
+    Value& v = out.back();
+    if (!v.is_failure() || !v.failure().key.empty()) return;
+    TaskFailure f = v.failure();
+    f.key = table.key(id).str();
+    f.rank = residency.first(id);
+    f.position = s.order.size();
+    if (unsent_at == Executor::no_failure) {
+      unsent_at = static_cast<std::int64_t>(index);
+      unsent = f;
+    }
+    v = Value::failure(std::move(f));
+  };
   for (auto id : table.outputs().first(count)) {
     if (table.persisted(id) && residency.holds(id, rank_))
       store[id] = *persisted_value(table.key(id));
@@ -163,6 +180,7 @@ std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
         for (int r = 0; r < size_ && everywhere; ++r) everywhere = residency.holds(id, r);
         out.push_back(everywhere ? store[id]
                                  : Messenger::broadcast(control_, store[id], residency.first(id)));
+        check_sent(id, out.size() - 1);
         break;
       }
       case Delivery::root: {
@@ -172,14 +190,22 @@ std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
         } else if (rank_ == 0 || rank_ == from) {
           // A broadcast among the two ranks involved would need a communicator; a plain
           // message does it.
-          Value v = Messenger::transfer(control_, store[id], from, 0);
-          out.push_back(rank_ == 0 ? std::move(v) : Value());
+          out.push_back(Messenger::transfer(control_, store[id], from, 0));
+          check_sent(id, out.size() - 1);
+          if (rank_ != 0) out.back() = Value();
         } else {
           out.push_back(Value());
         }
         break;
       }
     }
+  }
+  // Everywhere, every rank saw the same; to rank 0 alone, the other ranks learn it here.
+  if (!last_failure_) {
+    if (delivery == Delivery::root)
+      last_failure_ = agree_on_failure(unsent_at, unsent);
+    else if (unsent_at != Executor::no_failure)
+      last_failure_ = unsent;
   }
   return out;
 }
@@ -196,6 +222,12 @@ std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs
   auto table =
       agree(control_, [&] { return std::make_unique<TaskTable>(graph, wanted, persisted_); });
   check_same_graph(*table);
+  // Transfers are tagged with task ids: a graph beyond the MPI's tag range is refused here, on
+  // every rank alike, not by the first send that needs a large tag.
+  if (size_ > 1 && table->size() > static_cast<std::size_t>(p2p_.max_tag()) + 1)
+    throw GraphError(fmt::format(
+        "this graph has {} tasks, and this MPI tags messages up to {} only: compute it in parts",
+        table->size(), p2p_.max_tag()));
   stats_.tasks = table->size();
   stats_.build = clock.seconds();
 
@@ -269,9 +301,13 @@ void Runtime::persist(const Graph& graph, std::span<const Key> outputs,
   for (std::size_t i = 0; i < here.size(); ++i) owner[i] = here[i] ? rank_ : size_;
   control_.allreduce(std::span<const std::int32_t>(owner), std::span<std::int32_t>(lowest),
                      ReduceOp::min);
+  // Sizes too: rank 0 plans the next graphs with them (owner-computes weighs input bytes).
+  std::vector<std::uint64_t> size(here.size()), largest(here.size());
+  for (std::size_t i = 0; i < here.size(); ++i) size[i] = here[i] ? values[i].nbytes() : 0;
+  control_.allreduce(std::span<const std::uint64_t>(size), std::span<std::uint64_t>(largest),
+                     ReduceOp::max);
   for (std::size_t i = 0; i < values.size(); ++i) {
-    Residence r{everywhere[i] ? Residence::every_rank : lowest[i], 0};
-    if (here[i]) r.nbytes = values[i].nbytes();
+    Residence r{everywhere[i] ? Residence::every_rank : lowest[i], largest[i]};
     persisted_[outputs[i]] = r;
     if (here[i] && (everywhere[i] || lowest[i] == rank_)) persisted_values_[outputs[i]] = values[i];
   }

@@ -217,7 +217,17 @@ TaskTable::TaskTable(const Graph& graph, std::span<const Key> outputs,
     input_begin_[id] = static_cast<std::uint32_t>(inputs_.size());
     h = hash_combine(h, keys_[id]->hash());
     auto in = inputs_of(slots_[id]);
-    h = hash_combine(h, in.size() * 2 + (tasks_[id] && tasks_[id]->is_collective() ? 1 : 0));
+    h = hash_combine(h, in.size());
+    // What decides who runs a task is part of the graph: ranks that disagree on it would derive
+    // different plans (or split communicators differently) and wait on each other.
+    if (const Task* t = tasks_[id]) {
+      h = hash_combine(h, static_cast<std::uint64_t>(t->placement.kind) << 32 |
+                              static_cast<std::uint32_t>(t->placement.value));
+      if (t->is_collective()) {
+        h = hash_combine(h, 0xc011ec7 + static_cast<std::uint64_t>(t->collective->output));
+        for (int r : t->collective->participants) h = hash_combine(h, static_cast<std::uint64_t>(r));
+      }
+    }
     for (auto s : in) {
       inputs_.push_back(slot_id_[s]);
       h = hash_combine(h, slot_id_[s]);
