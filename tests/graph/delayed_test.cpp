@@ -21,6 +21,15 @@ struct Fit {
   }
 };
 
+// Serialized by a free function, found by argument-dependent lookup.
+struct Point {
+  double x = 0, y = 0;
+};
+template <class A>
+void serialize(A& a, Point& p, unsigned) {
+  a & p.x & p.y;
+}
+
 double square(double x) { return x * x; }
 double add(double a, double b) { return a + b; }
 
@@ -59,6 +68,22 @@ TEST(Delayed, UserStructsAndStringsTravel) {
   auto [f, e] = compute(fit, err);
   EXPECT_EQ(f.alpha, 0.5);
   EXPECT_EQ(e, 6.0);
+}
+
+TEST(Delayed, StandardTypesAndFreeSerializersTravel) {
+  using Mixed = std::tuple<int, std::string, std::variant<double, std::string>>;
+  auto made = delayed([] {
+    return std::make_tuple(std::set<int>{3, 1, 2},
+                           std::unordered_map<std::string, double>{{"a", 1.5}, {"b", -2}},
+                           Mixed{7, "seven", std::string("variant")}, Point{1.25, -3},
+                           std::list<std::complex<double>>{{1, 2}, {3, -4}});
+  })();
+  auto [set, map, mixed, point, list] = made.compute();
+  EXPECT_EQ(set, (std::set<int>{1, 2, 3}));
+  EXPECT_EQ(map.at("b"), -2);
+  EXPECT_EQ(std::get<2>(mixed), (std::variant<double, std::string>("variant")));
+  EXPECT_EQ(point.y, -3);
+  EXPECT_EQ(list.back(), std::complex<double>(3, -4));
 }
 
 TEST(Delayed, VoidFunctionsRunForTheirEffect) {

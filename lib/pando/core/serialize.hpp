@@ -16,16 +16,26 @@
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/serialization/array.hpp>
+#include <boost/serialization/complex.hpp>
+#include <boost/serialization/deque.hpp>
+#include <boost/serialization/list.hpp>
 #include <boost/serialization/map.hpp>
+#include <boost/serialization/set.hpp>
 #include <boost/serialization/split_free.hpp>
 #include <boost/serialization/string.hpp>
+#include <boost/serialization/unordered_map.hpp>
+#include <boost/serialization/unordered_set.hpp>
 #include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>
 
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <streambuf>
+#include <tuple>
 #include <typeinfo>
+#include <utility>
+#include <variant>
 
 // std::optional (Boost 1.74 knows only boost::optional).
 namespace boost::serialization {
@@ -49,6 +59,38 @@ void load(A& a, std::optional<T>& v, unsigned) {
 }
 template <class A, class T>
 void serialize(A& a, std::optional<T>& v, unsigned version) {
+  split_free(a, v, version);
+}
+
+// std::tuple: its elements in order.
+template <class A, class... T>
+void serialize(A& a, std::tuple<T...>& v, unsigned) {
+  std::apply([&a](auto&... x) { ((a & x), ...); }, v);
+}
+
+// std::variant: the index of the alternative, then its value.
+template <class A, class... T>
+void save(A& a, const std::variant<T...>& v, unsigned) {
+  const std::uint32_t index = static_cast<std::uint32_t>(v.index());
+  a << index;
+  std::visit([&a](const auto& x) { a << x; }, v);
+}
+template <class A, class... T>
+void load(A& a, std::variant<T...>& v, unsigned) {
+  std::uint32_t index = 0;
+  a >> index;
+  if (index >= sizeof...(T)) throw std::out_of_range("variant index out of range in archive");
+  auto read = [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((index == I ? (void)[&] {
+      std::variant_alternative_t<I, std::variant<T...>> x{};
+      a >> x;
+      v = std::move(x);
+    }() : void()), ...);
+  };
+  read(std::index_sequence_for<T...>{});
+}
+template <class A, class... T>
+void serialize(A& a, std::variant<T...>& v, unsigned version) {
   split_free(a, v, version);
 }
 }  // namespace boost::serialization

@@ -16,13 +16,21 @@
 #include <pando/graph/key.hpp>
 
 #include <array>
+#include <complex>
 #include <cstring>
+#include <deque>
+#include <list>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <typeinfo>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
 #include <vector>
 
 namespace pando {
@@ -64,17 +72,26 @@ struct TaskFailure {
 
 // ---- codecs ----
 
-// Whether Boost.Serialization can archive T: numbers, strings, types with a serialize()
-// member, and the standard containers of those.
+// Whether Boost.Serialization can archive T: numbers, strings, types with a serialize() member
+// or a free serialize(Archive&, T&, unsigned) found by argument-dependent lookup, and the
+// standard containers, optional, tuple and variant of those. A type serialized another way
+// (e.g. a serialize() overload in namespace boost::serialization) says so by specializing this:
+//   template <> struct pando::Archivable<MyType> : std::true_type {};
 template <class T>
-        struct Archivable : std::bool_constant < std::is_arithmetic_v<T> ||
-    std::is_enum_v<T> || requires(T& t, boost::archive::binary_oarchive& a) {
-  t.serialize(a, 0u);
-} > {};
+struct Archivable
+    : std::bool_constant<std::is_arithmetic_v<T> || std::is_enum_v<T> ||
+                         requires(T& t, boost::archive::binary_oarchive& a) { t.serialize(a, 0u); } ||
+                         requires(T& t, boost::archive::binary_oarchive& a) { serialize(a, t, 0u); }> {};
 template <class C, class Tr, class A>
 struct Archivable<std::basic_string<C, Tr, A>> : std::true_type {};
+template <class U>
+struct Archivable<std::complex<U>> : Archivable<U> {};
 template <class U, class A>
 struct Archivable<std::vector<U, A>> : Archivable<U> {};
+template <class U, class A>
+struct Archivable<std::deque<U, A>> : Archivable<U> {};
+template <class U, class A>
+struct Archivable<std::list<U, A>> : Archivable<U> {};
 template <class U, std::size_t N>
 struct Archivable<std::array<U, N>> : Archivable<U> {};
 template <class U>
@@ -82,8 +99,18 @@ struct Archivable<std::optional<U>> : Archivable<U> {};
 template <class K, class V>
 struct Archivable<std::pair<K, V>>
     : std::bool_constant<Archivable<K>::value && Archivable<V>::value> {};
+template <class... T>
+struct Archivable<std::tuple<T...>> : std::bool_constant<(Archivable<T>::value && ...)> {};
+template <class... T>
+struct Archivable<std::variant<T...>> : std::bool_constant<(Archivable<T>::value && ...)> {};
 template <class K, class V, class C, class A>
 struct Archivable<std::map<K, V, C, A>> : Archivable<std::pair<K, V>> {};
+template <class K, class V, class H, class E, class A>
+struct Archivable<std::unordered_map<K, V, H, E, A>> : Archivable<std::pair<K, V>> {};
+template <class K, class C, class A>
+struct Archivable<std::set<K, C, A>> : Archivable<K> {};
+template <class K, class H, class E, class A>
+struct Archivable<std::unordered_set<K, H, E, A>> : Archivable<K> {};
 
 [[noreturn]] void throw_not_archivable(const std::string& type);
 
