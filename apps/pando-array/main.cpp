@@ -151,19 +151,14 @@ AnyArray reduce_by(const AnyArray& a, const Reduction& r, int ddof) {
   return a.reduce(r.kind, o);
 }
 
+// Writes `result` (with the attributes it carries: rechunk keeps the input's).
 void write_out(const AnyArray& result, const std::string& out_ref, const Plan& plan,
-               const h5::Attributes& attributes, std::optional<Shape> chunks = std::nullopt) {
+               std::optional<Shape> chunks = std::nullopt) {
   const auto ref = app::DatasetRef::parse(out_ref, "--out");
   Hdf5Write w;
   w.chunks = chunks;
   w.gzip_level = plan.gzip;
-  w.attributes = attributes;
   to_hdf5(result, ref.file, ref.dataset, w);
-}
-
-h5::Attributes attributes_of(const std::string& ref_text) {
-  const auto ref = app::DatasetRef::parse(ref_text, "dataset");
-  return h5::inspect(Session::current().comm(), ref.file, ref.dataset).attributes;
 }
 
 void run_plan(const Plan& plan) {
@@ -191,13 +186,12 @@ void run_plan(const Plan& plan) {
     AnyArray x = read(plan.source, plan, "DATASET");
     const Shape to = app::parse_shape(plan.to, "--to");
     app::Stage s("rechunk and write");
-    write_out(x.rechunk(to), plan.out, plan, attributes_of(plan.source), to);
+    write_out(x.rechunk(to), plan.out, plan, to);
     return;
   }
 
   // reduce and eval: an array, then reductions or the array itself.
   AnyArray x;
-  h5::Attributes attributes;
   if (plan.command == "reduce") {
     x = read(plan.source, plan, "DATASET");
   } else {
@@ -216,7 +210,7 @@ void run_plan(const Plan& plan) {
   for (const auto& r : reductions) results.push_back(reduce_by(x, r, plan.ddof));
   if (!plan.out.empty()) {
     app::Stage s("compute and write");
-    write_out(results.empty() ? x : results[0], plan.out, plan, attributes);
+    write_out(results.empty() ? x : results[0], plan.out, plan);
     return;
   }
   if (results.empty()) {

@@ -8,6 +8,9 @@
 
 #include "array_reference.hpp"
 
+#include <cmath>
+#include <limits>
+
 using namespace pando;
 
 namespace {
@@ -52,7 +55,9 @@ TEST(Elementwise, BroadcastingAsNumPy) {
 TEST(Elementwise, TypesFollowNumPy) {
   AnyArray i = full({10}, 7, DType::int32, Shape{3});
   EXPECT_EQ((i + i).dtype(), DType::int32);
-  EXPECT_EQ((i * 2.0).dtype(), DType::int32);  // a whole number does not widen
+  EXPECT_EQ((i * 2).dtype(), DType::int32);       // an integer keeps the integer type
+  EXPECT_EQ((i * 2.0).dtype(), DType::float64);   // a float makes it float64 (NumPy)
+  EXPECT_EQ((2.5 * i).dtype(), DType::float64);
   EXPECT_EQ((i / i).dtype(), DType::float64);
   EXPECT_EQ((i > 3.0).dtype(), DType::boolean);
   EXPECT_EQ(sqrt(i).dtype(), DType::float64);
@@ -61,7 +66,7 @@ TEST(Elementwise, TypesFollowNumPy) {
   EXPECT_EQ((f * 2.0).dtype(), DType::float32);
   EXPECT_EQ(i.astype(DType::float32).dtype(), DType::float32);
   EXPECT_EQ(f.astype(DType::int64).compute().values<std::int64_t>()[0], 1);
-  auto w = where(i > 3.0, i, i * 0.0).compute();
+  auto w = where(i > 3.0, i, i * 0).compute();
   EXPECT_EQ(w.values<std::int32_t>()[0], 7);
 }
 
@@ -94,4 +99,80 @@ TEST(Elementwise, FusedReductionEqualsMaterialized) {
   EXPECT_NEAR(fused, 1.0, 1e-15);
   auto axis = e.std({0}).compute();
   EXPECT_EQ(axis.shape, (Shape{30}));
+}
+
+TEST(Elementwise, TypedArraysFollowNumPyWithScalars) {
+  Array<std::int32_t> i(full({7}, 3, DType::int32, Shape{3}));
+  Array<double> scaled = i * 2.5;  // int32 * float: float64
+  EXPECT_EQ(scaled.compute().values()[6], 7.5);
+  Array<std::int32_t> twice = 2 * i + 1;
+  EXPECT_EQ(twice.compute().values()[0], 7);
+  Array<double> half = i / 2;
+  EXPECT_EQ(half.compute().values()[0], 1.5);
+  Array<bool> checks[] = {i == 3, i != 3, i <= 2, i >= 3, i < 4, i > 4};
+  const bool want[] = {true, false, false, true, true, false};
+  for (std::size_t k = 0; k < 6; ++k) EXPECT_EQ(checks[k].compute().values()[2], want[k]) << k;
+  Array<float> f(full({5}, 1.5, DType::float32, Shape{2}));
+  Array<float> g = f * 2.0 - 1;  // float32 stays float32 beside any number
+  EXPECT_EQ(g.compute().values()[4], 2.0f);
+  Array<double> p = pow(i, i);
+  EXPECT_EQ(p.compute().values()[1], 27.0);
+}
+
+TEST(Elementwise, CastsFuseAndConvertAsNumPy) {
+  Block xb = Block::of<double>({6}, {-2.7, -0.5, 0.0, 0.5, 3.9, 2147483648.0 + 5});
+  AnyArray x = from_values(xb, Shape{4});
+  auto as = [&](DType t) { return x.astype(t).compute(); };
+  const Block i32_block = as(DType::int32), f32_block = as(DType::float32),
+              bool_block = as(DType::boolean);
+  auto i32 = i32_block.values<std::int32_t>();
+  EXPECT_EQ(std::vector<std::int32_t>(i32.begin(), i32.begin() + 5),
+            (std::vector<std::int32_t>{-2, 0, 0, 0, 3}));  // truncated toward zero
+  auto f32 = f32_block.values<float>();
+  EXPECT_EQ(f32[3], 0.5f);
+  auto b = bool_block.values<bool>();
+  EXPECT_EQ(std::vector<bool>(b.begin(), b.end()),
+            (std::vector<bool>{true, true, false, true, true, true}));
+  // A cast inside an expression is one fused step: the same values as casting the result.
+  AnyArray chain = (x * 2.0).astype(DType::float32) + 1;
+  EXPECT_EQ(chain.dtype(), DType::float32);
+  EXPECT_EQ(chain.compute().values<float>()[4], 8.8f);
+  EXPECT_EQ(chain.sum().compute().values<float>()[0],
+            chain.persist().sum().compute().values<float>()[0]);
+}
+
+TEST(Elementwise, FunctionsMatchTheLibmOnAwkwardShapes) {
+  // 1-d to 4-d, one element, empty: every function against std:: on the same values.
+  const std::vector<std::pair<Shape, Shape>> shapes = {
+      {{17}, {5}}, {{1}, {1}}, {{0}, {3}}, {{3, 0}, {2, 2}}, {{5, 3, 2}, {2, 2, 1}},
+      {{2, 3, 4, 5}, {1, 2, 3, 2}}};
+  const std::vector<std::pair<std::string, double (*)(double)>> fns = {
+      {"exp", [](double v) { return std::exp(v); }},   {"log", [](double v) { return std::log(v); }},
+      {"tanh", [](double v) { return std::tanh(v); }}, {"abs", [](double v) { return std::fabs(v); }},
+      {"sqrt", [](double v) { return std::sqrt(v); }}, {"sin", [](double v) { return std::sin(v); }},
+      {"cos", [](double v) { return std::cos(v); }},   {"tan", [](double v) { return std::tan(v); }}};
+  std::uint64_t seed = 20;
+  for (const auto& [shape, chunks] : shapes) {
+    Block xb = test::random_block(shape, ++seed);
+    AnyArray x = from_values(xb, chunks);
+    auto xv = values(xb);
+    for (const auto& [name, f] : fns) {
+      AnyArray y = pando::apply(name, x);
+      EXPECT_EQ(y.shape(), shape) << name;
+      auto got = values(y.compute());
+      ASSERT_EQ(got.size(), xv.size()) << name;
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        const double want = f(xv[i]);
+        if (std::isnan(want))
+          EXPECT_TRUE(std::isnan(got[i])) << name << "(" << xv[i] << ")";
+        else  // vectorized libm: within an ulp or two
+          EXPECT_NEAR(got[i], want, 4 * std::numeric_limits<double>::epsilon() * std::fabs(want))
+              << name << "(" << xv[i] << ")";
+      }
+    }
+    // A chain over every axis's broadcast with a one-element array.
+    AnyArray one = from_values(Block::of<double>(Shape(shape.size(), 1), {0.25}));
+    auto got = values((x * one - x).compute());
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_DOUBLE_EQ(got[i], xv[i] * 0.25 - xv[i]);
+  }
 }

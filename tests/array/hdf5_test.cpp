@@ -1,6 +1,7 @@
 // Arrays and HDF5: files written by h5py read here identically, files written here read back by
 // h5py identically, at every rank count; errors before anything runs; nothing partial left.
 
+#include <pando/array/elementwise.hpp>
 #include <pando/array/hdf5.hpp>
 
 #include <gtest/gtest.h>
@@ -95,6 +96,60 @@ TEST(Hdf5Array, MissingThingsAreClearErrorsOnEveryRank) {
     EXPECT_EQ(std::string(e.what()).rfind(file + ": no dataset '/nope'", 0), 0u) << e.what();
   }
   EXPECT_THROW((void)from_hdf5(dir.path + "/missing.h5", "/x"), IoError);
+}
+
+TEST(Hdf5Array, AttributesTravelFromReadToWrite) {
+  SharedDir dir;
+  const std::string src = fixture(dir);
+  const std::string out = dir.path + "/attrs.h5";
+  AnyArray f = from_hdf5(src, "/g/f32");
+  EXPECT_EQ(f.attributes().find("units")->as_string(), "m/s");
+  // Rechunked and persisted: the same values, so the same attributes, written back.
+  to_hdf5(f.rechunk(Shape{7, 5, 1}).persist(), out, "/same");
+  // Computed values describe something else: none, unless given (given ones win).
+  Hdf5Write w;
+  w.attributes.set("scale", h5::AttributeValue::of(2.0));
+  to_hdf5(f.rechunk(Shape{2, 2, 2}).with_attributes(f.attributes()), out, "/given", w);
+  to_hdf5(f * 2, out, "/computed");
+  const std::string got = on_root(test::comm(), [&] {
+    return run("/usr/bin/python3 " + script + " check " + out + " /same") +
+           run("/usr/bin/python3 " + script + " check " + out + " /given") +
+           run("/usr/bin/python3 " + script + " check " + out + " /computed");
+  });
+  std::vector<std::string> attrs;
+  for (std::size_t at = 0, nl; (nl = got.find('\n', at)) != std::string::npos; at = nl + 1) {
+    const std::string line = got.substr(at, nl - at);
+    attrs.push_back(line.substr(line.rfind(' ') + 1));
+  }
+  EXPECT_EQ(attrs, (std::vector<std::string>{"scale=0.5,units=m/s", "scale=2.0,units=m/s", ""}))
+      << got;
+}
+
+TEST(Hdf5Array, WrongTypesAndOptionsAreClearErrorsBeforeAnythingRuns) {
+  SharedDir dir;
+  const std::string src = fixture(dir);
+  try {
+    (void)from_hdf5<std::int32_t>(src, "/f64");
+    FAIL() << "no error";
+  } catch (const TypeError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              src + ":/f64 holds float64, not int32: read it as from_hdf5<float64>, or set "
+                    "Hdf5Read::as to convert");
+  }
+  Hdf5Read as;
+  as.as = DType::int32;
+  EXPECT_EQ(from_hdf5<std::int32_t>(src, "/f64", as).compute().values()[23], 0);  // 0.5 -> 0
+  AnyArray x = from_hdf5(src, "/f64");
+  Hdf5Write gz;
+  gz.gzip_level = 12;
+  EXPECT_THROW(to_hdf5(x, dir.path + "/o.h5", "/x", gz), UsageError);
+  Hdf5Write chunks;
+  chunks.chunks = Shape{4, 0};
+  EXPECT_THROW(to_hdf5(x, dir.path + "/o.h5", "/x", chunks), ShapeError);
+  chunks.chunks = Shape{4};
+  EXPECT_THROW(to_hdf5(x, dir.path + "/o.h5", "/x", chunks), ShapeError);
+  test::comm().barrier();
+  EXPECT_FALSE(std::filesystem::exists(dir.path + "/o.h5"));
 }
 
 TEST(Hdf5Array, WritesWhatH5pyReadsBack) {

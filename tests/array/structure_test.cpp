@@ -79,6 +79,38 @@ TEST(Creation, FromLocalSlabsInRankOrder) {
             std::accumulate(all.values<double>().begin(), all.values<double>().end(), 0.0));
 }
 
+TEST(Creation, FromLocalSeveralOrNoSlabsPerRank) {
+  const int r = test::rank(), p = test::size();
+  // Rank r holds r slabs (rank 0 none) of 2 rows each, valued by their global row.
+  std::vector<Block> mine;
+  const std::int64_t before = static_cast<std::int64_t>(r) * (r - 1);  // rows of ranks < r
+  for (int k = 0; k < r; ++k) {
+    std::vector<double> v(8);
+    for (int i = 0; i < 8; ++i) v[static_cast<std::size_t>(i)] = static_cast<double>(before + 2 * k + i / 4);
+    mine.push_back(Block::of<double>({2, 4}, std::move(v)));
+  }
+  if (p == 1) mine.push_back(Block::of<double>({2, 4}, std::vector<double>(8, 0.0)));
+  AnyArray a = from_local(mine);
+  const std::int64_t rows = p == 1 ? 2 : static_cast<std::int64_t>(p) * (p - 1);
+  EXPECT_EQ(a.shape(), (Shape{rows, 4}));
+  Block all = a.compute();
+  for (std::int64_t i = 0; i < rows; ++i) EXPECT_EQ(at(all, {i, 3}), p == 1 ? 0.0 : double(i));
+}
+
+TEST(Creation, FromLocalMismatchIsTheSameErrorOnEveryRank) {
+  if (test::size() == 1) GTEST_SKIP() << "needs two ranks";
+  const int r = test::rank();
+  Block mine = Block::of<double>({2, r == 1 ? 5 : 4}, std::vector<double>(r == 1 ? 10 : 8, 1.0));
+  try {
+    (void)from_local(mine);
+    FAIL() << "no error";
+  } catch (const ShapeError& e) {
+    EXPECT_STREQ(e.what(),
+                 "from_local: rank 1 holds a block of shape (2, 5), which does not line up with "
+                 "rank 0's (2, 4) along axis 1");
+  }
+}
+
 TEST(Creation, FromEigen) {
   Eigen::MatrixXd m(5, 3);
   for (int i = 0; i < 5; ++i)
@@ -171,6 +203,19 @@ TEST(Structure, ReshapeWhereBlocksLineUp) {
         << e.what();
   }
   EXPECT_THROW((void)a.reshape({7, 7}), ShapeError);
+  // Length-1 axes in front of a group cut nothing.
+  Block row = test::random_block({1, 12}, 9);
+  EXPECT_EQ(values(from_values(row, Shape{1, 5}).reshape({12}).compute()), values(row));
+  EXPECT_EQ(values(from_values(row, Shape{1, 5}).reshape({1, 1, 12}).compute()), values(row));
+  // A split the blocks cannot follow names the chunks that would work.
+  try {
+    (void)from_values(test::random_block({12}, 3), Shape{5}).reshape({4, 3});
+    FAIL();
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("rechunk(((6, 6),))"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(values(from_values(test::random_block({12}, 3), Shape{6}).reshape({4, 3}).compute()),
+            values(test::random_block({12}, 3)));
 }
 
 TEST(Structure, ConcatenateAndStack) {
@@ -253,6 +298,45 @@ TEST(Structure, MapOverlapStencilWithEachBoundary) {
   expect(Boundary::constant(10), ref([](std::int64_t) { return 10.0; }));
   expect(Boundary::none(), ref([](std::int64_t) { return 0.0; }));
   EXPECT_THROW((void)a.map_overlap(three_point, "stencil", {6}), ShapeError);
+}
+
+TEST(Structure, MapOverlapInTwoDimensionsReachesCorners) {
+  // A 3x3 box sum: each output needs its diagonal neighbours, which live in corner blocks.
+  Block x = test::random_block({11, 9}, 12);
+  const std::int64_t n0 = 11, n1 = 9;
+  auto box = [](const Block& b) {
+    Block out = Block::allocate(b.dtype, b.shape);
+    const auto r = b.shape[0], c = b.shape[1];
+    auto in = b.values<double>();
+    auto o = out.mutable_values<double>();
+    for (std::int64_t i = 0; i < r; ++i)
+      for (std::int64_t j = 0; j < c; ++j) {
+        double s = 0;
+        for (std::int64_t di = -1; di <= 1; ++di)
+          for (std::int64_t dj = -1; dj <= 1; ++dj)
+            if (i + di >= 0 && i + di < r && j + dj >= 0 && j + dj < c)
+              s += in[static_cast<std::size_t>((i + di) * c + j + dj)];
+        o[static_cast<std::size_t>(i * c + j)] = s;
+      }
+    return out;
+  };
+  for (Boundary b : {Boundary::periodic(), Boundary::constant(0.5)}) {
+    Block got = from_values(x, Shape{4, 3}).map_overlap(box, "box", {1, 1}, b).compute();
+    for (std::int64_t i = 0; i < n0; ++i)
+      for (std::int64_t j = 0; j < n1; ++j) {
+        double want = 0;
+        for (std::int64_t di = -1; di <= 1; ++di)
+          for (std::int64_t dj = -1; dj <= 1; ++dj) {
+            std::int64_t y = i + di, z = j + dj;
+            const bool inside = y >= 0 && y < n0 && z >= 0 && z < n1;
+            if (b.kind == Boundary::Kind::periodic)
+              want += at(x, {(y + n0) % n0, (z + n1) % n1});
+            else
+              want += inside ? at(x, {y, z}) : 0.5;
+          }
+        EXPECT_NEAR(at(got, {i, j}), want, 1e-14) << i << "," << j;
+      }
+  }
 }
 
 TEST(Structure, PersistComputesOnce) {

@@ -170,6 +170,7 @@ AnyArray AnyArray::persist() const {
   n->shape = shape();
   n->chunks = chunks();
   n->token = token();
+  n->attributes = node().attributes;
   n->pin = Runtime::pin(std::move(keys));
   n->graph = Graph::pinned(n->pin);  // arrays built on this one keep its blocks
   return AnyArray(std::move(n));

@@ -29,6 +29,9 @@ namespace pando {
 namespace detail {
 struct ArrayNode;
 }
+namespace h5 {
+struct Attributes;
+}
 
 // A whole array held locally: what compute() returns.
 template <class T>
@@ -125,6 +128,13 @@ class AnyArray {
   [[nodiscard]] Key block_key(std::span<const std::int64_t> index) const;
   [[nodiscard]] const std::vector<Key>& finally() const;
 
+  // The HDF5 attributes the array was read with (from_hdf5), kept by rechunk and persist and
+  // written by to_hdf5 (an empty set for arrays made otherwise: other operations change the
+  // values the attributes describe).
+  [[nodiscard]] const h5::Attributes& attributes() const;
+  // The same array with other attributes.
+  [[nodiscard]] AnyArray with_attributes(h5::Attributes attributes) const;
+
   // ---- results (collective) ----
   // The whole array on every rank.
   [[nodiscard]] Block compute() const;
@@ -147,6 +157,12 @@ class AnyArray {
   [[nodiscard]] AnyArray std(std::vector<int> axes = {}, bool keepdims = false, int ddof = 0) const;
   [[nodiscard]] AnyArray min(std::vector<int> axes = {}, bool keepdims = false) const;
   [[nodiscard]] AnyArray max(std::vector<int> axes = {}, bool keepdims = false) const;
+  [[nodiscard]] AnyArray prod(std::vector<int> axes = {}, bool keepdims = false) const;
+  // The flat (row-major) index of the first minimum / maximum, or along one axis.
+  [[nodiscard]] AnyArray argmin(std::optional<int> axis = std::nullopt) const;
+  [[nodiscard]] AnyArray argmax(std::optional<int> axis = std::nullopt) const;
+  [[nodiscard]] AnyArray any(std::vector<int> axes = {}, bool keepdims = false) const;
+  [[nodiscard]] AnyArray all(std::vector<int> axes = {}, bool keepdims = false) const;
 
   // ---- structure ----
   [[nodiscard]] AnyArray slice(const std::vector<Index>& index) const;
@@ -193,7 +209,8 @@ class Array {
       throw TypeError("an array of " + std::string(to_string(a_.dtype())) + " used as Array<" +
                       std::string(to_string(dtype_of<E>())) + ">");
   }
-  [[nodiscard]] const AnyArray& any() const noexcept { return a_; }
+  // The same array with its element type known at run time.
+  [[nodiscard]] const AnyArray& untyped() const noexcept { return a_; }
   [[nodiscard]] const Shape& shape() const { return a_.shape(); }
   [[nodiscard]] const Chunks& chunks() const { return a_.chunks(); }
   [[nodiscard]] std::size_t ndim() const { return a_.ndim(); }
@@ -228,6 +245,30 @@ class Array {
   [[nodiscard]] Array max(std::vector<int> axes = {}, bool keepdims = false) const {
     return Array(a_.max(std::move(axes), keepdims));
   }
+  [[nodiscard]] Array<Summed> prod(std::vector<int> axes = {}, bool keepdims = false) const {
+    return Array<Summed>(a_.prod(std::move(axes), keepdims));
+  }
+  [[nodiscard]] Array<std::int64_t> argmin(std::optional<int> axis = std::nullopt) const {
+    return Array<std::int64_t>(a_.argmin(axis));
+  }
+  [[nodiscard]] Array<std::int64_t> argmax(std::optional<int> axis = std::nullopt) const {
+    return Array<std::int64_t>(a_.argmax(axis));
+  }
+  [[nodiscard]] Array<bool> any(std::vector<int> axes = {}, bool keepdims = false) const {
+    return Array<bool>(a_.any(std::move(axes), keepdims));
+  }
+  [[nodiscard]] Array<bool> all(std::vector<int> axes = {}, bool keepdims = false) const {
+    return Array<bool>(a_.all(std::move(axes), keepdims));
+  }
+  // A function of each block that returns a block of U of the same shape.
+  template <class U = E>
+  [[nodiscard]] Array<U> map_blocks(std::function<Block(const Block&)> f, std::string name) const {
+    return Array<U>(a_.map_blocks(std::move(f), std::move(name), dtype_of<U>()));
+  }
+  [[nodiscard]] Array map_overlap(std::function<Block(const Block&)> f, std::string name,
+                                  std::vector<std::int64_t> depth, Boundary boundary = {}) const {
+    return Array(a_.map_overlap(std::move(f), std::move(name), std::move(depth), boundary));
+  }
   [[nodiscard]] Array slice(const std::vector<Index>& index) const {
     return Array(a_.slice(index));
   }
@@ -244,5 +285,18 @@ class Array {
  private:
   AnyArray a_;
 };
+
+template <class E>
+Array<E> concatenate(const std::vector<Array<E>>& arrays, int axis = 0) {
+  std::vector<AnyArray> any;
+  for (const auto& a : arrays) any.push_back(a.untyped());
+  return Array<E>(concatenate(any, axis));
+}
+template <class E>
+Array<E> stack(const std::vector<Array<E>>& arrays, int axis = 0) {
+  std::vector<AnyArray> any;
+  for (const auto& a : arrays) any.push_back(a.untyped());
+  return Array<E>(stack(any, axis));
+}
 
 }  // namespace pando

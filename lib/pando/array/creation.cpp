@@ -47,21 +47,24 @@ AnyArray source_array(std::string_view name, const Hasher& h, DType dtype, Shape
   return AnyArray(dtype, std::move(shape), std::move(chunks), token, Graph(std::move(tasks)));
 }
 
-// Calls f(flat index in the whole array, position in the block) for every element of a block.
 template <class F>
-void for_each_element(const Block& b, const Shape& offset, const Shape& whole, F&& f) {
+void for_each_row(const Block& b, const Shape& offset, const Shape& whole, F&& f) {
+  // f(flat index in the whole array of the row's first element, its index in the block, the
+  // row's length): rows along the last axis are contiguous on both sides.
   const auto nd = b.shape.size();
   const auto n = b.size();
   if (nd == 0) {
-    if (n) f(std::int64_t{0}, std::int64_t{0});
+    if (n) f(std::int64_t{0}, std::int64_t{0}, std::int64_t{1});
     return;
   }
+  const std::int64_t len = b.shape[nd - 1];
+  if (len == 0) return;
   Shape i(nd, 0);
-  for (std::int64_t k = 0; k < n; ++k) {
+  for (std::int64_t k = 0; k < n; k += len) {
     std::int64_t flat = 0;
     for (std::size_t a = 0; a < nd; ++a) flat = flat * whole[a] + offset[a] + i[a];
-    f(flat, k);
-    for (std::size_t a = nd; a-- > 0;) {
+    f(flat, k, len);
+    for (std::size_t a = nd - 1; a-- > 0;) {
       if (++i[a] < b.shape[a]) break;
       i[a] = 0;
     }
@@ -134,9 +137,12 @@ AnyArray random_array(std::string_view name, Shape shape, std::uint64_t seed, DT
           using T = decltype(t);
           if constexpr (std::is_floating_point_v<T>) {
             auto out = blk.mutable_values<T>();
-            for_each_element(blk, offset, whole, [&](std::int64_t flat, std::int64_t k) {
-              auto [u1, u2] = uniforms(static_cast<std::uint64_t>(flat), seed);
-              out[static_cast<std::size_t>(k)] = static_cast<T>(draw(u1, u2, a, b));
+            for_each_row(blk, offset, whole, [&](std::int64_t flat, std::int64_t k, std::int64_t len) {
+              T* o = out.data() + k;
+              for (std::int64_t j = 0; j < len; ++j) {
+                auto [u1, u2] = uniforms(static_cast<std::uint64_t>(flat + j), seed);
+                o[j] = static_cast<T>(draw(u1, u2, a, b));
+              }
             });
           }
         });
@@ -257,55 +263,83 @@ AnyArray from_values(Block whole, const ChunkSpec& spec) {
 }
 
 AnyArray from_local(const Block& mine, int axis) {
-  mine.check();
+  return from_local(std::vector<Block>{mine}, axis);
+}
+
+AnyArray from_local(const std::vector<Block>& mine, int axis) {
+  for (const Block& b : mine) b.check();
   const Comm& comm = Session::current().comm();
-  const auto nd = mine.ndim();
-  if (nd == 0) throw ShapeError("from_local: a 0-d block cannot be a slab of an array");
-  auto ax = detail::normalize_axes({axis}, nd, "from_local")[0];
-  // Every rank must agree on the type and on every extent but the slab axis.
-  std::vector<std::int64_t> desc(nd + 2);
-  desc[0] = static_cast<std::int64_t>(mine.dtype);
-  desc[1] = static_cast<std::int64_t>(nd);
-  std::copy(mine.shape.begin(), mine.shape.end(), desc.begin() + 2);
+  // What each rank holds, as numbers: dtype and ndim of its first block (-1 for none), then the
+  // shape of every block. Every rank checks every rank's description against rank 0's first
+  // block, so a mismatch is the same error everywhere.
+  std::vector<std::int64_t> desc;
+  desc.push_back(mine.empty() ? -1 : static_cast<std::int64_t>(mine[0].dtype));
+  desc.push_back(mine.empty() ? -1 : static_cast<std::int64_t>(mine[0].ndim()));
+  for (const Block& b : mine) {
+    desc.push_back(static_cast<std::int64_t>(b.dtype));
+    desc.insert(desc.end(), b.shape.begin(), b.shape.end());
+  }
   auto all = comm.allgatherv(std::span<const std::int64_t>(desc));
-  Shape shape = mine.shape;
-  shape[static_cast<std::size_t>(ax)] = 0;
+  int first = -1;  // the lowest rank that holds a block: the reference
+  for (int r = 0; r < comm.size() && first < 0; ++r)
+    if (all.part(r)[0] >= 0) first = r;
+  if (first < 0) throw ShapeError("from_local: no rank holds a block");
+  const auto ref = all.part(first);
+  const auto dtype = static_cast<DType>(ref[0]);
+  const auto nd = static_cast<std::size_t>(ref[1]);
+  if (nd == 0) throw ShapeError("from_local: a 0-d block cannot be a slab of an array");
+  const auto ax = static_cast<std::size_t>(detail::normalize_axes({axis}, nd, "from_local")[0]);
+  const auto ref_shape = ref.subspan(3, nd);
+
+  Shape shape(ref_shape.begin(), ref_shape.end());
+  shape[ax] = 0;
   Chunks chunks(nd);
   for (std::size_t a = 0; a < nd; ++a)
-    if (static_cast<int>(a) != ax) chunks[a] = {mine.shape[a]};
+    if (a != ax) chunks[a] = {ref_shape[a]};
+  std::vector<int> owner;  // per slab
   for (int r = 0; r < comm.size(); ++r) {
-    auto d = all.part(r);
-    if (d.size() != desc.size() || d[0] != desc[0])
-      throw ShapeError(
-          fmt::format("from_local: rank {} holds a block of another type or dimension "
-                      "than rank {}",
-                      r, comm.rank()));
-    for (std::size_t a = 0; a < nd; ++a)
-      if (static_cast<int>(a) != ax && d[2 + a] != mine.shape[a])
-        throw ShapeError(
-            fmt::format("from_local: rank {} holds a block of shape {}, which does not "
-                        "line up with {} along axis {}",
-                        r, shape_text(d.subspan(2)), shape_text(mine.shape), a));
-    chunks[static_cast<std::size_t>(ax)].push_back(d[2 + static_cast<std::size_t>(ax)]);
-    shape[static_cast<std::size_t>(ax)] += d[2 + static_cast<std::size_t>(ax)];
+    auto d = all.part(r).subspan(2);
+    for (std::size_t k = 0; k < d.size(); k += nd + 1) {
+      auto block_shape = d.subspan(k + 1, std::min(nd, d.size() - k - 1));
+      if (d[k] != ref[0] || block_shape.size() != nd || d.size() - k < nd + 1)
+        throw ShapeError(fmt::format(
+            "from_local: rank {} holds a block of another type or dimension than rank {} ({} "
+            "with {} axes)",
+            r, first, to_string(dtype), nd));
+      for (std::size_t a = 0; a < nd; ++a)
+        if (a != ax && block_shape[a] != ref_shape[a])
+          throw ShapeError(fmt::format(
+              "from_local: rank {} holds a block of shape {}, which does not line up with rank "
+              "{}'s {} along axis {}",
+              r, shape_text(block_shape), first, shape_text(ref_shape), a));
+      chunks[ax].push_back(block_shape[ax]);
+      shape[ax] += block_shape[ax];
+      owner.push_back(r);
+    }
   }
   const std::string token =
       make_token("from-local", static_cast<std::uint64_t>(Runtime::current().next_sequence()));
   std::vector<Task> tasks;
-  auto local = std::make_shared<const Block>(mine);  // shares the bytes, no copy
-  for (int r = 0; r < comm.size(); ++r) {
+  // This rank's blocks share their bytes: no copy.
+  auto local = std::make_shared<const std::vector<Block>>(mine);
+  std::size_t my_first = 0;
+  for (std::size_t k = 0; k < owner.size() && owner[k] < comm.rank(); ++k) my_first = k + 1;
+  for (std::size_t k = 0; k < owner.size(); ++k) {
     Shape idx(nd, 0);
-    idx[static_cast<std::size_t>(ax)] = r;
+    idx[ax] = static_cast<std::int64_t>(k);
     Task t;
     t.key = Key(token, idx);
-    t.placement = Placement::on_rank(r);
-    t.nbytes = static_cast<std::uint64_t>(element_count(all.part(r).subspan(2))) *
-               element_size(mine.dtype);
-    // Runs on rank r only, where `local` is rank r's own block.
-    t.fn = [local](std::span<const Value>) { return Value::of(*local); };
+    t.placement = Placement::on_rank(owner[k]);
+    Shape block_shape = shape;
+    block_shape[ax] = chunks[ax][k];
+    t.nbytes = static_cast<std::uint64_t>(element_count(block_shape)) * element_size(dtype);
+    // Runs on its owner only, where `local` holds that rank's own blocks.
+    t.fn = [local, at = k - std::min(k, my_first)](std::span<const Value>) {
+      return Value::of(local->at(at));
+    };
     tasks.push_back(std::move(t));
   }
-  return AnyArray(mine.dtype, std::move(shape), std::move(chunks), token, Graph(std::move(tasks)));
+  return AnyArray(dtype, std::move(shape), std::move(chunks), token, Graph(std::move(tasks)));
 }
 
 }  // namespace pando

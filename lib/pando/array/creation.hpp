@@ -85,6 +85,8 @@ Array<T> normal(Shape shape, std::uint64_t seed, const ChunkSpec& chunks = {}) {
 // r's block is its `mine`; sizes may differ, and may be 0). The blocks are used where they are,
 // without a copy: `mine` must stay unchanged while the array is in use.
 AnyArray from_local(const Block& mine, int axis = 0);
+// The same with any number of slabs per rank (none too): rank 0's in order, then rank 1's, ...
+AnyArray from_local(const std::vector<Block>& mine, int axis = 0);
 
 // An array cut from a local block that every rank holds alike (SPMD).
 AnyArray from_values(Block whole, const ChunkSpec& chunks = {});

@@ -296,14 +296,11 @@ AnyArray binary(expr::BinaryOp op, const AnyArray& a, const AnyArray& b) {
       expr::Expr::binary(op, expr::Expr::variable("a"), expr::Expr::variable("b")),
       {{"a", a}, {"b", b}});
 }
-AnyArray with_number(expr::BinaryOp op, const AnyArray& a, double b, bool number_first) {
-  // An integral number stays an integer literal, so int arrays stay int (NumPy's scalar rule).
-  expr::Expr n = b == static_cast<double>(static_cast<std::int64_t>(b)) && !is_floating(a.dtype())
-                     ? expr::Expr(static_cast<std::int64_t>(b))
-                     : expr::Expr(b);
+AnyArray with_number(expr::BinaryOp op, const AnyArray& a, const Number& b, bool number_first) {
   expr::Expr v = expr::Expr::variable("a");
-  return detail::make_elementwise(
-      number_first ? expr::Expr::binary(op, n, v) : expr::Expr::binary(op, v, n), {{"a", a}});
+  return detail::make_elementwise(number_first ? expr::Expr::binary(op, b.literal, v)
+                                               : expr::Expr::binary(op, v, b.literal),
+                                  {{"a", a}});
 }
 
 }  // namespace
@@ -330,32 +327,52 @@ AnyArray operator>(const AnyArray& a, const AnyArray& b) { return binary(BinaryO
 AnyArray operator>=(const AnyArray& a, const AnyArray& b) {
   return binary(BinaryOp::greater_equal, a, b);
 }
-AnyArray operator+(const AnyArray& a, double b) { return with_number(BinaryOp::add, a, b, false); }
-AnyArray operator-(const AnyArray& a, double b) {
+AnyArray operator+(const AnyArray& a, const Number& b) {
+  return with_number(BinaryOp::add, a, b, false);
+}
+AnyArray operator+(const Number& a, const AnyArray& b) {
+  return with_number(BinaryOp::add, b, a, true);
+}
+AnyArray operator-(const AnyArray& a, const Number& b) {
   return with_number(BinaryOp::subtract, a, b, false);
 }
-AnyArray operator*(const AnyArray& a, double b) {
-  return with_number(BinaryOp::multiply, a, b, false);
-}
-AnyArray operator/(const AnyArray& a, double b) {
-  return with_number(BinaryOp::divide, a, b, false);
-}
-AnyArray operator+(double a, const AnyArray& b) { return with_number(BinaryOp::add, b, a, true); }
-AnyArray operator-(double a, const AnyArray& b) {
+AnyArray operator-(const Number& a, const AnyArray& b) {
   return with_number(BinaryOp::subtract, b, a, true);
 }
-AnyArray operator*(double a, const AnyArray& b) {
+AnyArray operator*(const AnyArray& a, const Number& b) {
+  return with_number(BinaryOp::multiply, a, b, false);
+}
+AnyArray operator*(const Number& a, const AnyArray& b) {
   return with_number(BinaryOp::multiply, b, a, true);
 }
-AnyArray operator/(double a, const AnyArray& b) {
+AnyArray operator/(const AnyArray& a, const Number& b) {
+  return with_number(BinaryOp::divide, a, b, false);
+}
+AnyArray operator/(const Number& a, const AnyArray& b) {
   return with_number(BinaryOp::divide, b, a, true);
 }
-AnyArray operator<(const AnyArray& a, double b) { return with_number(BinaryOp::less, a, b, false); }
-AnyArray operator>(const AnyArray& a, double b) {
+AnyArray operator==(const AnyArray& a, const Number& b) {
+  return with_number(BinaryOp::equal, a, b, false);
+}
+AnyArray operator!=(const AnyArray& a, const Number& b) {
+  return with_number(BinaryOp::not_equal, a, b, false);
+}
+AnyArray operator<(const AnyArray& a, const Number& b) {
+  return with_number(BinaryOp::less, a, b, false);
+}
+AnyArray operator<=(const AnyArray& a, const Number& b) {
+  return with_number(BinaryOp::less_equal, a, b, false);
+}
+AnyArray operator>(const AnyArray& a, const Number& b) {
   return with_number(BinaryOp::greater, a, b, false);
 }
+AnyArray operator>=(const AnyArray& a, const Number& b) {
+  return with_number(BinaryOp::greater_equal, a, b, false);
+}
 AnyArray pow(const AnyArray& a, const AnyArray& b) { return binary(BinaryOp::power, a, b); }
-AnyArray pow(const AnyArray& a, double b) { return with_number(BinaryOp::power, a, b, false); }
+AnyArray pow(const AnyArray& a, const Number& b) {
+  return with_number(BinaryOp::power, a, b, false);
+}
 
 AnyArray operator-(const AnyArray& a) {
   return detail::make_elementwise(
@@ -378,28 +395,13 @@ AnyArray AnyArray::astype(DType type) const {
   if (type == dtype()) return *this;
   (void)visit_numeric(type, [](auto) { return 0; });
   // A cast is an element-wise function: it fuses with the expression around it.
-  const char* fn = is_floating(type) ? "float" : "int";
-  AnyArray cast =
-      detail::make_elementwise(expr::Expr::call(fn, {expr::Expr::variable("a")}), {{"a", *this}});
-  if (cast.dtype() == type) return cast;
-  // float() and int() give float64 and int64; narrower types take a block-wise conversion.
-  Hasher h("astype");
-  h.add(cast.token()).add(static_cast<std::int64_t>(type));
-  return cast.map_blocks(
-      [type](const Block& b) {
-        Block out = Block::allocate(type, b.shape);
-        visit_numeric(b.dtype, [&](auto s) {
-          using S = decltype(s);
-          visit_numeric(type, [&](auto d) {
-            using D = decltype(d);
-            auto src = b.values<S>();
-            auto dst = out.mutable_values<D>();
-            for (std::size_t i = 0; i < src.size(); ++i) dst[i] = static_cast<D>(src[i]);
-          });
-        });
-        return out;
-      },
-      "astype", type);
+  const char* fn = type == DType::float64   ? "float"
+                   : type == DType::float32 ? "float32"
+                   : type == DType::int64   ? "int"
+                   : type == DType::int32   ? "int32"
+                                            : "bool";
+  return detail::make_elementwise(expr::Expr::call(fn, {expr::Expr::variable("a")}),
+                                  {{"a", *this}});
 }
 
 }  // namespace pando

@@ -31,20 +31,33 @@ AnyArray operator<(const AnyArray& a, const AnyArray& b);
 AnyArray operator<=(const AnyArray& a, const AnyArray& b);
 AnyArray operator>(const AnyArray& a, const AnyArray& b);
 AnyArray operator>=(const AnyArray& a, const AnyArray& b);
-// With a number on either side (the number does not widen the array's type, as in NumPy).
-AnyArray operator+(const AnyArray& a, double b);
-AnyArray operator-(const AnyArray& a, double b);
-AnyArray operator*(const AnyArray& a, double b);
-AnyArray operator/(const AnyArray& a, double b);
-AnyArray operator+(double a, const AnyArray& b);
-AnyArray operator-(double a, const AnyArray& b);
-AnyArray operator*(double a, const AnyArray& b);
-AnyArray operator/(double a, const AnyArray& b);
-AnyArray operator<(const AnyArray& a, double b);
-AnyArray operator>(const AnyArray& a, double b);
+// A number beside an array, typed as NumPy types a Python scalar: an integer keeps an integer
+// array's type, a floating-point number makes it float64 (and keeps float32 as float32).
+struct Number {
+  template <class S>
+    requires std::is_arithmetic_v<S>
+  Number(S v)  // NOLINT(google-explicit-constructor): numbers read as numbers
+      : literal(std::is_floating_point_v<S> ? expr::Expr(static_cast<double>(v))
+                                            : expr::Expr(static_cast<std::int64_t>(v))) {}
+  expr::Expr literal;
+};
+AnyArray operator+(const AnyArray& a, const Number& b);
+AnyArray operator-(const AnyArray& a, const Number& b);
+AnyArray operator*(const AnyArray& a, const Number& b);
+AnyArray operator/(const AnyArray& a, const Number& b);
+AnyArray operator+(const Number& a, const AnyArray& b);
+AnyArray operator-(const Number& a, const AnyArray& b);
+AnyArray operator*(const Number& a, const AnyArray& b);
+AnyArray operator/(const Number& a, const AnyArray& b);
+AnyArray operator==(const AnyArray& a, const Number& b);
+AnyArray operator!=(const AnyArray& a, const Number& b);
+AnyArray operator<(const AnyArray& a, const Number& b);
+AnyArray operator<=(const AnyArray& a, const Number& b);
+AnyArray operator>(const AnyArray& a, const Number& b);
+AnyArray operator>=(const AnyArray& a, const Number& b);
 
 AnyArray pow(const AnyArray& a, const AnyArray& b);
-AnyArray pow(const AnyArray& a, double b);
+AnyArray pow(const AnyArray& a, const Number& b);
 AnyArray where(const AnyArray& condition, const AnyArray& a, const AnyArray& b);
 // A function of module expr by name: "sin", "cos", "tan", "exp", "log", "sqrt", "abs",
 // "tanh", "arcsin", ...
@@ -58,52 +71,75 @@ inline AnyArray sqrt(const AnyArray& a) { return apply("sqrt", a); }
 inline AnyArray abs(const AnyArray& a) { return apply("abs", a); }
 inline AnyArray tanh(const AnyArray& a) { return apply("tanh", a); }
 
-// Typed: same element type in, same out (division and functions give the floating type,
-// comparisons bool). Mix types through astype<U>().
+// Typed: the result types follow NumPy (an integer and a float make float64, division and
+// functions give a floating type, comparisons bool); mix element types through astype<U>().
 template <class E>
 using FloatOf = std::conditional_t<std::is_floating_point_v<E>, E, double>;
+// An array of E beside a number of type S (NumPy's weak scalars: the array's type unless a
+// float meets integers, or an integer meets bools).
+template <class E, class S>
+using WithScalar = std::conditional_t<
+    std::is_floating_point_v<E>, E,
+    std::conditional_t<std::is_floating_point_v<S>, double,
+                       std::conditional_t<std::is_same_v<E, bool>, std::int64_t, E>>>;
+template <class E>
+using Arith = std::conditional_t<std::is_same_v<E, bool>, std::int64_t, E>;
 
-#define PANDO_ARRAY_OP(op, Out)                                  \
-  template <class E>                                             \
-  Array<Out> operator op(const Array<E>& a, const Array<E>& b) { \
-    return Array<Out>(a.any() op b.any());                       \
-  }                                                              \
-  template <class E>                                             \
-  Array<Out> operator op(const Array<E>& a, double b) {          \
-    return Array<Out>(a.any() op b);                             \
+#define PANDO_ARRAY_OP(op, Out, ...)                               \
+  template <class E>                                                     \
+  Array<Out> operator op(const Array<E>& a, const Array<E>& b) {         \
+    return Array<Out>(a.untyped() op b.untyped());                               \
+  }                                                                      \
+  template <class E, class S>                                            \
+    requires std::is_arithmetic_v<S>                                     \
+  Array<__VA_ARGS__> operator op(const Array<E>& a, S b) {               \
+    return Array<__VA_ARGS__>(a.untyped() op Number(b));                     \
   }
-PANDO_ARRAY_OP(+, E)
-PANDO_ARRAY_OP(-, E)
-PANDO_ARRAY_OP(*, E)
-PANDO_ARRAY_OP(/, FloatOf<E>)
-PANDO_ARRAY_OP(<, bool)
-PANDO_ARRAY_OP(>, bool)
+PANDO_ARRAY_OP(+, Arith<E>, WithScalar<E, S>)
+PANDO_ARRAY_OP(-, Arith<E>, WithScalar<E, S>)
+PANDO_ARRAY_OP(*, Arith<E>, WithScalar<E, S>)
+PANDO_ARRAY_OP(/, FloatOf<E>, FloatOf<WithScalar<E, S>>)
+PANDO_ARRAY_OP(==, bool, bool)
+PANDO_ARRAY_OP(!=, bool, bool)
+PANDO_ARRAY_OP(<, bool, bool)
+PANDO_ARRAY_OP(<=, bool, bool)
+PANDO_ARRAY_OP(>, bool, bool)
+PANDO_ARRAY_OP(>=, bool, bool)
 #undef PANDO_ARRAY_OP
 
-template <class E>
-Array<E> operator+(double a, const Array<E>& b) {
-  return Array<E>(a + b.any());
-}
-template <class E>
-Array<E> operator*(double a, const Array<E>& b) {
-  return Array<E>(a * b.any());
-}
+#define PANDO_SCALAR_FIRST(op, ...)                \
+  template <class E, class S>                      \
+    requires std::is_arithmetic_v<S>               \
+  Array<__VA_ARGS__> operator op(S a, const Array<E>& b) { \
+    return Array<__VA_ARGS__>(Number(a) op b.untyped());       \
+  }
+PANDO_SCALAR_FIRST(+, WithScalar<E, S>)
+PANDO_SCALAR_FIRST(-, WithScalar<E, S>)
+PANDO_SCALAR_FIRST(*, WithScalar<E, S>)
+PANDO_SCALAR_FIRST(/, FloatOf<WithScalar<E, S>>)
+#undef PANDO_SCALAR_FIRST
+
 template <class E>
 Array<E> operator-(const Array<E>& a) {
-  return Array<E>(-a.any());
+  return Array<E>(-a.untyped());
 }
 template <class E>
-Array<FloatOf<E>> pow(const Array<E>& a, double b) {
-  return Array<FloatOf<E>>(pow(a.any(), b));
+Array<FloatOf<E>> pow(const Array<E>& a, const Array<E>& b) {
+  return Array<FloatOf<E>>(pow(a.untyped(), b.untyped()));
+}
+template <class E, class S>
+  requires std::is_arithmetic_v<S>
+Array<FloatOf<WithScalar<E, S>>> pow(const Array<E>& a, S b) {
+  return Array<FloatOf<WithScalar<E, S>>>(pow(a.untyped(), Number(b)));
 }
 template <class E>
 Array<E> where(const Array<bool>& c, const Array<E>& a, const Array<E>& b) {
-  return Array<E>(where(c.any(), a.any(), b.any()));
+  return Array<E>(where(c.untyped(), a.untyped(), b.untyped()));
 }
 #define PANDO_ARRAY_FN(fn)                         \
   template <class E>                               \
   Array<FloatOf<E>> fn(const Array<E>& a) {        \
-    return Array<FloatOf<E>>(apply(#fn, a.any())); \
+    return Array<FloatOf<E>>(apply(#fn, a.untyped())); \
   }
 PANDO_ARRAY_FN(sin)
 PANDO_ARRAY_FN(cos)
@@ -115,7 +151,7 @@ PANDO_ARRAY_FN(tanh)
 #undef PANDO_ARRAY_FN
 template <class E>
 Array<E> abs(const Array<E>& a) {
-  return Array<E>(apply("abs", a.any()));
+  return Array<E>(apply("abs", a.untyped()));
 }
 
 namespace detail {

@@ -125,7 +125,21 @@ AnyArray from_hdf5(const std::string& file, const std::string& dataset, const Hd
   });
   tasks.push_back(std::move(c));
   return detail::make_array(type, info.shape, std::move(chunks), token, Graph(std::move(tasks)),
-                            {close});
+                            {close})
+      .with_attributes(info.attributes);
+}
+
+const h5::Attributes& AnyArray::attributes() const {
+  static const h5::Attributes none;
+  return node().attributes ? *node().attributes : none;
+}
+
+AnyArray AnyArray::with_attributes(h5::Attributes attributes) const {
+  (void)token();  // a pending expression gets its tasks once, shared by both handles
+  auto n = std::make_shared<detail::ArrayNode>(node());
+  n->attributes =
+      attributes.empty() ? nullptr : std::make_shared<const h5::Attributes>(std::move(attributes));
+  return AnyArray(std::move(n));
 }
 
 void to_hdf5(const AnyArray& array, const std::string& file, const std::string& dataset,
@@ -143,8 +157,25 @@ void to_hdf5(const AnyArray& array, const std::string& file, const std::string& 
     }
     return true;
   });
+  // The array's own attributes, and those given (which win where both name one).
+  h5::Attributes attributes = array.attributes();
+  attributes.merge(options.attributes);
+  if (options.gzip_level < -1 || options.gzip_level > 9)
+    throw UsageError(fmt::format("to_hdf5 {}:{}: gzip level {} is not 0-9 (or -1 for none)", file,
+                                 name, options.gzip_level));
+  if (options.chunks) {
+    const Shape& c = *options.chunks;
+    const bool positive = std::all_of(c.begin(), c.end(), [](auto v) { return v > 0; });
+    if (c.size() != array.ndim() || !positive)
+      throw ShapeError(fmt::format(
+          "to_hdf5 {}:{}: dataset chunks {} do not fit an array of shape {} (one positive size "
+          "per axis)",
+          file, name, h5::format_shape(c), h5::format_shape(array.shape())));
+  }
   Shape dchunks = options.chunks.value_or(block_shape(array.chunks(), Shape(array.ndim(), 0)));
-  for (auto& c : dchunks) c = std::max<std::int64_t>(c, 1);
+  // HDF5 wants chunks of at least one element and no larger than a fixed-size dataset.
+  for (std::size_t a = 0; a < dchunks.size(); ++a)
+    dchunks[a] = std::clamp<std::int64_t>(dchunks[a], 1, std::max<std::int64_t>(array.shape()[a], 1));
   const DType type = array.dtype();
   const Shape shape = array.shape();
 
@@ -174,9 +205,8 @@ void to_hdf5(const AnyArray& array, const std::string& file, const std::string& 
                                                   h5::Fill::none);
       target = &handle->new_file->file();
     }
-    if (!options.attributes.empty())
-      target->write_attributes(handle->atomic ? handle->atomic->temp_name() : name,
-                               options.attributes);
+    if (!attributes.empty())
+      target->write_attributes(handle->atomic ? handle->atomic->temp_name() : name, attributes);
     return Value::local(WriteHandle(handle));
   });
   tasks.push_back(std::move(t));

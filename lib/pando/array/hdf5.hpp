@@ -42,10 +42,16 @@ struct Hdf5Write {
 // Collective. The dataset `dataset` of `file` as an array.
 AnyArray from_hdf5(const std::string& file, const std::string& dataset,
                    const Hdf5Read& options = {});
+// Typed: the dataset must hold T (or options.as must say T, to have HDF5 convert).
 template <class T>
-Array<T> from_hdf5(const std::string& file, const std::string& dataset, Hdf5Read options = {}) {
-  options.as = dtype_of<T>();
-  return Array<T>(from_hdf5(file, dataset, options));
+Array<T> from_hdf5(const std::string& file, const std::string& dataset,
+                   const Hdf5Read& options = {}) {
+  AnyArray a = from_hdf5(file, dataset, options);
+  if (a.dtype() != dtype_of<T>())
+    throw TypeError(file + ":" + dataset + " holds " + std::string(to_string(a.dtype())) +
+                    ", not " + std::string(to_string(dtype_of<T>())) + ": read it as from_hdf5<" +
+                    std::string(to_string(a.dtype())) + ">, or set Hdf5Read::as to convert");
+  return Array<T>(std::move(a));
 }
 
 // Collective. Computes `array` and writes it as `dataset` of `file` (the file is created if it
@@ -55,7 +61,7 @@ void to_hdf5(const AnyArray& array, const std::string& file, const std::string& 
 template <class T>
 void to_hdf5(const Array<T>& array, const std::string& file, const std::string& dataset,
              const Hdf5Write& options = {}) {
-  to_hdf5(array.any(), file, dataset, options);
+  to_hdf5(array.untyped(), file, dataset, options);
 }
 
 // Chunks for reading a dataset stored in chunks of `stored`: multiples of them, grown to about

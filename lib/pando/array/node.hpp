@@ -2,6 +2,7 @@
 // The description an AnyArray handle shares (internal to the array module).
 
 #include <pando/array/array.hpp>
+#include <pando/io/hdf5.hpp>
 
 namespace pando::detail {
 
@@ -21,6 +22,8 @@ struct ArrayNode {
   mutable Graph graph;
   std::shared_ptr<const Elementwise> pending;
   std::shared_ptr<const void> pin;  // keeps persisted blocks alive
+  // HDF5 attributes read with the array; kept by operations that keep its values in place.
+  std::shared_ptr<const h5::Attributes> attributes;
 
   [[nodiscard]] bool is_pending() const noexcept { return pending && token.empty(); }
 };

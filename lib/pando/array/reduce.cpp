@@ -642,6 +642,21 @@ AnyArray AnyArray::min(std::vector<int> axes, bool keepdims) const {
 AnyArray AnyArray::max(std::vector<int> axes, bool keepdims) const {
   return reduce(ReduceKind::max, {std::move(axes), keepdims, 0});
 }
+AnyArray AnyArray::prod(std::vector<int> axes, bool keepdims) const {
+  return reduce(ReduceKind::prod, {std::move(axes), keepdims, 0});
+}
+AnyArray AnyArray::argmin(std::optional<int> axis) const {
+  return reduce(ReduceKind::argmin, {axis ? std::vector<int>{*axis} : std::vector<int>{}, false, 0});
+}
+AnyArray AnyArray::argmax(std::optional<int> axis) const {
+  return reduce(ReduceKind::argmax, {axis ? std::vector<int>{*axis} : std::vector<int>{}, false, 0});
+}
+AnyArray AnyArray::any(std::vector<int> axes, bool keepdims) const {
+  return reduce(ReduceKind::any, {std::move(axes), keepdims, 0});
+}
+AnyArray AnyArray::all(std::vector<int> axes, bool keepdims) const {
+  return reduce(ReduceKind::all, {std::move(axes), keepdims, 0});
+}
 
 // ---- wire form of partials ----
 

@@ -419,7 +419,8 @@ AnyArray AnyArray::rechunk(const Chunks& target) const {
   for (const auto& c : target) h.add_all(c);
   std::vector<std::vector<std::vector<std::int64_t>>> coords;
   for (const auto& c : target) coords.push_back(identity_coords(c));
-  return gather_blocks(*this, "rechunk", h, shape(), target, coords);
+  // The same values in other blocks: what describes them still does.
+  return gather_blocks(*this, "rechunk", h, shape(), target, coords).with_attributes(attributes());
 }
 
 // ---- reshape ----
@@ -463,28 +464,42 @@ AnyArray AnyArray::reshape(Shape target) const {
       else
         break;
     }
-    // Absorb trailing length-1 axes into the group.
-    // Group: input axes [i, i1), output axes [j, j1).
+    // Group: input axes [i, i1), output axes [j, j1). Length-1 axes at the front of a group
+    // cut nothing: the group is led by its first longer axis on each side.
+    std::size_t lead_in = i, lead_out = j;
+    while (lead_in + 1 < i1 && from[lead_in] == 1) ++lead_in;
+    while (lead_out + 1 < j1 && target[lead_out] == 1) ++lead_out;
     std::int64_t inner_in = 1, inner_out = 1;
-    for (std::size_t a = i + 1; a < i1; ++a) {
+    for (std::size_t a = lead_in + 1; a < i1; ++a) {
       inner_in *= from[a];
       if (chunks()[a].size() != 1) ok = false;
       need[a] = {from[a]};
     }
-    for (std::size_t a = j + 1; a < j1; ++a) inner_out *= target[a];
+    for (std::size_t a = lead_out + 1; a < j1; ++a) inner_out *= target[a];
     std::vector<std::int64_t> first;
-    if (i < i1) {
-      for (auto c : chunks()[i]) {
+    if (lead_in < i1) {
+      // Each block of the lead axis must hold whole rows of the output's inner axes: its
+      // length a multiple of `unit`.
+      const std::int64_t unit = inner_out ? inner_out / std::gcd(inner_out, inner_in) : 1;
+      bool fits = true;
+      for (auto c : chunks()[lead_in]) {
         const std::int64_t flat = c * inner_in;
-        if (inner_out == 0 || flat % inner_out != 0) ok = false;
+        if (inner_out == 0 || flat % inner_out != 0) fits = false;
         first.push_back(inner_out ? flat / inner_out : 0);
+      }
+      if (!fits) {
+        ok = false;
+        const std::int64_t c0 = chunks()[lead_in].empty() ? 1 : chunks()[lead_in][0];
+        const std::int64_t size = std::max<std::int64_t>(unit, (c0 + unit - 1) / unit * unit);
+        need[lead_in] = regular_chunks(Shape{from[lead_in]}, Shape{size})[0];
       }
     } else {
       first = {1};
     }
     if (j < j1) {
+      for (std::size_t a = j; a < lead_out; ++a) out_chunks.push_back({1});
       out_chunks.push_back(first);
-      for (std::size_t a = j + 1; a < j1; ++a) out_chunks.push_back({target[a]});
+      for (std::size_t a = lead_out + 1; a < j1; ++a) out_chunks.push_back({target[a]});
     }
     i = i1;
     j = j1;

@@ -51,7 +51,10 @@ constexpr FunctionInfo table[] = {
     {"second", 1, 1, "second of a timestamp (0-59)"},
     {"dayofweek", 1, 1, "day of the week of a timestamp (Monday=0, Sunday=6)"},
     {"float", 1, 1, "x as float64"},
+    {"float32", 1, 1, "x as float32"},
     {"int", 1, 1, "x as int64 (floats truncated toward zero; NaN and inf give null)"},
+    {"int32", 1, 1, "x as int32 (as int, then wrapped to 32 bits like NumPy's astype)"},
+    {"bool", 1, 1, "x as bool: true where x is not 0 (NaN is true, as in NumPy)"},
     {"str", 1, 1, "x as a string (1.5, 2.0, nan, True, 2024-01-31 12:00:00)"},
 };
 

@@ -525,17 +525,27 @@ class Compiler {
       return emit(name == "lower" ? OpCode::lower : OpCode::upper, DType::string, DType::string,
                   NullRule::propagate, {x.reg});
     }
-    if (name == "float") {
+    if (name == "float" || name == "float32") {
       if (!numeric_like(t)) type_error(name, x);
-      return convert(x, DType::float64);
+      return convert(x, name == "float" ? DType::float64 : DType::float32);
     }
-    if (name == "int") {
+    if (name == "int" || name == "int32") {
+      std::int32_t r;
       if (is_floating(t))
-        return emit(OpCode::to_int, DType::int64, t, NullRule::propagate_more, {x.reg});
-      if (t == DType::timestamp)
-        return emit(OpCode::cast, DType::int64, t, NullRule::propagate, {x.reg});
-      if (!numeric_like(t)) type_error(name, x);
-      return convert(x, DType::int64);
+        r = emit(OpCode::to_int, DType::int64, t, NullRule::propagate_more, {x.reg});
+      else if (t == DType::timestamp)
+        r = emit(OpCode::cast, DType::int64, t, NullRule::propagate, {x.reg});
+      else if (!numeric_like(t))
+        type_error(name, x);
+      else
+        r = convert(x, name == "int" ? DType::int64 : DType::int32);
+      return name == "int32" ? convert(Val{r, nullptr}, DType::int32) : r;
+    }
+    if (name == "bool") {
+      if (t == DType::boolean) return x.reg;
+      if (!numeric_like(t) || t == DType::timestamp) type_error(name, x);
+      return emit(OpCode::not_equal, DType::boolean, t, NullRule::propagate,
+                  {x.reg, constant_number(t, 0)});
     }
     if (name == "str") {
       if (t == DType::string) return x.reg;

@@ -112,6 +112,10 @@ struct Attributes {
 
   [[nodiscard]] const AttributeValue* find(const std::string& name) const;
   void set(const std::string& name, AttributeValue value) { values[name] = std::move(value); }
+  // Adds those of `other`, which replace ours of the same name.
+  void merge(const Attributes& other) {
+    for (const auto& [name, value] : other.values) values[name] = value;
+  }
   [[nodiscard]] bool empty() const noexcept { return values.empty(); }
 
   bool operator==(const Attributes&) const = default;
