@@ -42,6 +42,7 @@ struct Plan {
   bool nulls = false;
   std::string out;
   int ddof = 1;
+  bool keep_na = false;  // --agg with pandas' skipna=False
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -129,7 +130,7 @@ Table aggregate(const DataFrame& df, const Plan& plan) {
   std::vector<std::pair<std::string, std::string>> column_funcs;
   for (const auto& item : split_list(plan.agg))
     column_funcs.push_back(split_pair(item, ':', "--agg", "COL:FUNC"));
-  return df.agg(column_funcs, plan.ddof);
+  return df.agg(column_funcs, plan.ddof, !plan.keep_na);
 }
 
 void run_plan(const Plan& plan) {
@@ -209,6 +210,10 @@ int main(int argc, char** argv) {
   cli.add_option("--out", plan.out, "write to this CSV file instead of stdout (atomically)")
       ->group(output);
   cli.add_option("--ddof", plan.ddof, "std/var divide by n - ddof (default 1, as pandas)")
+      ->group(output);
+  cli.add_flag("--keep-na", plan.keep_na,
+               "--agg: a column with a null gives null, not the statistic of the rest "
+               "(pandas' skipna=False)")
       ->group(output);
   return pando::app::run(cli, argc, argv, common, [&](pando::Session&) { run_plan(plan); });
 }

@@ -439,6 +439,27 @@ class FrameTest(AppTest):
                                        rtol=1e-13)
             np.testing.assert_allclose(got["qty_var"][0], sub["qty"].var(ddof=ddof), rtol=1e-13)
 
+    def test_agg_keep_na(self):
+        d = self.ref
+        specs = ["amount:sum", "amount:count", "amount:max", "id:sum", "id:mean", "name:min"]
+        # pandas cannot take min(skipna=False) of strings with nulls (it compares str with
+        # NaN); a null answer is what its numbers give.
+        reference = {"name:min": np.nan if d["name"].isna().any() else d["name"].min()}
+        out = self.run_frame(self.main, "--chunk-size", "500", "--keep-na",
+                             "--agg", ",".join(specs))
+        ours = pd_read(out, dates=[])
+        for s in specs:
+            col, func = s.split(":")
+            want = reference.get(s) if s in reference else (
+                d[col].agg(func, skipna=False) if func != "count" else d[col].count())
+            got = ours[s.replace(":", "_")][0]
+            if pd.isna(want):
+                self.assertTrue(pd.isna(got), f"{s}: {got!r}, pandas NaN")
+            elif func in ("count", "min", "max"):
+                self.assertEqual(got, want, s)
+            else:
+                np.testing.assert_allclose(got, want, rtol=1e-13, err_msg=s)
+
     def test_describe(self):
         d = self.ref.assign(total=self.ref["amount"] * self.ref["qty"])
         for chunk in ["64", "100000"]:

@@ -261,6 +261,66 @@ TEST(DataFrame, EmptyAndTinyFrames) {
   EXPECT_EQ(one.agg({{"a", "sum"}}).column(0).values<std::int64_t>()[0], 1);
 }
 
+TEST(DataFrame, SkipnaFalseMakesStatisticsOfColumnsWithNullsNull) {
+  SharedDir dir;
+  const std::string p = dir.file("n.csv", "a,b,c,d\n1,2.5,x,7\n,3.5,,8\n4,,y,9\n5,1.0,z,10\n");
+  auto df = read_csv({p}, {{}, 8});
+  const std::vector<std::pair<std::string, std::string>> funcs = {
+      {"a", "sum"}, {"a", "count"}, {"b", "max"}, {"b", "mean"}, {"c", "min"}, {"d", "sum"}};
+  auto skip = df.agg(funcs);
+  EXPECT_EQ(skip.column("a_sum").values<std::int64_t>()[0], 10);
+  EXPECT_EQ(skip.column("b_max").values<double>()[0], 3.5);
+  EXPECT_EQ(skip.column("c_min").string_at(0), "x");
+  auto keep = df.agg(funcs, 1, false);
+  EXPECT_FALSE(keep.column("a_sum").is_valid(0));
+  EXPECT_EQ(keep.column("a_sum").type(), DType::float64);  // pandas: NaN
+  EXPECT_EQ(keep.column("a_count").values<std::int64_t>()[0], 3);
+  EXPECT_FALSE(keep.column("b_max").is_valid(0));
+  EXPECT_FALSE(keep.column("b_mean").is_valid(0));
+  EXPECT_FALSE(keep.column("c_min").is_valid(0));
+  EXPECT_EQ(keep.column("c_min").type(), DType::string);
+  EXPECT_EQ(keep.column("d_sum").values<std::int64_t>()[0], 34);  // no nulls: as with skipna
+}
+
+TEST(DataFrame, SkippedBadLinesAreCountedInFileOrder) {
+  SharedDir dir;
+  std::string text = "k,v\n";
+  for (int i = 0; i < 40; ++i)
+    text += i % 9 == 4 ? fmt::format("{},1,extra\n", i) : fmt::format("{},{}\n", i, i * 2);
+  const std::string p = dir.file("bad.csv", text);
+  ReadCsvOptions o;
+  o.csv.on_bad_lines = BadLines::skip;
+  o.blocksize = 24;
+  csv::BadLineReport bad;
+  auto t = read_csv({p}, o, bad).compute();
+  EXPECT_EQ(t.rows(), 40u - 4u);  // rows 4, 13, 22 and 31 have a field too many
+  ASSERT_EQ(bad.count, 4);
+  EXPECT_EQ(bad.lines, (std::vector<std::int64_t>{6, 15, 24, 33}));  // header is line 1
+  EXPECT_EQ(bad.messages[0], p + ":6:5: too many fields (expected 2, found 3); row skipped");
+}
+
+TEST(DataFrame, GzipFilesAreOnePartitionEachAndMatchPlainText) {
+  SharedDir dir;
+  const std::string text = sample_csv(90);
+  const std::string plain = dir.file("g.csv", text);
+  dir.file("g2.csv", text);
+  on_root(test::comm(), [&] {
+    for (const char* f : {"g.csv", "g2.csv"}) {
+      const auto r = test::run(fmt::format("gzip -kc {0}/{1} > {0}/{1}.gz", dir.path, f));
+      EXPECT_EQ(r.status, 0) << r.output;
+    }
+  });
+  test::comm().barrier();
+  // A sample smaller than the file: the schema comes from the inflated head only.
+  ReadCsvOptions o;
+  o.csv.sample_bytes = 200;
+  o.blocksize = 300;
+  auto gz = read_csv({dir.path + "/g*.csv.gz"}, o);
+  EXPECT_EQ(gz.npartitions(), 2);
+  auto want = read_csv({plain, dir.path + "/g2.csv"}, o).compute();
+  EXPECT_EQ(render(gz.compute()), render(want));
+}
+
 TEST(DataFrame, WritesCsvPandasReadsBack) {
   SharedDir dir;
   const std::string p = dir.file("w.csv", sample_csv(120));

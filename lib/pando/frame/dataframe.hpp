@@ -17,6 +17,7 @@
 // n - 1 unless told otherwise, describe() gives exact quartiles interpolated as pandas does.
 
 #include <pando/frame/csv/options.hpp>
+#include <pando/frame/csv/parse.hpp>
 #include <pando/frame/table.hpp>
 #include <pando/expr/ast.hpp>
 #include <pando/graph/delayed.hpp>
@@ -81,9 +82,10 @@ class DataFrame {
   [[nodiscard]] std::vector<Delayed<Table>> to_delayed() const;
   static DataFrame from_delayed(const std::vector<Delayed<Table>>& parts, Schema schema);
   // Aggregates over the whole frame, one row: columns named COL_FUNC ("amount_sum"), FUNC one
-  // of count sum mean min max std var (std/var with `ddof`).
+  // of count sum mean min max std var (std/var with `ddof`). Nulls (and NaN) are skipped; with
+  // `skipna` false, a column holding any gives null for every FUNC but count (pandas' rule).
   [[nodiscard]] Table agg(const std::vector<std::pair<std::string, std::string>>& column_funcs,
-                          int ddof = 1) const;
+                          int ddof = 1, bool skipna = true) const;
   // pandas' describe() of the numeric columns: a "statistic" column (count mean std min 25% 50%
   // 75% max), then one float64 column per numeric column. Quartiles are exact.
   [[nodiscard]] Table describe(int ddof = 1) const;
@@ -113,5 +115,9 @@ struct ReadCsvOptions {
 // partitions of about `blocksize` bytes read in parallel. The header and column types come from
 // rank 0's look at the first file (or options.csv.dtypes); every file must have the same header.
 DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options = {});
+// The same, and the lines skipped with on_bad_lines skip or warn: their count and the first
+// few messages ("file:line:column: ..."), in file order, on every rank.
+DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options,
+                   csv::BadLineReport& bad_lines);
 
 }  // namespace pando

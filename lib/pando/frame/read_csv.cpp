@@ -85,11 +85,9 @@ std::string read_bytes(const std::string& path, std::int64_t begin, std::int64_t
   return out;
 }
 
+// The first `bytes` of a file's text (of a .gz file, inflated: only as far as needed).
 std::string head_of(const CsvFile& f, std::size_t bytes) {
-  if (f.gzip) {
-    Buffer all = csv::read_gzip_file(f.path);
-    return std::string(reinterpret_cast<const char*>(all.data()), all.size());
-  }
+  if (f.gzip) return csv::read_gzip_head(f.path, bytes);
   return read_bytes(f.path, 0, static_cast<std::int64_t>(bytes));
 }
 
@@ -110,8 +108,10 @@ CsvPlan plan_files(const std::vector<std::string>& paths, const ReadCsvOptions& 
   const std::size_t sample = options.csv.sample_bytes;
   for (std::size_t i = 0; i < plan.files.size(); ++i) {
     CsvFile& f = plan.files[i];
-    std::string head = head_of(f, std::max<std::size_t>(sample, 64 * 1024));
-    const bool whole = f.gzip || static_cast<std::int64_t>(head.size()) >= f.size;
+    const std::size_t want = std::max<std::size_t>(sample, 64 * 1024);
+    std::string head = head_of(f, want);
+    // All of it: a plain file no longer than what was read, a .gz file that inflated short.
+    const bool whole = f.gzip ? head.size() < want : static_cast<std::int64_t>(head.size()) >= f.size;
     f.header = csv::read_header(head, whole, options.csv, f.path);
     if (i == 0) {
       const bool all = whole && sample >= head.size();
@@ -138,6 +138,12 @@ struct Reports {
 }  // namespace
 
 DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options) {
+  csv::BadLineReport ignored;
+  return read_csv(paths, options, ignored);
+}
+
+DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options,
+                   csv::BadLineReport& bad_lines) {
   const Comm& comm = Session::current().comm();
   const CsvPlan plan = on_root(comm, [&] { return plan_files(paths, options); });
   const CsvOptions& o = options.csv;
@@ -244,8 +250,9 @@ DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& 
   };
   const auto schemas = gather(mine);
   const auto bad = gather(reports->parts);
+  bad_lines = {};
   if (!bad.empty()) {
-    csv::BadLineReport total;
+    csv::BadLineReport& total = bad_lines;
     for (const auto& [i, r] : bad) total.merge(r);
     if (comm.rank() == 0)
       log(o.on_bad_lines == BadLines::warn ? LogLevel::warn : LogLevel::info,

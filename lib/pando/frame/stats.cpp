@@ -321,7 +321,7 @@ std::string column_func_name(const std::string& c, const std::string& f) { retur
 using detail::Summary;
 
 Table DataFrame::agg(const std::vector<std::pair<std::string, std::string>>& column_funcs,
-                     int ddof) const {
+                     int ddof, bool skipna) const {
   static const std::vector<std::string> known = {"count", "sum", "mean", "min",
                                                  "max",   "std", "var"};
   std::vector<std::string> names;
@@ -346,6 +346,16 @@ Table DataFrame::agg(const std::vector<std::pair<std::string, std::string>>& col
     const DType t = schema_[schema_.index_of(c)].type;
     const std::string out = detail::column_func_name(c, f);
     const bool integral = is_integer(t) || t == DType::boolean;
+    // Without skipping, a null (or NaN) anywhere makes every statistic but count null, as in
+    // pandas' skipna=False.
+    if (!skipna && s.nulls > 0 && f != "count") {
+      // min and max keep a type that has a null of its own; numbers become float (NaN).
+      const bool keeps = (f == "min" || f == "max") && !integral;
+      const DType out_type = keeps ? t : DType::float64;
+      fields.push_back({out, out_type});
+      cols.push_back(Column::nulls(out_type, 1));
+      continue;
+    }
     if (f == "count") {
       fields.push_back({out, DType::int64});
       cols.push_back(Column::from_values<std::int64_t>({s.count}));

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 namespace pando::csv {
 
@@ -90,6 +91,32 @@ Buffer read_gzip_file(const std::string& path) {
   std::fclose(f);
   if (failed) throw IoError(fmt::format("{}: read error", path));
   return gunzip({bytes.data(), bytes.size()}, path);
+}
+
+std::string read_gzip_head(const std::string& path, std::size_t bytes) {
+  struct Closer {
+    void operator()(gzFile_s* f) const noexcept { gzclose(f); }
+  };
+  std::unique_ptr<gzFile_s, Closer> f(gzopen(path.c_str(), "rb"));
+  if (!f) throw IoError(fmt::format("{}: cannot open ({})", path, std::strerror(errno)));
+  std::string out(bytes, '\0');
+  std::size_t got = 0;
+  while (got < bytes) {
+    const auto want = static_cast<unsigned>(std::min<std::size_t>(bytes - got, 1u << 30));
+    const int n = gzread(f.get(), out.data() + got, want);
+    if (n < 0) {
+      int code = 0;
+      const char* msg = gzerror(f.get(), &code);
+      throw IoError(fmt::format("{}: corrupt gzip data ({})", path, msg ? msg : "unknown"));
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  // zlib passes bytes that are not gzip through as they are: say so, as gunzip would.
+  if (gzdirect(f.get()))
+    throw IoError(fmt::format("{}: not gzip data (it does not start with bytes 1f 8b)", path));
+  out.resize(got);
+  return out;
 }
 
 }  // namespace pando::csv

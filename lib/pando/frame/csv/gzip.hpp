@@ -16,5 +16,8 @@ bool is_gzip(std::span<const std::byte> bytes) noexcept;
 Buffer gunzip(std::span<const std::byte> compressed, std::string_view source);
 // Reads a whole local file and inflates it. IoError naming the path.
 Buffer read_gzip_file(const std::string& path);
+// The first `bytes` of a .gz file's inflated text (fewer if it is shorter), inflating no
+// further: headers and type samples of large files. IoError naming the path.
+std::string read_gzip_head(const std::string& path, std::size_t bytes);
 
 }  // namespace pando::csv
