@@ -2,6 +2,9 @@
 
 #include <pando/core/error.hpp>
 
+#include <sys/mman.h>
+
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -12,11 +15,21 @@ namespace pando {
 
 namespace {
 
-std::byte* allocate_aligned(std::size_t n) {
-  return static_cast<std::byte*>(::operator new[](n, std::align_val_t{Buffer::alignment}));
+constexpr std::size_t huge_page = std::size_t{2} << 20;
+
+// Buffers of a huge page or more start on a huge-page boundary, so that all of them can be
+// backed by huge pages (detail::advise_huge_pages).
+std::size_t alignment_for(std::size_t n) noexcept {
+  return n >= huge_page ? huge_page : Buffer::alignment;
 }
-void free_aligned(std::byte* p) noexcept {
-  ::operator delete[](p, std::align_val_t{Buffer::alignment});
+
+std::byte* allocate_aligned(std::size_t n) {
+  auto* p = static_cast<std::byte*>(::operator new[](n, std::align_val_t{alignment_for(n)}));
+  detail::advise_huge_pages(p, n);
+  return p;
+}
+void free_aligned(std::byte* p, std::size_t n) noexcept {
+  ::operator delete[](p, std::align_val_t{alignment_for(n)});
 }
 
 // Freed large buffers kept for the next allocation of about their size. Blocks and columns
@@ -57,11 +70,11 @@ class LargeBufferCache {
       // Make room by dropping the smallest, which are the least likely to be reused.
       while (!free_.empty() && held_ + size > capacity) {
         held_ -= free_.begin()->first;
-        free_aligned(free_.begin()->second);
+        free_aligned(free_.begin()->second, free_.begin()->first);
         free_.erase(free_.begin());
       }
       if (held_ + size > capacity) {
-        free_aligned(p);
+        free_aligned(p, size);
         return;
       }
     }
@@ -80,6 +93,14 @@ class LargeBufferCache {
 
 }  // namespace
 
+void detail::advise_huge_pages(void* p, std::size_t n) noexcept {
+  if (n < huge_page) return;
+  const auto begin = (reinterpret_cast<std::uintptr_t>(p) + huge_page - 1) / huge_page * huge_page;
+  const auto end = (reinterpret_cast<std::uintptr_t>(p) + n) / huge_page * huge_page;
+  if (end > begin)
+    (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);  // advice only
+}
+
 Buffer Buffer::allocate(std::size_t n) {
   Buffer b;
   if (n == 0) return b;
@@ -91,7 +112,7 @@ Buffer Buffer::allocate(std::size_t n) {
         p, [size](std::byte* r) noexcept { LargeBufferCache::instance().give_back(r, size); });
   } else {
     p = allocate_aligned(n);
-    b.owner_ = std::shared_ptr<std::byte>(p, [](std::byte* r) noexcept { free_aligned(r); });
+    b.owner_ = std::shared_ptr<std::byte>(p, [n](std::byte* r) noexcept { free_aligned(r, n); });
   }
   b.data_ = p;
   b.size_ = n;

@@ -122,6 +122,7 @@ void RawVec<T>::grow_to(std::size_t n) {
   if (!q) throw_out_of_memory(n * sizeof(T));
   p_ = static_cast<T*>(q);
   cap_ = n;
+  pando::detail::advise_huge_pages(q, n * sizeof(T));
 }
 
 // A validity bitmap built one row at a time; costs nothing until the first null.

@@ -75,20 +75,24 @@ std::vector<std::string> expand(const std::vector<std::string>& paths) {
   return out;
 }
 
-std::string read_bytes(const std::string& path, std::int64_t begin, std::int64_t n) {
+// Bytes [begin, begin + n) of a file (fewer at its end), in an uninitialized, reusable Buffer:
+// a range is read twice (scanned, then parsed), and fresh zeroed memory would cost more than
+// reading it.
+Buffer read_bytes(const std::string& path, std::int64_t begin, std::int64_t n) {
   auto f = io::PosixFile::open(path, io::PosixFile::Mode::read);
-  std::string out(static_cast<std::size_t>(std::max<std::int64_t>(n, 0)), '\0');
-  const auto got =
-      f.read_at(static_cast<std::uint64_t>(begin),
-                std::span<std::byte>(reinterpret_cast<std::byte*>(out.data()), out.size()));
-  out.resize(got);
-  return out;
+  Buffer out = Buffer::allocate(static_cast<std::size_t>(std::max<std::int64_t>(n, 0)));
+  const auto got = f.read_at(static_cast<std::uint64_t>(begin), out.as_mutable<std::byte>());
+  return out.slice(0, got);
+}
+
+std::string_view text_of(const Buffer& b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
 // The first `bytes` of a file's text (of a .gz file, inflated: only as far as needed).
 std::string head_of(const CsvFile& f, std::size_t bytes) {
   if (f.gzip) return csv::read_gzip_head(f.path, bytes);
-  return read_bytes(f.path, 0, static_cast<std::int64_t>(bytes));
+  return std::string(text_of(read_bytes(f.path, 0, static_cast<std::int64_t>(bytes))));
 }
 
 // Rank 0: files, headers and types.
@@ -193,8 +197,8 @@ DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& 
                  o](std::span<const Value>) {
         const std::int64_t from = first ? begin : std::max<std::int64_t>(0, begin - 2);
         const std::int64_t to = std::min(size, end + 4096);
-        const std::string window = read_bytes(path, from, to - from);
-        csv::RangeBytes bytes{window, from, begin, end, to >= size, first};
+        const Buffer window = read_bytes(path, from, to - from);
+        csv::RangeBytes bytes{text_of(window), from, begin, end, to >= size, first};
         return Value::of(csv::scan_range(bytes, o, path));
       };
       resolve.inputs.push_back(scan.key);
@@ -216,9 +220,9 @@ DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& 
       t.fn = [path = f.path, schema, parsed, o, reports, part, r](std::span<const Value> in) {
         const auto& rows = in[0].get<std::vector<csv::RowRange>>()[r];
         if (rows.empty()) return Value::of(Table::empty(parsed));
-        const std::string bytes = read_bytes(path, rows.begin, rows.end - rows.begin);
+        const Buffer bytes = read_bytes(path, rows.begin, rows.end - rows.begin);
         csv::BadLineReport bad;
-        Table table = csv::parse_rows(bytes, rows.first_line, schema, o, path, bad);
+        Table table = csv::parse_rows(text_of(bytes), rows.first_line, schema, o, path, bad);
         if (bad.count) reports->parts.emplace_back(part, bad);
         return Value::of(std::move(table));
       };
