@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 namespace {
 
 using namespace pando;
@@ -70,6 +72,32 @@ std::pair<std::string, std::string> split_pair(const std::string& text, char sep
   return {trim(text.substr(0, at)), trim(text.substr(at + 1))};
 }
 
+// The file columns the pipeline uses, or {} for all of them: pushed down to read_csv, so that
+// `--agg id:count` parses one column, not every column. Names made by --assign are not file
+// columns (unless an expression reads the file's column before replacing it).
+std::vector<std::string> used_columns(const Plan& plan) {
+  if (plan.select.empty() && plan.agg.empty()) return {};  // the output shows every column
+  std::set<std::string> made, used;
+  auto use = [&](const std::string& name) {
+    if (!made.count(name)) used.insert(name);
+  };
+  for (const auto& a : plan.assigns) {
+    auto statement = expr::parse_statement(a, "--assign");
+    for (const auto& v : statement.value.variables()) use(v);
+    made.insert(statement.target);
+  }
+  for (const auto& f : plan.fills) use(split_pair(f, '=', "--fillna", "COL=VALUE").first);
+  if (!plan.where.empty())
+    for (const auto& v : expr::parse_expression(plan.where, "--where").variables()) use(v);
+  if (!plan.select.empty()) {
+    for (const auto& c : split_list(plan.select)) use(c);
+  } else {
+    for (const auto& item : split_list(plan.agg))
+      use(split_pair(item, ':', "--agg", "COL:FUNC").first);
+  }
+  return {used.begin(), used.end()};
+}
+
 ReadCsvOptions read_options(const Plan& plan) {
   ReadCsvOptions o;
   const std::string sep = plan.sep == "tab" || plan.sep == "\\t" ? "\t" : plan.sep;
@@ -93,6 +121,7 @@ ReadCsvOptions read_options(const Plan& plan) {
   else
     o.csv.on_bad_lines = BadLines::error;
   o.blocksize = plan.chunk_size;
+  o.projection = used_columns(plan);
   return o;
 }
 

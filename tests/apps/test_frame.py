@@ -439,6 +439,23 @@ class FrameTest(AppTest):
                                        rtol=1e-13)
             np.testing.assert_allclose(got["qty_var"][0], sub["qty"].var(ddof=ddof), rtol=1e-13)
 
+    def test_reads_only_the_columns_it_uses(self):
+        # --agg and --select push their columns down to the reader (pandas' usecols): a bad value
+        # in a column the pipeline never uses is not read, while one it uses is still reported.
+        path = os.path.join(self.data, "unused.csv")
+        with open(path, "w") as f:
+            f.write("n,s,x\n" + "".join(f"{i},s{i},{i}.5\n" for i in range(9000)) + "oops,t,1\n")
+        want = pd.read_csv(path, usecols=["s", "x"])
+        got = pd_read(self.run_frame(path, "--chunk-size", "4000", "--assign", "n=x * 2",
+                                     "--where", "n > 10", "--agg", "s:count,n:sum"), dates=[])
+        kept = want[want["x"] * 2 > 10]
+        self.assertEqual(got["s_count"][0], kept["s"].count())
+        self.assertEqual(got["n_sum"][0], (kept["x"] * 2).sum())
+        self.assertFails(path, "--select", "n,s", "--head", "1", message=f"{path}:9002:1")
+        # An unknown name: the read falls back to every column, which the message lists.
+        line = self.assertFails(self.main, "--agg", "id:count,nope:sum", message="'nope'")
+        self.assertIn("'when'", line)
+
     def test_agg_keep_na(self):
         d = self.ref
         specs = ["amount:sum", "amount:count", "amount:max", "id:sum", "id:mean", "name:min"]

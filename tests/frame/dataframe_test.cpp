@@ -21,6 +21,13 @@ using pando::test::render;
 
 namespace {
 
+ReadCsvOptions blocks(std::int64_t blocksize, CsvOptions csv = {}) {
+  ReadCsvOptions o;
+  o.csv = std::move(csv);
+  o.blocksize = blocksize;
+  return o;
+}
+
 std::string error_text(const std::exception& e) {
   if (const auto* t = dynamic_cast<const TaskError*>(&e)) return t->message();
   return e.what();
@@ -75,7 +82,7 @@ TEST(DataFrameCorpus, ParallelReadEqualsOneRankReference) {
     for (std::int64_t blocksize : {std::int64_t{7}, std::int64_t{64}, std::int64_t{1} << 20}) {
       std::string got;
       try {
-        got = render(read_csv({path}, {c.options, blocksize}).compute());
+        got = render(read_csv({path}, blocks(blocksize, c.options)).compute());
       } catch (const Error& e) {
         got = "error: " + error_text(e);
       }
@@ -91,8 +98,8 @@ TEST(DataFrame, ReadAcrossFilesAndGlobs) {
   dir.file("part-0.csv", text.substr(0, cut));
   dir.file("part-1.csv", "id,amount,qty,name,flag,ts\n" + text.substr(cut));
   dir.file("whole.csv", text);
-  auto whole = read_csv({dir.path + "/whole.csv"}, {{}, 97}).compute();
-  auto parts = read_csv({dir.path + "/part-*.csv"}, {{}, 53}).compute();
+  auto whole = read_csv({dir.path + "/whole.csv"}, blocks(97)).compute();
+  auto parts = read_csv({dir.path + "/part-*.csv"}, blocks(53)).compute();
   EXPECT_EQ(render(parts), render(whole));
   EXPECT_EQ(whole.rows(), 50u);
   EXPECT_EQ(read_csv({dir.path + "/whole.csv"}).length(), 50);
@@ -158,7 +165,7 @@ TEST(DataFrame, WideningIntToFloatAcrossPartitions) {
 TEST(DataFrame, OperationsMatchSerialLoops) {
   SharedDir dir;
   const std::string p = dir.file("t.csv", sample_csv(300));
-  auto df = read_csv({p}, {{}, 700});
+  auto df = read_csv({p}, blocks(700));
   auto ref = csv::read_csv_file(p);
   ASSERT_EQ(render(df.compute()), render(ref));
 
@@ -205,7 +212,7 @@ TEST(DataFrame, OperationsMatchSerialLoops) {
 TEST(DataFrame, StatisticsMatchPandas) {
   SharedDir dir;
   const std::string p = dir.file("s.csv", sample_csv(257));
-  auto df = read_csv({p}, {{}, 300});
+  auto df = read_csv({p}, blocks(300));
   // pandas computes the same statistics from the same file; compare as numbers.
   auto agg = df.agg({{"amount", "sum"},
                      {"amount", "mean"},
@@ -250,10 +257,10 @@ TEST(DataFrame, StatisticsMatchPandas) {
 
 TEST(DataFrame, EmptyAndTinyFrames) {
   SharedDir dir;
-  auto empty = read_csv({dir.file("h.csv", "a,b\n")}, {{}, 4});
+  auto empty = read_csv({dir.file("h.csv", "a,b\n")}, blocks(4));
   EXPECT_EQ(empty.length(), 0);
   EXPECT_EQ(empty.compute().rows(), 0u);
-  auto one = read_csv({dir.file("one.csv", "a,b\n1,2.5\n")}, {{}, 3});
+  auto one = read_csv({dir.file("one.csv", "a,b\n1,2.5\n")}, blocks(3));
   EXPECT_EQ(one.length(), 1);
   auto d = one.describe();
   EXPECT_EQ(d.column("b").values<double>()[4], 2.5);           // 25% of one value
@@ -261,10 +268,29 @@ TEST(DataFrame, EmptyAndTinyFrames) {
   EXPECT_EQ(one.agg({{"a", "sum"}}).column(0).values<std::int64_t>()[0], 1);
 }
 
+TEST(DataFrame, ProjectionParsesOnlyTheColumnsAPipelineUses) {
+  SharedDir dir;
+  // Column a, read as int64, holds a value that is not one in its last row.
+  const std::string p = dir.file("p.csv", "a,b,c\n1,x,2.5\n2,y,3.5\noops,z,4.5\n");
+  auto projected = blocks(6);
+  projected.csv.dtypes["a"] = DType::int64;
+  projected.projection = {"c", "b"};
+  auto df = read_csv({p}, projected);
+  EXPECT_EQ(df.columns(), (std::vector<std::string>{"b", "c"}));  // in the files' order
+  EXPECT_EQ(df.length(), 3);
+  EXPECT_EQ(df.agg({{"c", "sum"}}).column(0).values<double>()[0], 10.5);
+  // A name the files lack: every column is read (and a's bad value found).
+  projected.projection = {"c", "nope"};
+  EXPECT_THROW(read_csv({p}, projected), Error);
+  // usecols asks for exactly its columns and wins over a projection.
+  projected.csv.usecols = {"a", "b"};
+  EXPECT_THROW(read_csv({p}, projected), Error);
+}
+
 TEST(DataFrame, SkipnaFalseMakesStatisticsOfColumnsWithNullsNull) {
   SharedDir dir;
   const std::string p = dir.file("n.csv", "a,b,c,d\n1,2.5,x,7\n,3.5,,8\n4,,y,9\n5,1.0,z,10\n");
-  auto df = read_csv({p}, {{}, 8});
+  auto df = read_csv({p}, blocks(8));
   const std::vector<std::pair<std::string, std::string>> funcs = {
       {"a", "sum"}, {"a", "count"}, {"b", "max"}, {"b", "mean"}, {"c", "min"}, {"d", "sum"}};
   auto skip = df.agg(funcs);
@@ -324,7 +350,7 @@ TEST(DataFrame, GzipFilesAreOnePartitionEachAndMatchPlainText) {
 TEST(DataFrame, WritesCsvPandasReadsBack) {
   SharedDir dir;
   const std::string p = dir.file("w.csv", sample_csv(120));
-  auto df = read_csv({p}, {{}, 500});
+  auto df = read_csv({p}, blocks(500));
   df.to_csv(dir.path + "/out.csv");
   df.to_csv(dir.path + "/parts-*.csv");
   test::comm().barrier();

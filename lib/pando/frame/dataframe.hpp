@@ -109,6 +109,11 @@ struct ReadCsvOptions {
   CsvOptions csv;
   // Bytes per partition of uncompressed files (Dask's blocksize); .gz files are one partition.
   std::int64_t blocksize = std::int64_t{64} << 20;
+  // The columns a pipeline goes on to use, when it knows them (pando-frame pushes its own down):
+  // only these are parsed, so values in the others are not checked. Ignored when it names a
+  // column the files lack, so that the pipeline's own stage reports that name against all the
+  // columns. Unlike csv.usecols, which asks for exactly these columns.
+  std::vector<std::string> projection;
 };
 
 // Collective. Reads CSV files (paths, globs like "data/part-*.csv", or both) into memory, in

@@ -115,7 +115,8 @@ CsvPlan plan_files(const std::vector<std::string>& paths, const ReadCsvOptions& 
     const std::size_t want = std::max<std::size_t>(sample, 64 * 1024);
     std::string head = head_of(f, want);
     // All of it: a plain file no longer than what was read, a .gz file that inflated short.
-    const bool whole = f.gzip ? head.size() < want : static_cast<std::int64_t>(head.size()) >= f.size;
+    const bool whole =
+        f.gzip ? head.size() < want : static_cast<std::int64_t>(head.size()) >= f.size;
     f.header = csv::read_header(head, whole, options.csv, f.path);
     if (i == 0) {
       const bool all = whole && sample >= head.size();
@@ -129,6 +130,18 @@ CsvPlan plan_files(const std::vector<std::string>& paths, const ReadCsvOptions& 
     }
   }
   return plan;
+}
+
+// The CSV options with the pipeline's projection as usecols, when it can apply.
+CsvOptions with_projection(const ReadCsvOptions& options, const Schema& file_schema) {
+  CsvOptions o = options.csv;
+  const auto& wanted = options.projection;
+  const bool applies = !wanted.empty() && o.usecols.empty() &&
+                       std::all_of(wanted.begin(), wanted.end(), [&](const std::string& name) {
+                         return file_schema.find(name).has_value();
+                       });
+  if (applies) o.usecols = wanted;
+  return o;
 }
 
 struct Reports {
@@ -150,7 +163,7 @@ DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& 
                    csv::BadLineReport& bad_lines) {
   const Comm& comm = Session::current().comm();
   const CsvPlan plan = on_root(comm, [&] { return plan_files(paths, options); });
-  const CsvOptions& o = options.csv;
+  const CsvOptions o = with_projection(options, plan.schema);
   const Schema parsed = csv::selected_schema(plan.schema, o);
 
   Hasher h("read-csv");

@@ -208,6 +208,7 @@ class Parser {
     Field f;
     while (tok_.next_row()) {
       if (rows_ == cap_rows_) grow_rows(cap_rows_ + cap_rows_ / 2 + 1024);
+      if (rows_ == rows_sampled_for_strings) reserve_strings();
       std::size_t j = 0;
       bool ok = true;
       for (;;) {
@@ -293,6 +294,16 @@ class Parser {
       rows = bytes_.size() / std::max<std::size_t>(sample / lines, 1) * 11 / 10 + 16;
     }
     grow_rows(rows);
+  }
+
+  // Room in the string columns for what their first rows extrapolate to over the capacity in
+  // rows: growing from nothing would copy the bytes several times over (glibc serves blocks
+  // below its 32 MiB mmap threshold from the heap, where realloc copies).
+  static constexpr std::size_t rows_sampled_for_strings = 2048;
+  void reserve_strings() {
+    for (Sink& s : sinks_)
+      if (s.kind == Kind::string)
+        s.chars.reserve(s.chars.size() * cap_rows_ / rows_ * 11 / 10 + 64);
   }
 
   // ---- fast paths ----
