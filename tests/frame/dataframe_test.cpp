@@ -268,6 +268,18 @@ TEST(DataFrame, EmptyAndTinyFrames) {
   EXPECT_EQ(one.agg({{"a", "sum"}}).column(0).values<std::int64_t>()[0], 1);
 }
 
+TEST(DataFrame, NullCountsCountNaNAsPandasIsna) {
+  SharedDir dir;
+  auto df = read_csv({dir.file("nan.csv", "a,b,s\n0,1.5,x\n0,,\n2,0,y\n,2.5,z\n")}, blocks(5));
+  // 0/0 is NaN (not null) in rows 0 and 1 of q; row 3 has no a.
+  df = df.assign("q", expr::col("a") / expr::col("a"));
+  auto nulls = df.null_counts();
+  EXPECT_EQ(nulls.column(1).values<std::int64_t>()[0], 1);  // a
+  EXPECT_EQ(nulls.column(1).values<std::int64_t>()[1], 1);  // b
+  EXPECT_EQ(nulls.column(1).values<std::int64_t>()[2], 1);  // s
+  EXPECT_EQ(nulls.column(1).values<std::int64_t>()[3], 3);  // q: NaN, NaN, null
+}
+
 TEST(DataFrame, ProjectionParsesOnlyTheColumnsAPipelineUses) {
   SharedDir dir;
   // Column a, read as int64, holds a value that is not one in its last row.

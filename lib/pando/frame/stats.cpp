@@ -3,8 +3,8 @@
 // Every statistic is a partial per partition combined along a tree fixed by the partition
 // order, so results are identical on any number of ranks. Quartiles are exact order statistics
 // found by distributed radix selection: each pass counts, per partition, the values of a
-// column in 256 buckets of the next 8 bits of their order-preserving key, below the prefix
-// found so far; 8 passes pin down the exact element, without sorting or moving the data.
+// column in 65536 buckets of the next 16 bits of their order-preserving key, below the prefix
+// found so far; 4 passes pin down the exact element, without sorting or moving the data.
 
 #include <pando/frame/partitions.hpp>
 
@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace pando {
@@ -71,6 +72,19 @@ Value reduce_partitions(const DataFrame& df, std::string_view name, Hasher h,
 namespace {
 
 // ---- per-column summaries ----
+
+// NaNs among the valid values of a float column (pandas counts them as missing).
+std::int64_t nan_count(const Column& c) {
+  auto count = [&](auto typed) {
+    const auto v = c.values<decltype(typed)>();
+    std::int64_t n = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) n += c.is_valid(i) && std::isnan(v[i]);
+    return n;
+  };
+  if (c.type() == DType::float64) return count(double{});
+  if (c.type() == DType::float32) return count(float{});
+  return 0;
+}
 
 bool is_number(DType t) { return is_numeric(t) || t == DType::boolean; }
 
@@ -152,11 +166,13 @@ Summary summarize(const Column& c) {
     }
     return s;
   }
-  std::vector<double> values;
-  values.reserve(c.size() - c.null_count());
+  // The values without nulls and NaNs, for the pairwise sum: in a reused Buffer, as fresh pages
+  // would cost more than this pass.
+  Buffer kept = Buffer::allocate((c.size() - c.null_count()) * sizeof(double));
+  double* next = kept.as_mutable<double>().data();
   const bool integral = !is_floating(c.type());
   for_each_number(c, [&](double x, std::size_t i) {
-    values.push_back(x);
+    *next++ = x;
     if (integral) {
       const std::int64_t v = c.type() == DType::boolean ? c.values<std::uint8_t>()[i]
                              : c.type() == DType::int32 ? c.values<std::int32_t>()[i]
@@ -169,6 +185,8 @@ Summary summarize(const Column& c) {
     if (!s.has_extremes || x > s.max) s.max = x;
     s.has_extremes = true;
   });
+  const std::span<const double> values(kept.as<double>().data(),
+                                       static_cast<std::size_t>(next - kept.as<double>().data()));
   s.count = static_cast<std::int64_t>(values.size());
   s.nulls = static_cast<std::int64_t>(c.size()) - s.count;
   s.sum = pairwise(values);
@@ -252,48 +270,77 @@ struct Selection {
   std::uint64_t prefix = 0;  // the key's bits found so far
 };
 
-using Histograms = std::vector<std::int64_t>;  // 256 counts per selection
+// Radix selection: each pass counts the next 16 bits of the keys that share a selection's bits
+// found so far, so four counting passes over the data pin every selection down exactly.
+// Selections of one column that share their bits so far share one histogram, and each column is
+// read once per pass.
+constexpr int digit_bits = 16;
+constexpr std::size_t digit_bins = std::size_t{1} << digit_bits;
+
+// digit_bins counts per (column, prefix), as an int64 column: megabytes per pass and partition,
+// so in a Buffer (reused memory, sent as raw bytes) rather than a fresh vector.
+Buffer zero_counts(std::size_t n) {
+  Buffer b = Buffer::allocate(n * sizeof(std::int64_t));
+  std::memset(b.mutable_data(), 0, b.size());
+  return b;
+}
+Value counts_value(Buffer counts) {
+  const std::size_t n = counts.size() / sizeof(std::int64_t);
+  return Value::of(Column::from_buffers(DType::int64, n, {}, std::move(counts)));
+}
 
 std::vector<double> select_ranks(const DataFrame& df, std::vector<Selection> wanted) {
-  for (int pass = 0; pass < 8; ++pass) {
-    const int shift = 56 - 8 * pass;
-    std::vector<std::pair<std::size_t, std::uint64_t>> asks;  // column, prefix of higher bits
+  for (int pass = 0; pass < 64 / digit_bits; ++pass) {
+    const int shift = 64 - digit_bits * (pass + 1);
+    // One histogram per distinct (column, prefix), in order, so that a column's are adjacent.
+    std::vector<std::pair<std::size_t, std::uint64_t>> asks;
     for (const auto& s : wanted) asks.emplace_back(s.column, s.prefix);
+    std::sort(asks.begin(), asks.end());
+    asks.erase(std::unique(asks.begin(), asks.end()), asks.end());
     Hasher h("quantile-pass");
     h.add(pass);
     for (const auto& [c, p] : asks) h.add(c).add(static_cast<std::int64_t>(p));
     Value v = reduce_partitions(
         df, "quantile", h,
         [asks, shift](const Table& t) {
-          Histograms hist(asks.size() * 256, 0);
-          for (std::size_t a = 0; a < asks.size(); ++a) {
-            const auto [column, prefix] = asks[a];
-            const std::uint64_t high = shift + 8 >= 64 ? 0 : prefix >> (shift + 8);
-            auto* bins = hist.data() + a * 256;
-            for_each_number(t.column(column), [&](double x, std::size_t) {
+          Buffer counts = zero_counts(asks.size() * digit_bins);
+          std::int64_t* hist = counts.as_mutable<std::int64_t>().data();
+          const bool first = shift + digit_bits >= 64;
+          for (std::size_t a = 0; a < asks.size();) {
+            std::size_t b = a;  // asks [a, b) are this column's
+            while (b < asks.size() && asks[b].first == asks[a].first) ++b;
+            auto count = [&](double x, std::size_t) {
               const std::uint64_t k = key_of(x);
-              if (shift + 8 < 64 && (k >> (shift + 8)) != high) return;
-              ++bins[(k >> shift) & 0xff];
-            });
+              const std::uint64_t high = first ? 0 : k >> (shift + digit_bits);
+              for (std::size_t i = a; i < b; ++i)
+                if (first || asks[i].second >> (shift + digit_bits) == high) {
+                  ++hist[i * digit_bins + ((k >> shift) & (digit_bins - 1))];
+                  return;
+                }
+            };
+            for_each_number(t.column(asks[a].first), count);
+            a = b;
           }
-          return Value::of(std::move(hist));
+          return counts_value(std::move(counts));
         },
         [](std::span<const Value> in) {
-          Histograms acc = in[0].get<Histograms>();
-          for (std::size_t k = 1; k < in.size(); ++k) {
-            const auto& more = in[k].get<Histograms>();
-            for (std::size_t i = 0; i < acc.size(); ++i) acc[i] += more[i];
+          Buffer sum = zero_counts(in[0].get<Column>().size());
+          std::int64_t* acc = sum.as_mutable<std::int64_t>().data();
+          for (const auto& part : in) {
+            const auto more = part.get<Column>().values<std::int64_t>();
+            for (std::size_t i = 0; i < more.size(); ++i) acc[i] += more[i];
           }
-          return Value::of(std::move(acc));
+          return counts_value(std::move(sum));
         });
-    const auto& hist = v.get<Histograms>();
-    for (std::size_t a = 0; a < wanted.size(); ++a) {
-      auto& s = wanted[a];
+    const auto hist = v.get<Column>().values<std::int64_t>();
+    for (auto& s : wanted) {
+      const auto at = static_cast<std::size_t>(
+          std::lower_bound(asks.begin(), asks.end(), std::pair{s.column, s.prefix}) - asks.begin());
       std::int64_t below = 0;
-      for (std::uint64_t b = 0; b < 256; ++b) {
-        const auto n = hist[a * 256 + b];
+      for (std::uint64_t d = 0; d < digit_bins; ++d) {
+        const auto n = hist[at * digit_bins + d];
         if (s.rank < below + n) {
-          s.prefix |= b << shift;
+          s.prefix |= d << shift;
           s.rank -= below;
           break;
         }
@@ -460,12 +507,29 @@ Table DataFrame::describe(int ddof) const {
 }
 
 Table DataFrame::null_counts() const {
-  const auto names = columns();
-  const auto summaries = detail::summarize(*this, names);
-  std::vector<std::int64_t> nulls;
-  for (const auto& s : summaries) nulls.push_back(s.nulls);
+  // pandas' isna: nulls, and NaN in float columns. Nothing else of the values is read.
+  auto nulls_in = [](const Column& c) {
+    return static_cast<std::int64_t>(c.null_count()) + detail::nan_count(c);
+  };
+  Hasher h("null-counts");
+  Value v = detail::reduce_partitions(
+      *this, "null-counts", h,
+      [nulls_in](const Table& t) {
+        std::vector<std::int64_t> n;
+        for (const auto& c : t.columns()) n.push_back(nulls_in(c));
+        return Value::of(std::move(n));
+      },
+      [](std::span<const Value> in) {
+        std::vector<std::int64_t> acc = in[0].get<std::vector<std::int64_t>>();
+        for (std::size_t k = 1; k < in.size(); ++k) {
+          const auto& more = in[k].get<std::vector<std::int64_t>>();
+          for (std::size_t i = 0; i < acc.size(); ++i) acc[i] += more[i];
+        }
+        return Value::of(std::move(acc));
+      });
   return Table(Schema({{"column", DType::string}, {"nulls", DType::int64}}),
-               {Column::from_strings(names), Column::from_values<std::int64_t>(std::move(nulls))});
+               {Column::from_strings(columns()),
+                Column::from_values<std::int64_t>(v.get<std::vector<std::int64_t>>())});
 }
 
 }  // namespace pando
