@@ -54,15 +54,19 @@ int run(CLI::App& cli, int argc, char** argv, const Common& common,
     return fmt::format("{}: error: {} (see {} --help)\n", app->get_name(), e.what(),
                        app->get_name());
   });
+  // Pando's own options (--pando-log=debug) first, so that the app's parser never sees them.
+  Options options = Options::from_env();
   std::optional<CLI::ParseError> usage;
   try {
+    options.take_args(argc, argv);
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     usage = e;
+  } catch (const UsageError& e) {
+    usage = CLI::ParseError(e.what(), CLI::ExitCodes::ArgumentMismatch);
   }
   // --help: the first rank prints it; nobody starts MPI.
   if (usage && usage->get_exit_code() == 0) return launch_rank() == 0 ? cli.exit(*usage) : 0;
-  Options options = Options::from_env();
   if (common.verbose > 0) options.log_level = common.verbose > 1 ? LogLevel::debug : LogLevel::info;
   // MPI starts even for a usage error: when one rank exits early with an error, mpirun stops
   // the others, and the rank that should say what went wrong may not have said it yet. So

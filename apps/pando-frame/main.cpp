@@ -25,7 +25,9 @@ constexpr const char* examples = R"(Examples (run from the repository, data made
 Expressions: + - * / %, comparisons, and/or/not, isna(c) notna(c) fillna(c, v), isin(c, v, ...),
 between(c, lo, hi), where(c, a, b), contains/startswith/endswith(s, "x"), len(s),
 year/month/day/hour(ts), 'strings', numbers. Statistics follow pandas: nulls are skipped, std
-and var divide by n - 1 (--ddof to change). Output is CSV that pandas reads back unchanged.)";
+and var divide by n - 1 (--ddof to change). With --agg or --select, only the columns the
+pipeline uses are parsed (values in the others are not checked). Output is CSV that pandas
+reads back unchanged.)";
 
 struct Plan {
   std::vector<std::string> inputs;

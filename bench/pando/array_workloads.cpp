@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   std::vector<std::int64_t> chunks;
   app.add_option("--file", file)->required();
   app.add_option("--dataset", dataset);
-  app.add_option("--op", op)->check(CLI::IsMember({"sum", "mean0", "std1", "xxt", "sincos", "rechunk"}));
+  app.add_option("--op", op)
+      ->check(CLI::IsMember({"sum", "mean0", "std1", "xxt", "sincos", "rechunk"}));
   app.add_option("--chunks", chunks)->delimiter(',');
   CLI11_PARSE(app, argc, argv);
 
@@ -27,17 +28,25 @@ int main(int argc, char** argv) {
   if (!chunks.empty()) read.chunks = pando::Shape(chunks);
   pando::AnyArray x = pando::from_hdf5(file, dataset, read);
   pando::AnyArray r;
-  if (op == "sum") r = x.sum();
-  else if (op == "mean0") r = x.mean({0});
-  else if (op == "std1") r = x.std({1});
-  else if (op == "xxt") r = (x + x.T()).sum();
-  else if (op == "sincos") r = (pow(sin(x), 2.0) + pow(cos(x), 2.0)).mean();
-  else r = x.rechunk(pando::Shape{x.shape()[0], 64}).sum();
+  if (op == "sum")
+    r = x.sum();
+  else if (op == "mean0")
+    r = x.mean({0});
+  else if (op == "std1")
+    r = x.std({1});
+  else if (op == "xxt")
+    r = (x + x.T()).sum();
+  else if (op == "sincos")
+    r = (pow(sin(x), 2.0) + pow(cos(x), 2.0)).mean();
+  else
+    r = x.rechunk(pando::Shape{x.shape()[0], 64}).sum();
   pando::Block result = r.compute();
   const double seconds = session.comm().allreduce(clock.seconds(), pando::ReduceOp::max);
   const double bytes = static_cast<double>(x.size()) * 8;
   double check = 0;
-  pando::visit_numeric(result.dtype, [&](auto t) { check = static_cast<double>(result.values<decltype(t)>()[0]); });
-  pando::bench::report(session.comm(), {{"seconds", seconds}, {"gbps", bytes / seconds / 1e9}, {"first", check}});
+  pando::visit_numeric(
+      result.dtype, [&](auto t) { check = static_cast<double>(result.values<decltype(t)>()[0]); });
+  pando::bench::report(session.comm(),
+                       {{"seconds", seconds}, {"gbps", bytes / seconds / 1e9}, {"first", check}});
   return 0;
 }

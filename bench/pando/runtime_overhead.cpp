@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
   std::string shape = "tree";
   int repeat = 3;
   app.add_option("--tasks", n, "leaf tasks")->check(CLI::PositiveNumber);
-  app.add_option("--shape", shape, "tree or independent")->check(CLI::IsMember({"tree", "independent"}));
+  app.add_option("--shape", shape, "tree or independent")
+      ->check(CLI::IsMember({"tree", "independent"}));
   app.add_option("--repeat", repeat, "runs; the fastest is reported")->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
 
@@ -83,16 +84,17 @@ int main(int argc, char** argv) {
     Stopwatch build;
     auto [graph, outs] = shape == "tree" ? tree(n) : independent(n);
     double graph_seconds = build.seconds();
-    auto values = rt.compute(graph, outs, shape == "tree" ? Delivery::everywhere : Delivery::in_place);
+    auto values =
+        rt.compute(graph, outs, shape == "tree" ? Delivery::everywhere : Delivery::in_place);
     if (shape == "tree" && values[0].get<std::int64_t>() != n * (n + 1) / 2) {
       std::fprintf(stderr, "wrong result\n");
       return 1;
     }
     const auto& s = rt.last_stats();
-    std::map<std::string, double> m = {
-        {"graph", graph_seconds}, {"build", s.build},     {"plan", s.plan},
-        {"share", s.share},       {"execute", s.execute}, {"deliver", s.deliver},
-        {"tasks", s.tasks},       {"total", total.seconds()}};
+    std::map<std::string, double> m = {{"graph", graph_seconds}, {"build", s.build},
+                                       {"plan", s.plan},         {"share", s.share},
+                                       {"execute", s.execute},   {"deliver", s.deliver},
+                                       {"tasks", s.tasks},       {"total", total.seconds()}};
     m["plan_share"] = s.plan + s.share;
     // The slowest rank decides.
     m["total"] = session.comm().allreduce(m["total"], ReduceOp::max);

@@ -456,6 +456,12 @@ class FrameTest(AppTest):
         line = self.assertFails(self.main, "--agg", "id:count,nope:sum", message="'nope'")
         self.assertIn("'when'", line)
 
+    def test_pando_options_on_the_command_line(self):
+        # --pando-log goes to the library (as PANDO_LOG), not to the app's own options.
+        r = self.app(FRAME, self.main, "--pando-log=info", "--agg", "id:count")
+        self.assertEqual(r.code, 0, r)
+        self.assertIn("info: read:", r.err)
+
     def test_agg_keep_na(self):
         d = self.ref
         specs = ["amount:sum", "amount:count", "amount:max", "id:sum", "id:mean", "name:min"]
@@ -609,6 +615,7 @@ class FrameTest(AppTest):
             ([m, "--head", "-1"], "--head"),
             ([m, "--head", "2", "--describe"], "one of"),
             ([m, "--ddof", "x"], "--ddof"),
+            ([m, "--pando-log=loud", "--nulls"], "unknown log level 'loud'"),
             ([m, "--describe", "--select", "name"], "numeric"),
             ([m, "--out", self.path("no", "such", "dir.csv")], "dir.csv"),
             ([], "INPUT"),
@@ -617,7 +624,7 @@ class FrameTest(AppTest):
         # before anything is made).
         late_failures = {late, ragged, unterminated, empty, other}
         usage = {"NAME=EXPR", "COL:FUNC", "COL=VALUE", "COL=TYPE", "--sep", "--on-bad-lines",
-                 "--chunk-size", "--head", "one of", "--ddof", "INPUT", "complex", "--where:1:9",
+                 "--chunk-size", "--head", "one of", "--ddof", "INPUT", "unknown log level 'loud'", "complex", "--where:1:9",
                  "--where:1:", "--assign:1:"}
         for args, message in self.usage_cases(cases, usage):
             for extra in ([], ["--out", out]):

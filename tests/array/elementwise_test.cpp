@@ -55,8 +55,8 @@ TEST(Elementwise, BroadcastingAsNumPy) {
 TEST(Elementwise, TypesFollowNumPy) {
   AnyArray i = full({10}, 7, DType::int32, Shape{3});
   EXPECT_EQ((i + i).dtype(), DType::int32);
-  EXPECT_EQ((i * 2).dtype(), DType::int32);       // an integer keeps the integer type
-  EXPECT_EQ((i * 2.0).dtype(), DType::float64);   // a float makes it float64 (NumPy)
+  EXPECT_EQ((i * 2).dtype(), DType::int32);      // an integer keeps the integer type
+  EXPECT_EQ((i * 2.0).dtype(), DType::float64);  // a float makes it float64 (NumPy)
   EXPECT_EQ((2.5 * i).dtype(), DType::float64);
   EXPECT_EQ((i / i).dtype(), DType::float64);
   EXPECT_EQ((i > 3.0).dtype(), DType::boolean);
@@ -109,7 +109,7 @@ TEST(Elementwise, TypedArraysFollowNumPyWithScalars) {
   EXPECT_EQ(twice.compute().values()[0], 7);
   Array<double> half = i / 2;
   EXPECT_EQ(half.compute().values()[0], 1.5);
-  Array<bool> checks[] = {i == 3, i != 3, i <= 2, i >= 3, i < 4, i > 4};
+  Array<bool> checks[] = {i == 3, i != 3, i <= 2, i >= 3, i<4, i> 4};
   const bool want[] = {true, false, false, true, true, false};
   for (std::size_t k = 0; k < 6; ++k) EXPECT_EQ(checks[k].compute().values()[2], want[k]) << k;
   Array<float> f(full({5}, 1.5, DType::float32, Shape{2}));
@@ -143,14 +143,20 @@ TEST(Elementwise, CastsFuseAndConvertAsNumPy) {
 
 TEST(Elementwise, FunctionsMatchTheLibmOnAwkwardShapes) {
   // 1-d to 4-d, one element, empty: every function against std:: on the same values.
-  const std::vector<std::pair<Shape, Shape>> shapes = {
-      {{17}, {5}}, {{1}, {1}}, {{0}, {3}}, {{3, 0}, {2, 2}}, {{5, 3, 2}, {2, 2, 1}},
-      {{2, 3, 4, 5}, {1, 2, 3, 2}}};
-  const std::vector<std::pair<std::string, double (*)(double)>> fns = {
-      {"exp", [](double v) { return std::exp(v); }},   {"log", [](double v) { return std::log(v); }},
-      {"tanh", [](double v) { return std::tanh(v); }}, {"abs", [](double v) { return std::fabs(v); }},
-      {"sqrt", [](double v) { return std::sqrt(v); }}, {"sin", [](double v) { return std::sin(v); }},
-      {"cos", [](double v) { return std::cos(v); }},   {"tan", [](double v) { return std::tan(v); }}};
+  const std::vector<std::pair<Shape, Shape>> shapes = {{{17}, {5}},
+                                                       {{1}, {1}},
+                                                       {{0}, {3}},
+                                                       {{3, 0}, {2, 2}},
+                                                       {{5, 3, 2}, {2, 2, 1}},
+                                                       {{2, 3, 4, 5}, {1, 2, 3, 2}}};
+  const std::vector<std::pair<std::string, double (*)(double)>> fns = {{"exp", [](double v) { return std::exp(v); }},
+                                                                       {"log", [](double v) { return std::log(v); }},
+                                                                       {"tanh", [](double v) { return std::tanh(v); }},
+                                                                       {"abs", [](double v) { return std::fabs(v); }},
+                                                                       {"sqrt", [](double v) { return std::sqrt(v); }},
+                                                                       {"sin", [](double v) { return std::sin(v); }},
+                                                                       {"cos", [](double v) { return std::cos(v); }},
+                                                                       {"tan", [](double v) { return std::tan(v); }}};
   std::uint64_t seed = 20;
   for (const auto& [shape, chunks] : shapes) {
     Block xb = test::random_block(shape, ++seed);

@@ -133,8 +133,9 @@ TEST(Hdf5Array, WrongTypesAndOptionsAreClearErrorsBeforeAnythingRuns) {
     FAIL() << "no error";
   } catch (const TypeError& e) {
     EXPECT_EQ(std::string(e.what()),
-              src + ":/f64 holds float64, not int32: read it as from_hdf5<float64>, or set "
-                    "Hdf5Read::as to convert");
+              src +
+                  ":/f64 holds float64, not int32: read it as from_hdf5<float64>, or set "
+                  "Hdf5Read::as to convert");
   }
   Hdf5Read as;
   as.as = DType::int32;

@@ -100,7 +100,8 @@ TEST(Reduce, MinMaxArgAreExact) {
         });
         std::optional<int> axis;
         if (!axes.empty()) axis = axes[0];
-        for (auto [kind, want] : {std::pair{ReduceKind::argmax, &am}, std::pair{ReduceKind::argmin, &an}}) {
+        for (auto [kind, want] :
+             {std::pair{ReduceKind::argmax, &am}, std::pair{ReduceKind::argmin, &an}}) {
           auto got = (kind == ReduceKind::argmax ? a.argmax(axis) : a.argmin(axis)).compute();
           auto gv = got.values<std::int64_t>();
           ASSERT_EQ(gv.size(), want->size());
@@ -131,10 +132,12 @@ TEST(Reduce, ProdAnyAllMatchSerialLoops) {
         EXPECT_NEAR(got.values<double>()[i], prod[i], 1e-12 * std::fabs(prod[i]));
       AnyArray big = a > 1.1;
       auto any = test::reduce_reference(x, axes, [](auto& g) {
-        return static_cast<double>(std::any_of(g.begin(), g.end(), [](double v) { return v > 1.1; }));
+        return static_cast<double>(
+            std::any_of(g.begin(), g.end(), [](double v) { return v > 1.1; }));
       });
       auto all = test::reduce_reference(x, axes, [](auto& g) {
-        return static_cast<double>(std::all_of(g.begin(), g.end(), [](double v) { return v > 1.1; }));
+        return static_cast<double>(
+            std::all_of(g.begin(), g.end(), [](double v) { return v > 1.1; }));
       });
       auto got_any = big.any(axes).compute(), got_all = big.all(axes).compute();
       for (std::size_t i = 0; i < any.size(); ++i) {

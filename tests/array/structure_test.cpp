@@ -86,7 +86,8 @@ TEST(Creation, FromLocalSeveralOrNoSlabsPerRank) {
   const std::int64_t before = static_cast<std::int64_t>(r) * (r - 1);  // rows of ranks < r
   for (int k = 0; k < r; ++k) {
     std::vector<double> v(8);
-    for (int i = 0; i < 8; ++i) v[static_cast<std::size_t>(i)] = static_cast<double>(before + 2 * k + i / 4);
+    for (int i = 0; i < 8; ++i)
+      v[static_cast<std::size_t>(i)] = static_cast<double>(before + 2 * k + i / 4);
     mine.push_back(Block::of<double>({2, 4}, std::move(v)));
   }
   if (p == 1) mine.push_back(Block::of<double>({2, 4}, std::vector<double>(8, 0.0)));

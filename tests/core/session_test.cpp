@@ -7,6 +7,8 @@
 #include <mpi_test.hpp>
 
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 namespace {
 struct EnvVar {
@@ -55,4 +57,48 @@ TEST(Options, BadValueNamesTheVariable) {
   } catch (const pando::UsageError& e) {
     EXPECT_STREQ(e.what(), "PANDO_LOG: unknown log level 'loud' (use error, warn, info or debug)");
   }
+}
+
+namespace {
+// A mutable argv over strings, null-terminated like main's.
+struct Argv {
+  explicit Argv(std::vector<std::string> args) : text(std::move(args)) {
+    for (auto& a : text) ptrs.push_back(a.data());
+    ptrs.push_back(nullptr);
+    argc = static_cast<int>(text.size());
+  }
+  [[nodiscard]] std::vector<std::string> left() const {
+    return {ptrs.begin(), ptrs.begin() + argc};
+  }
+  std::vector<std::string> text;
+  std::vector<char*> ptrs;
+  int argc;
+};
+}  // namespace
+
+TEST(Options, PandoArgumentsAreTakenOutOfArgv) {
+  Argv a({"app", "--pando-log=debug", "data.csv", "--pando-log", "info", "-v", "--", "--pando-x"});
+  pando::Options o;
+  o.take_args(a.argc, a.ptrs.data());
+  EXPECT_EQ(o.log_level, pando::LogLevel::info);  // the last one wins
+  EXPECT_EQ(a.left(), (std::vector<std::string>{"app", "data.csv", "-v", "--", "--pando-x"}));
+  EXPECT_EQ(a.ptrs[static_cast<std::size_t>(a.argc)], nullptr);
+}
+
+TEST(Options, BadArgumentsNameTheArgument) {
+  auto message = [](std::vector<std::string> args) {
+    Argv a(std::move(args));
+    pando::Options o;
+    try {
+      o.take_args(a.argc, a.ptrs.data());
+    } catch (const pando::UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message({"app", "--pando-log=loud"}),
+            "--pando-log: unknown log level 'loud' (use error, warn, info or debug)");
+  EXPECT_EQ(message({"app", "--pando-colour=red"}),
+            "unknown option --pando-colour (Pando's own options: --pando-log)");
+  EXPECT_EQ(message({"app", "--pando-log"}), "--pando-log needs a value (e.g. --pando-log=info)");
 }

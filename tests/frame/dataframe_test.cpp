@@ -15,6 +15,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <numeric>
 
 using namespace pando;
 using pando::test::render;
@@ -297,6 +298,42 @@ TEST(DataFrame, ProjectionParsesOnlyTheColumnsAPipelineUses) {
   // usecols asks for exactly its columns and wins over a projection.
   projected.csv.usecols = {"a", "b"};
   EXPECT_THROW(read_csv({p}, projected), Error);
+}
+
+TEST(DataFrame, PartitionsGoThroughCustomCodeAndBack) {
+  SharedDir dir;
+  const std::string p = dir.file("d.csv", "a,b\n1,x\n2,y\n3,z\n4,w\n5,v\n6,u\n7,t\n");
+  auto df = read_csv({p}, blocks(9));
+  auto parts = df.to_delayed();
+  ASSERT_EQ(static_cast<std::int64_t>(parts.size()), df.npartitions());
+  ASSERT_GT(parts.size(), 2u);
+  // Custom code on each partition (its first row), one combined result (the rows in all).
+  std::vector<Delayed<Table>> firsts;
+  std::vector<Delayed<std::int64_t>> rows;
+  for (const auto& part : parts) {
+    firsts.push_back(delayed([](const Table& t) { return t.head(1); }).name("first")(part));
+    rows.push_back(
+        delayed([](const Table& t) { return static_cast<std::int64_t>(t.rows()); })(part));
+  }
+  auto total = delayed([](const std::vector<std::int64_t>& n) {
+    return std::accumulate(n.begin(), n.end(), std::int64_t{0});
+  })(rows);
+  EXPECT_EQ(total.compute(), 7);
+  // And back into a frame: one row per non-empty partition, in partition order.
+  auto back = DataFrame::from_delayed(firsts, df.schema()).compute();
+  const auto whole = df.compute();
+  std::vector<std::int64_t> want;
+  std::int64_t at = 0;
+  for (const auto& n : compute(rows)) {
+    if (n > 0)
+      want.push_back(whole.column("a").values<std::int64_t>()[static_cast<std::size_t>(at)]);
+    at += n;
+  }
+  const auto got = back.column("a").values<std::int64_t>();
+  EXPECT_EQ(std::vector<std::int64_t>(got.begin(), got.end()), want);
+  // A partition whose schema is not the one declared is a clear error.
+  Schema wrong({{"a", DType::string}, {"b", DType::string}});
+  EXPECT_THROW((void)DataFrame::from_delayed(firsts, wrong).compute(), Error);
 }
 
 TEST(DataFrame, SkipnaFalseMakesStatisticsOfColumnsWithNullsNull) {

@@ -27,7 +27,7 @@ struct Point {
 };
 template <class A>
 void serialize(A& a, Point& p, unsigned) {
-  a & p.x & p.y;
+  a& p.x& p.y;
 }
 
 double square(double x) { return x * x; }

@@ -153,8 +153,8 @@ TEST(GraphErrors, DivergentCollectiveParticipants) {
   std::vector<int> who;
   for (int r = 0; r < comm().size(); ++r)
     if (r != comm().size() - 1 || comm().rank() != r) who.push_back(r);
-  c.collective = collective_step(
-      [](const CollectiveInputs&) { return Value::of(1.0); }, CollectiveOutput::replicated, who);
+  c.collective = collective_step([](const CollectiveInputs&) { return Value::of(1.0); },
+                                 CollectiveOutput::replicated, who);
   tasks.push_back(std::move(c));
   auto message = graph_error_of(Graph(std::move(tasks)), Key("together"));
   EXPECT_NE(message.find("different inputs, placement or collective participants"),

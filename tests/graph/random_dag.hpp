@@ -150,19 +150,22 @@ inline Graph build_graph(const DagSpec& d) {
       // Gathers the inputs from wherever they are handed in (an input that every rank holds is
       // handed in on every rank: take the lowest rank's copy), sums them in input order.
       const auto n = d.inputs[i].size();
-      t.collective = collective_step([own, n, big](const CollectiveInputs& c) {
-        const int me = c.comm.rank(), p = c.comm.size();
-        std::vector<int> holder(n, p), lowest(n);
-        for (std::size_t j = 0; j < c.values.size(); ++j) holder[c.positions[j]] = me;
-        c.comm.allreduce(std::span<const int>(holder), std::span<int>(lowest), ReduceOp::min);
-        std::vector<double> mine(n, 0.0), all(n);
-        for (std::size_t j = 0; j < c.values.size(); ++j)
-          if (lowest[c.positions[j]] == me) mine[c.positions[j]] = number(c.values[j]);
-        c.comm.allreduce(std::span<const double>(mine), std::span<double>(all), ReduceOp::sum);
-        double s = 0;
-        for (std::size_t j = 0; j < n; ++j) s += all[j];  // one copy of each input: exact
-        return result(0.5 * s + own, big);
-      }, CollectiveOutput::replicated, d.participants.empty() ? std::vector<int>{} : d.participants[i]);
+      t.collective = collective_step(
+          [own, n, big](const CollectiveInputs& c) {
+            const int me = c.comm.rank(), p = c.comm.size();
+            std::vector<int> holder(n, p), lowest(n);
+            for (std::size_t j = 0; j < c.values.size(); ++j) holder[c.positions[j]] = me;
+            c.comm.allreduce(std::span<const int>(holder), std::span<int>(lowest), ReduceOp::min);
+            std::vector<double> mine(n, 0.0), all(n);
+            for (std::size_t j = 0; j < c.values.size(); ++j)
+              if (lowest[c.positions[j]] == me) mine[c.positions[j]] = number(c.values[j]);
+            c.comm.allreduce(std::span<const double>(mine), std::span<double>(all), ReduceOp::sum);
+            double s = 0;
+            for (std::size_t j = 0; j < n; ++j) s += all[j];  // one copy of each input: exact
+            return result(0.5 * s + own, big);
+          },
+          CollectiveOutput::replicated,
+          d.participants.empty() ? std::vector<int>{} : d.participants[i]);
     } else {
       const bool fail = !d.throws.empty() && d.throws[i];
       t.fn = [own, big, fail, i](std::span<const Value> in) {

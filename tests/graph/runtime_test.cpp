@@ -7,6 +7,7 @@
 
 #include "random_dag.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <random>
@@ -247,6 +248,49 @@ TEST(Runtime, PersistThenComputeReusesWithoutRecomputing) {
   rt.release({&k, 1});
   EXPECT_EQ(rt.held_values(), 0u);
   EXPECT_EQ(rt.persisted().count(k), 0u);
+}
+
+TEST(Runtime, TasksNoRequestedOutputNeedsAreCulledAndNeverRun) {
+  // a -> b -> c and a -> d -> e: asking for c runs a, b and c only.
+  static int runs[5];
+  std::fill(std::begin(runs), std::end(runs), 0);
+  const char* names[5] = {"a", "b", "c", "d", "e"};
+  const int input_of[5] = {-1, 0, 1, 0, 3};
+  std::vector<Task> tasks(5);
+  for (int i = 0; i < 5; ++i) {
+    tasks[static_cast<std::size_t>(i)].key = Key(names[i]);
+    if (input_of[i] >= 0) tasks[static_cast<std::size_t>(i)].inputs = {Key(names[input_of[i]])};
+    tasks[static_cast<std::size_t>(i)].fn = [i](std::span<const Value> in) {
+      ++runs[i];
+      return Value::of((in.empty() ? 0.0 : in[0].get<double>()) + 1.0);
+    };
+  }
+  Graph g(std::move(tasks));
+  Key c("c");
+  auto out = Runtime::current().compute(g, {&c, 1});
+  EXPECT_EQ(out[0].get<double>(), 3.0);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(comm().allreduce(runs[i], ReduceOp::sum), i < 3 ? 1 : 0) << names[i];
+}
+
+TEST(Runtime, GridPlacementRunsEachTaskAtItsGridPosition) {
+  const int size = comm().size();
+  const int rows = size % 2 == 0 ? 2 : 1, cols = size / rows;
+  std::vector<Task> tasks;
+  std::vector<Key> keys;
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) {
+      Task t;
+      t.key = Key("where", {r, c});
+      t.placement = Placement::on_grid(r, c, cols);
+      t.fn = [](std::span<const Value>) { return Value::of(Session::current().rank()); };
+      keys.push_back(t.key);
+      tasks.push_back(std::move(t));
+    }
+  auto out = Runtime::current().compute(Graph(std::move(tasks)), keys);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c)
+      EXPECT_EQ(out[static_cast<std::size_t>(r * cols + c)].get<int>(), r * cols + c);
 }
 
 TEST(Runtime, StoreIsEmptyAfterComputeExceptPersisted) {

@@ -137,13 +137,14 @@ AnyArray random_array(std::string_view name, Shape shape, std::uint64_t seed, DT
           using T = decltype(t);
           if constexpr (std::is_floating_point_v<T>) {
             auto out = blk.mutable_values<T>();
-            for_each_row(blk, offset, whole, [&](std::int64_t flat, std::int64_t k, std::int64_t len) {
-              T* o = out.data() + k;
-              for (std::int64_t j = 0; j < len; ++j) {
-                auto [u1, u2] = uniforms(static_cast<std::uint64_t>(flat + j), seed);
-                o[j] = static_cast<T>(draw(u1, u2, a, b));
-              }
-            });
+            for_each_row(blk, offset, whole,
+                         [&](std::int64_t flat, std::int64_t k, std::int64_t len) {
+                           T* o = out.data() + k;
+                           for (std::int64_t j = 0; j < len; ++j) {
+                             auto [u1, u2] = uniforms(static_cast<std::uint64_t>(flat + j), seed);
+                             o[j] = static_cast<T>(draw(u1, u2, a, b));
+                           }
+                         });
           }
         });
       });

@@ -298,9 +298,9 @@ AnyArray binary(expr::BinaryOp op, const AnyArray& a, const AnyArray& b) {
 }
 AnyArray with_number(expr::BinaryOp op, const AnyArray& a, const Number& b, bool number_first) {
   expr::Expr v = expr::Expr::variable("a");
-  return detail::make_elementwise(number_first ? expr::Expr::binary(op, b.literal, v)
-                                               : expr::Expr::binary(op, v, b.literal),
-                                  {{"a", a}});
+  return detail::make_elementwise(
+      number_first ? expr::Expr::binary(op, b.literal, v) : expr::Expr::binary(op, v, b.literal),
+      {{"a", a}});
 }
 
 }  // namespace

@@ -35,8 +35,8 @@ AnyArray operator>=(const AnyArray& a, const AnyArray& b);
 // array's type, a floating-point number makes it float64 (and keeps float32 as float32).
 struct Number {
   template <class S>
-    requires std::is_arithmetic_v<S>
-  Number(S v)  // NOLINT(google-explicit-constructor): numbers read as numbers
+  requires std::is_arithmetic_v<S> Number(
+      S v)  // NOLINT(google-explicit-constructor): numbers read as numbers
       : literal(std::is_floating_point_v<S> ? expr::Expr(static_cast<double>(v))
                                             : expr::Expr(static_cast<std::int64_t>(v))) {}
   expr::Expr literal;
@@ -85,16 +85,14 @@ using WithScalar = std::conditional_t<
 template <class E>
 using Arith = std::conditional_t<std::is_same_v<E, bool>, std::int64_t, E>;
 
-#define PANDO_ARRAY_OP(op, Out, ...)                               \
-  template <class E>                                                     \
-  Array<Out> operator op(const Array<E>& a, const Array<E>& b) {         \
-    return Array<Out>(a.untyped() op b.untyped());                               \
-  }                                                                      \
-  template <class E, class S>                                            \
-    requires std::is_arithmetic_v<S>                                     \
-  Array<__VA_ARGS__> operator op(const Array<E>& a, S b) {               \
-    return Array<__VA_ARGS__>(a.untyped() op Number(b));                     \
-  }
+#define PANDO_ARRAY_OP(op, Out, ...)                             \
+  template <class E>                                             \
+  Array<Out> operator op(const Array<E>& a, const Array<E>& b) { \
+    return Array<Out>(a.untyped() op b.untyped());               \
+  }                                                              \
+  template <class E, class S>                                    \
+  requires std::is_arithmetic_v<S> Array<__VA_ARGS__>            \
+  operator op(const Array<E>& a, S b) { return Array<__VA_ARGS__>(a.untyped() op Number(b)); }
 PANDO_ARRAY_OP(+, Arith<E>, WithScalar<E, S>)
 PANDO_ARRAY_OP(-, Arith<E>, WithScalar<E, S>)
 PANDO_ARRAY_OP(*, Arith<E>, WithScalar<E, S>)
@@ -107,12 +105,10 @@ PANDO_ARRAY_OP(>, bool, bool)
 PANDO_ARRAY_OP(>=, bool, bool)
 #undef PANDO_ARRAY_OP
 
-#define PANDO_SCALAR_FIRST(op, ...)                \
-  template <class E, class S>                      \
-    requires std::is_arithmetic_v<S>               \
-  Array<__VA_ARGS__> operator op(S a, const Array<E>& b) { \
-    return Array<__VA_ARGS__>(Number(a) op b.untyped());       \
-  }
+#define PANDO_SCALAR_FIRST(op, ...)                   \
+  template <class E, class S>                         \
+  requires std::is_arithmetic_v<S> Array<__VA_ARGS__> \
+  operator op(S a, const Array<E>& b) { return Array<__VA_ARGS__>(Number(a) op b.untyped()); }
 PANDO_SCALAR_FIRST(+, WithScalar<E, S>)
 PANDO_SCALAR_FIRST(-, WithScalar<E, S>)
 PANDO_SCALAR_FIRST(*, WithScalar<E, S>)
@@ -128,17 +124,16 @@ Array<FloatOf<E>> pow(const Array<E>& a, const Array<E>& b) {
   return Array<FloatOf<E>>(pow(a.untyped(), b.untyped()));
 }
 template <class E, class S>
-  requires std::is_arithmetic_v<S>
-Array<FloatOf<WithScalar<E, S>>> pow(const Array<E>& a, S b) {
+requires std::is_arithmetic_v<S> Array<FloatOf<WithScalar<E, S>>> pow(const Array<E>& a, S b) {
   return Array<FloatOf<WithScalar<E, S>>>(pow(a.untyped(), Number(b)));
 }
 template <class E>
 Array<E> where(const Array<bool>& c, const Array<E>& a, const Array<E>& b) {
   return Array<E>(where(c.untyped(), a.untyped(), b.untyped()));
 }
-#define PANDO_ARRAY_FN(fn)                         \
-  template <class E>                               \
-  Array<FloatOf<E>> fn(const Array<E>& a) {        \
+#define PANDO_ARRAY_FN(fn)                             \
+  template <class E>                                   \
+  Array<FloatOf<E>> fn(const Array<E>& a) {            \
     return Array<FloatOf<E>>(apply(#fn, a.untyped())); \
   }
 PANDO_ARRAY_FN(sin)

@@ -72,9 +72,10 @@ AnyArray from_hdf5(const std::string& file, const std::string& dataset, const Hd
   (void)visit_numeric(type, [](auto) { return 0; });
   // The dataset's own chunks, unless they are small (h5py's automatic ones): then whole
   // multiples of them, about 64 MiB a block.
-  const bool small = !info.chunks.empty() &&
-                     static_cast<std::size_t>(element_count(info.chunks)) * element_size(type) < (1u << 20);
-  Chunks chunks = options.chunks ? options.chunks->resolve(info.shape, type)
+  const bool small =
+      !info.chunks.empty() &&
+      static_cast<std::size_t>(element_count(info.chunks)) * element_size(type) < (1u << 20);
+  Chunks chunks = options.chunks        ? options.chunks->resolve(info.shape, type)
                   : info.chunks.empty() ? auto_chunks(info.shape, type)
                   : small               ? aligned_chunks(info.shape, type, info.chunks)
                                         : regular_chunks(info.shape, info.chunks);
@@ -175,7 +176,8 @@ void to_hdf5(const AnyArray& array, const std::string& file, const std::string& 
   Shape dchunks = options.chunks.value_or(block_shape(array.chunks(), Shape(array.ndim(), 0)));
   // HDF5 wants chunks of at least one element and no larger than a fixed-size dataset.
   for (std::size_t a = 0; a < dchunks.size(); ++a)
-    dchunks[a] = std::clamp<std::int64_t>(dchunks[a], 1, std::max<std::int64_t>(array.shape()[a], 1));
+    dchunks[a] =
+        std::clamp<std::int64_t>(dchunks[a], 1, std::max<std::int64_t>(array.shape()[a], 1));
   const DType type = array.dtype();
   const Shape shape = array.shape();
 
@@ -200,9 +202,8 @@ void to_hdf5(const AnyArray& array, const std::string& file, const std::string& 
       target = &handle->existing;
     } else {
       handle->new_file = std::make_unique<h5::AtomicFile>(c.comm, file);
-      handle->direct =
-          handle->new_file->file().create_dataset(name, type, shape, dchunks, options.gzip_level,
-                                                  h5::Fill::none);
+      handle->direct = handle->new_file->file().create_dataset(name, type, shape, dchunks,
+                                                               options.gzip_level, h5::Fill::none);
       target = &handle->new_file->file();
     }
     if (!attributes.empty())

@@ -646,10 +646,12 @@ AnyArray AnyArray::prod(std::vector<int> axes, bool keepdims) const {
   return reduce(ReduceKind::prod, {std::move(axes), keepdims, 0});
 }
 AnyArray AnyArray::argmin(std::optional<int> axis) const {
-  return reduce(ReduceKind::argmin, {axis ? std::vector<int>{*axis} : std::vector<int>{}, false, 0});
+  return reduce(ReduceKind::argmin,
+                {axis ? std::vector<int>{*axis} : std::vector<int>{}, false, 0});
 }
 AnyArray AnyArray::argmax(std::optional<int> axis) const {
-  return reduce(ReduceKind::argmax, {axis ? std::vector<int>{*axis} : std::vector<int>{}, false, 0});
+  return reduce(ReduceKind::argmax,
+                {axis ? std::vector<int>{*axis} : std::vector<int>{}, false, 0});
 }
 AnyArray AnyArray::any(std::vector<int> axes, bool keepdims) const {
   return reduce(ReduceKind::any, {std::move(axes), keepdims, 0});

@@ -1,9 +1,9 @@
 #pragma once
-// Session options. Apps own argv: they parse their command line into an Options value; defaults
-// come from PANDO_* environment variables, so a job script can set them without touching a
-// command line:
+// Session options, from the PANDO_* environment variables (a job script sets them without
+// touching a command line) and from --pando-* arguments, which win and which the Session takes
+// out of argv (as MPI_Init takes its own), so the program's own parser never sees them:
 //
-//   PANDO_LOG=info            error | warn | info | debug (default warn)
+//   PANDO_LOG=info     --pando-log=info     error | warn | info | debug (default warn)
 
 #include <pando/core/log.hpp>
 
@@ -17,6 +17,11 @@ struct Options {
   // Defaults overridden by the PANDO_* variables that are set; a malformed value is a
   // UsageError naming the variable.
   static Options from_env();
+
+  // Applies and removes the --pando-NAME=VALUE and --pando-NAME VALUE arguments of argv (argv[0]
+  // and the other arguments keep their order; argv[argc] stays null). An unknown name or a
+  // malformed value is a UsageError naming the argument.
+  void take_args(int& argc, char** argv);
 };
 
 }  // namespace pando

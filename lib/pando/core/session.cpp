@@ -11,6 +11,7 @@ Session* current_session = nullptr;
 }
 
 Session::Session(int& argc, char**& argv, Options options) : options_(std::move(options)) {
+  options_.take_args(argc, argv);  // before MPI starts: a bad one leaves nothing to clean up
   start(&argc, &argv);
 }
 

@@ -24,7 +24,7 @@ namespace pando {
 
 class Session {
  public:
-  // Collective.
+  // Collective. Takes the --pando-* arguments out of argv first (they override `options`).
   Session(int& argc, char**& argv, Options options = Options::from_env());
   // Collective. For tests and host codes without an argv at hand.
   explicit Session(Options options = Options::from_env());

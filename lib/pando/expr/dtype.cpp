@@ -4,13 +4,20 @@ namespace pando {
 
 std::string_view to_string(DType t) noexcept {
   switch (t) {
-    case DType::boolean: return "bool";
-    case DType::int32: return "int32";
-    case DType::int64: return "int64";
-    case DType::float32: return "float32";
-    case DType::float64: return "float64";
-    case DType::string: return "string";
-    case DType::timestamp: return "timestamp";
+    case DType::boolean:
+      return "bool";
+    case DType::int32:
+      return "int32";
+    case DType::int64:
+      return "int64";
+    case DType::float32:
+      return "float32";
+    case DType::float64:
+      return "float64";
+    case DType::string:
+      return "string";
+    case DType::timestamp:
+      return "timestamp";
   }
   return "?";
 }

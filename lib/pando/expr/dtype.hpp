@@ -23,13 +23,17 @@ std::optional<DType> parse_dtype(std::string_view name) noexcept;
 // Bytes per element of fixed-width types (strings: 0).
 constexpr std::size_t element_size(DType t) noexcept {
   switch (t) {
-    case DType::boolean: return 1;
+    case DType::boolean:
+      return 1;
     case DType::int32:
-    case DType::float32: return 4;
+    case DType::float32:
+      return 4;
     case DType::int64:
     case DType::float64:
-    case DType::timestamp: return 8;
-    case DType::string: return 0;
+    case DType::timestamp:
+      return 8;
+    case DType::string:
+      return 0;
   }
   return 0;
 }
@@ -43,10 +47,14 @@ constexpr bool is_integer(DType t) noexcept { return t == DType::int32 || t == D
 // The DType of a C++ element type (bool, int32_t, int64_t, float, double).
 template <class T>
 constexpr DType dtype_of() noexcept {
-  if constexpr (std::is_same_v<T, bool>) return DType::boolean;
-  else if constexpr (std::is_same_v<T, std::int32_t>) return DType::int32;
-  else if constexpr (std::is_same_v<T, std::int64_t>) return DType::int64;
-  else if constexpr (std::is_same_v<T, float>) return DType::float32;
+  if constexpr (std::is_same_v<T, bool>)
+    return DType::boolean;
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return DType::int32;
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return DType::int64;
+  else if constexpr (std::is_same_v<T, float>)
+    return DType::float32;
   else {
     static_assert(std::is_same_v<T, double>, "no DType for this element type");
     return DType::float64;

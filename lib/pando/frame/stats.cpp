@@ -367,8 +367,8 @@ std::string column_func_name(const std::string& c, const std::string& f) { retur
 
 using detail::Summary;
 
-Table DataFrame::agg(const std::vector<std::pair<std::string, std::string>>& column_funcs,
-                     int ddof, bool skipna) const {
+Table DataFrame::agg(const std::vector<std::pair<std::string, std::string>>& column_funcs, int ddof,
+                     bool skipna) const {
   static const std::vector<std::string> known = {"count", "sum", "mean", "min",
                                                  "max",   "std", "var"};
   std::vector<std::string> names;

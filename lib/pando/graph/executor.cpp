@@ -28,7 +28,8 @@ void Executor::post_receives() {
   auto room = [&](const LocalPlan::Receive& r) {
     // What the running task reads is always let in, however large.
     if (r.first_use <= position_ || next_receive_ == consumed_) return true;
-    return next_receive_ - consumed_ < receive_window && ahead_bytes_ + r.bytes <= receive_window_bytes;
+    return next_receive_ - consumed_ < receive_window &&
+           ahead_bytes_ + r.bytes <= receive_window_bytes;
   };
   while (next_receive_ < receives.size() && room(receives[next_receive_])) {
     const auto& r = receives[next_receive_++];

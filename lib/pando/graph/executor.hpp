@@ -5,9 +5,9 @@
 // window of posted receives, in the order they will be used); each result leaves for the ranks
 // that need it as soon as it is made; each value is freed after its last local read and last
 // send. A chain the planner fused runs as one step: each value goes straight to the next
-// function, and only the chain's result is stored, sent or observed. A task that throws yields a TaskFailure value that its consumers pass on instead of
-// running; a collective task runs on every participant even then, and all participants agree on
-// its outcome.
+// function, and only the chain's result is stored, sent or observed. A task that throws yields a
+// TaskFailure value that its consumers pass on instead of running; a collective task runs on every
+// participant even then, and all participants agree on its outcome.
 
 #include <pando/core/clock.hpp>
 #include <pando/graph/messenger.hpp>
@@ -66,10 +66,10 @@ class Executor {
   std::vector<std::uint32_t> uses_;
   Messenger* messenger_ = nullptr;
   std::vector<Messenger::Arrival> arrived_;
-  std::size_t next_receive_ = 0;  // receives posted: [0, next_receive_)
-  std::size_t consumed_ = 0;      // of those, first read by a task already run: [0, consumed_)
-  std::uint64_t ahead_bytes_ = 0; // estimated bytes of the posted, not yet consumed ones
-  std::uint32_t position_ = 0;    // of the task running now
+  std::size_t next_receive_ = 0;   // receives posted: [0, next_receive_)
+  std::size_t consumed_ = 0;       // of those, first read by a task already run: [0, consumed_)
+  std::uint64_t ahead_bytes_ = 0;  // estimated bytes of the posted, not yet consumed ones
+  std::uint32_t position_ = 0;     // of the task running now
   std::vector<Value> args_;
   std::vector<std::uint32_t> arg_positions_;
   std::size_t held_ = 0;

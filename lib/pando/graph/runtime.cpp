@@ -65,13 +65,13 @@ std::shared_ptr<const void> Runtime::pin(std::vector<Key> keys) {
 
 void Runtime::check_same_graph(const TaskTable& table) const {
   if (size_ == 1) return;
-  std::uint64_t mine[2] = {table.fingerprint(), table.size()};
-  std::uint64_t lo[2], hi[2];
+  // One allreduce: the minimum of x and of ~x give the minimum and the maximum of x.
+  const std::uint64_t fp = table.fingerprint(), n = table.size();
+  const std::uint64_t mine[4] = {fp, ~fp, n, ~n};
+  std::uint64_t lo[4];
   control_.allreduce(std::span<const std::uint64_t>(mine), std::span<std::uint64_t>(lo),
                      ReduceOp::min);
-  control_.allreduce(std::span<const std::uint64_t>(mine), std::span<std::uint64_t>(hi),
-                     ReduceOp::max);
-  if (lo[0] == hi[0] && lo[1] == hi[1]) return;
+  if (lo[0] == ~lo[1] && lo[2] == ~lo[3]) return;
   explain_divergence(table);
 }
 
@@ -106,9 +106,10 @@ void Runtime::explain_divergence(const TaskTable& table) const {
   }
   std::string detail;
   if (variants.size() == 1) {
-    detail = fmt::format("task #{} '{}' has different inputs, placement or collective participants on "
-        "different ranks", good,
-                         variants.begin()->first);
+    detail = fmt::format(
+        "task #{} '{}' has different inputs, placement or collective participants on "
+        "different ranks",
+        good, variants.begin()->first);
   } else {
     std::vector<std::string> parts;
     for (auto& [key, ranks] : variants)

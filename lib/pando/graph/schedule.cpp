@@ -123,7 +123,8 @@ LocalPlan derive_local_plan(const TaskTable& table, const Schedule& s,
           transfers.insert((std::uint64_t{in} << 32) | static_cast<std::uint32_t>(dest)).second;
       if (dest == rank) {
         if (first_time) {
-          const std::uint64_t bytes = table.persisted(in) ? persisted.at(table.key(in)).nbytes : table.task(in)->nbytes;
+          const std::uint64_t bytes =
+              table.persisted(in) ? persisted.at(table.key(in)).nbytes : table.task(in)->nbytes;
           plan.receives.push_back({in, from, pos, bytes});
         }
         ++plan.uses[in];  // each local read of the received copy

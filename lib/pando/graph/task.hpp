@@ -65,6 +65,11 @@ struct Placement {
   static Placement on_rank(int r) { return {Kind::rank, r}; }
   // Where the task's input number `k` lives ("run where block (i, j) is").
   static Placement with_input(int k) { return {Kind::with_input, k}; }
+  // Position (row, col) of a process grid with `grid_cols` columns whose ranks are numbered
+  // row by row (ScaLAPACK's default), for steps along a grid row or column.
+  static Placement on_grid(int row, int col, int grid_cols) {
+    return on_rank(row * grid_cols + col);
+  }
 };
 
 struct Task {
@@ -75,8 +80,8 @@ struct Task {
   std::vector<Key> inputs;
   TaskFn fn;                                         // a plain task...
   std::shared_ptr<const CollectiveStep> collective;  // ...or a collective step (set exactly one)
-  double cost = default_cost;  // estimated seconds of compute, for placement
-  std::uint64_t nbytes = 0;    // estimated bytes of the output, for placement and memory order
+  double cost = default_cost;                        // estimated seconds of compute, for placement
+  std::uint64_t nbytes = 0;  // estimated bytes of the output, for placement and memory order
   Placement placement;
   bool fusable = true;  // may run fused with its only consumer (and it its only input)
 

@@ -166,7 +166,8 @@ TaskTable::TaskTable(const Graph& graph, std::span<const Key> outputs,
     auto s = index_->find(out, key_of);
     if (s == missing) s = persisted_slot(out);
     if (s == missing)
-      throw GraphError(fmt::format("cannot compute '{}': no task in the graph makes it", out.str()));
+      throw GraphError(
+          fmt::format("cannot compute '{}': no task in the graph makes it", out.str()));
     output_slots.push_back(s);
   }
   slot_id_.assign(slot_task.size(), unvisited);
@@ -192,7 +193,8 @@ TaskTable::TaskTable(const Graph& graph, std::span<const Key> outputs,
               "task '{}' needs '{}', which no task in the graph makes (and which is not persisted)",
               slot_key[f.slot]->str(), slot_task[f.slot]->inputs[j].str()));
         if (slot_id_[s] == on_path)
-          throw GraphError(fmt::format("the graph has a cycle: {}", cycle_text(path, *slot_key[s])));
+          throw GraphError(
+              fmt::format("the graph has a cycle: {}", cycle_text(path, *slot_key[s])));
         if (slot_id_[s] != unvisited) continue;
         slot_id_[s] = on_path;
         stack.push_back({s, 0});
@@ -225,7 +227,8 @@ TaskTable::TaskTable(const Graph& graph, std::span<const Key> outputs,
                               static_cast<std::uint32_t>(t->placement.value));
       if (t->is_collective()) {
         h = hash_combine(h, 0xc011ec7 + static_cast<std::uint64_t>(t->collective->output));
-        for (int r : t->collective->participants) h = hash_combine(h, static_cast<std::uint64_t>(r));
+        for (int r : t->collective->participants)
+          h = hash_combine(h, static_cast<std::uint64_t>(r));
       }
     }
     for (auto s : in) {

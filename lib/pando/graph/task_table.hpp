@@ -56,16 +56,16 @@ class TaskTable {
  private:
   class SlotIndex;
 
-  std::vector<const Key*> keys_;          // per id
-  std::vector<const Task*> tasks_;        // per id
-  std::vector<std::uint32_t> slots_;      // per id: its slot in the index
+  std::vector<const Key*> keys_;      // per id
+  std::vector<const Task*> tasks_;    // per id
+  std::vector<std::uint32_t> slots_;  // per id: its slot in the index
   std::vector<std::uint32_t> input_begin_;
   std::vector<std::uint32_t> inputs_;
   std::vector<std::uint32_t> outputs_;
   std::vector<std::uint64_t> prefix_hash_;
-  std::unique_ptr<SlotIndex> index_;      // key -> slot
-  std::vector<const Key*> slot_key_;      // per slot
-  std::vector<std::uint32_t> slot_id_;    // per slot: its id, if part of this computation
+  std::unique_ptr<SlotIndex> index_;    // key -> slot
+  std::vector<const Key*> slot_key_;    // per slot
+  std::vector<std::uint32_t> slot_id_;  // per slot: its id, if part of this computation
 };
 
 }  // namespace pando

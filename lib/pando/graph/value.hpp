@@ -78,10 +78,13 @@ struct TaskFailure {
 // (e.g. a serialize() overload in namespace boost::serialization) says so by specializing this:
 //   template <> struct pando::Archivable<MyType> : std::true_type {};
 template <class T>
-struct Archivable
-    : std::bool_constant<std::is_arithmetic_v<T> || std::is_enum_v<T> ||
-                         requires(T& t, boost::archive::binary_oarchive& a) { t.serialize(a, 0u); } ||
-                         requires(T& t, boost::archive::binary_oarchive& a) { serialize(a, t, 0u); }> {};
+        struct Archivable : std::bool_constant < std::is_arithmetic_v<T> ||
+    std::is_enum_v<T> || requires(T& t, boost::archive::binary_oarchive& a) {
+  t.serialize(a, 0u);
+} || requires(T& t, boost::archive::binary_oarchive& a) {
+  serialize(a, t, 0u);
+}
+> {};
 template <class C, class Tr, class A>
 struct Archivable<std::basic_string<C, Tr, A>> : std::true_type {};
 template <class U>
