@@ -71,7 +71,7 @@ int run(CLI::App& cli, int argc, char** argv, const Common& common,
   // MPI starts even for a usage error: when one rank exits early with an error, mpirun stops
   // the others, and the rank that should say what went wrong may not have said it yet. So
   // every rank waits, in a barrier, until rank 0 has printed.
-  Session session(argc, argv, options);
+  Session session(options);  // argv's --pando-* arguments were taken above (or were wrong)
   int code = 1;
   if (usage) {
     code = usage->get_exit_code();
