@@ -168,6 +168,12 @@ TEST(Structure, TransposeAndPlusTransposeSum) {
   Block t = a.T().compute();
   for (std::int64_t i = 0; i < 11; ++i)
     for (std::int64_t j = 0; j < 11; ++j) EXPECT_EQ(at(t, {i, j}), at(x, {j, i}));
+  // Blocks larger than the kernel's 8x8 tiles, with edges that are not multiples of 8.
+  Block w = test::random_block({37, 29}, 4);
+  Block wt = from_values(w, Shape{20, 19}).T().compute();
+  ASSERT_EQ(wt.shape, (Shape{29, 37}));
+  for (std::int64_t i = 0; i < 29; ++i)
+    for (std::int64_t j = 0; j < 37; ++j) EXPECT_EQ(at(wt, {i, j}), at(w, {j, i}));
   Block x3 = test::random_block({3, 4, 5}, 2);
   Block p = from_values(x3, Shape{2, 3, 2}).transpose({2, 0, 1}).compute();
   EXPECT_EQ(p.shape, (Shape{5, 3, 4}));
