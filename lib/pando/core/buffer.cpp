@@ -119,6 +119,12 @@ Buffer Buffer::allocate(std::size_t n) {
   return b;
 }
 
+Buffer Buffer::zeros(std::size_t n) {
+  Buffer b = allocate(n);
+  if (n) std::memset(b.mutable_data(), 0, n);
+  return b;
+}
+
 Buffer Buffer::copy_of(std::span<const std::byte> bytes) {
   Buffer b = allocate(bytes.size());
   if (!bytes.empty()) std::memcpy(b.mutable_data(), bytes.data(), bytes.size());

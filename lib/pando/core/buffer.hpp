@@ -22,6 +22,8 @@ class Buffer {
 
   // `n` uninitialized bytes (kernels overwrite them; zeroing would cost a pass over memory).
   static Buffer allocate(std::size_t n);
+  // `n` bytes of zeros (counters, bitmaps).
+  static Buffer zeros(std::size_t n);
   static Buffer copy_of(std::span<const std::byte> bytes);
   // Views `n` bytes at `data`, kept alive by `owner` for as long as any copy of the Buffer.
   static Buffer wrap(std::shared_ptr<const void> owner, const void* data, std::size_t n);

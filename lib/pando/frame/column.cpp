@@ -86,12 +86,6 @@ void or_bits(std::span<const std::uint64_t> src, std::size_t s, std::uint64_t* d
   }
 }
 
-Buffer zeroed(std::size_t bytes) {
-  Buffer b = Buffer::allocate(bytes);
-  if (bytes) std::memset(b.mutable_data(), 0, bytes);
-  return b;
-}
-
 std::size_t count_valid(std::span<const std::uint64_t> words) noexcept {
   std::size_t n = 0;
   for (auto w : words) n += static_cast<std::size_t>(std::popcount(w));
@@ -112,7 +106,7 @@ Buffer bitmap_of(const std::vector<bool>& valid, std::size_t n, std::size_t& nul
   if (valid.size() != n)
     throw ValueError(
         fmt::format("a validity mask of {} entries for a column of {} values", valid.size(), n));
-  Buffer b = zeroed(validity_bytes(n));
+  Buffer b = Buffer::zeros(validity_bytes(n));
   auto* w = b.as_mutable<std::uint64_t>().data();
   for (std::size_t i = 0; i < n; ++i) {
     if (valid[i])
@@ -180,7 +174,7 @@ Column Column::make(DType type, std::size_t n, std::size_t null_count, Buffer va
   if (null_count) c.validity_ = std::move(validity);
   c.data_ = std::move(data);
   c.chars_ = std::move(chars);
-  if (type == DType::string && c.data_.empty()) c.data_ = zeroed(sizeof(std::int64_t));
+  if (type == DType::string && c.data_.empty()) c.data_ = Buffer::zeros(sizeof(std::int64_t));
   return c;
 }
 
@@ -236,9 +230,10 @@ Column Column::from_strings(const std::vector<std::string>& values) {
 }
 
 Column Column::nulls(DType type, std::size_t n) {
-  Buffer bits = zeroed(validity_bytes(n));
-  if (type == DType::string) return make(type, n, n, std::move(bits), zeroed((n + 1) * 8), {});
-  return make(type, n, n, std::move(bits), zeroed(n * element_size(type)), {});
+  Buffer bits = Buffer::zeros(validity_bytes(n));
+  if (type == DType::string)
+    return make(type, n, n, std::move(bits), Buffer::zeros((n + 1) * 8), {});
+  return make(type, n, n, std::move(bits), Buffer::zeros(n * element_size(type)), {});
 }
 
 Column Column::from_buffers(DType type, std::size_t n, Buffer validity, Buffer data, Buffer chars) {
@@ -255,7 +250,7 @@ Column Column::from_buffers(DType type, std::size_t n, Buffer validity, Buffer d
       tail_dirty = (n & 63) && (w[n >> 6] >> (n & 63)) != 0;
     }
     if (validity.size() < validity_bytes(n) || !aligned(validity, 8) || tail_dirty) {
-      Buffer fixed = zeroed(validity_bytes(n));
+      Buffer fixed = Buffer::zeros(validity_bytes(n));
       std::memcpy(fixed.mutable_data(), validity.data(), (n + 7) / 8);
       auto* w = fixed.as_mutable<std::uint64_t>().data();
       if (n & 63) w[n >> 6] &= (std::uint64_t{1} << (n & 63)) - 1;
@@ -334,7 +329,7 @@ Column Column::slice(std::size_t offset, std::size_t length) const {
   Buffer bits;
   std::size_t nulls = 0;
   if (null_count_) {
-    bits = zeroed(validity_bytes(length));
+    bits = Buffer::zeros(validity_bytes(length));
     or_bits(validity_words(), offset, bits.as_mutable<std::uint64_t>().data(), 0, length);
     nulls = length - count_valid(bits.as<std::uint64_t>());
   }
@@ -360,7 +355,7 @@ Column gather(const Column& c, std::span<const std::int64_t> idx, bool may_have_
   Buffer bits;
   std::size_t nulls = 0;
   if (need_bits) {
-    bits = zeroed(validity_bytes(m));
+    bits = Buffer::zeros(validity_bytes(m));
     auto* w = bits.as_mutable<std::uint64_t>().data();
     for (std::size_t k = 0; k < m; ++k) {
       std::int64_t i = idx[k];
@@ -438,7 +433,7 @@ Column Column::filter(const Column& mask) const {
   Buffer bits;
   std::size_t nulls = 0;
   if (null_count_) {
-    bits = zeroed(validity_bytes(count));
+    bits = Buffer::zeros(validity_bytes(count));
     auto* w = bits.as_mutable<std::uint64_t>().data();
     std::size_t k = 0;
     for (std::size_t i = 0; i < size_; ++i) {
@@ -493,7 +488,7 @@ Column Column::concat(std::span<const Column> parts) {
   if (parts.size() == 1) return parts[0];
   Buffer bits;
   if (nulls) {
-    bits = zeroed(validity_bytes(n));
+    bits = Buffer::zeros(validity_bytes(n));
     auto* w = bits.as_mutable<std::uint64_t>().data();
     std::size_t at = 0;
     for (const auto& p : parts) {

@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 namespace pando {
@@ -72,6 +71,25 @@ Value reduce_partitions(const DataFrame& df, std::string_view name, Hasher h,
 namespace {
 
 // ---- per-column summaries ----
+
+// Counts per partition (a histogram, nulls per column) travel as an int64 column: a quantile
+// pass holds megabytes of them per partition, so in reused Buffers sent as raw bytes, never in
+// fresh vectors.
+Buffer zero_counts(std::size_t n) { return Buffer::zeros(n * sizeof(std::int64_t)); }
+Value counts_value(Buffer counts) {
+  const std::size_t n = counts.size() / sizeof(std::int64_t);
+  return Value::of(Column::from_buffers(DType::int64, n, {}, std::move(counts)));
+}
+// The combine step of counts: their element-wise sum.
+Value sum_counts(std::span<const Value> in) {
+  Buffer sum = zero_counts(in[0].get<Column>().size());
+  std::int64_t* acc = sum.as_mutable<std::int64_t>().data();
+  for (const auto& part : in) {
+    const auto more = part.get<Column>().values<std::int64_t>();
+    for (std::size_t i = 0; i < more.size(); ++i) acc[i] += more[i];
+  }
+  return counts_value(std::move(sum));
+}
 
 // NaNs among the valid values of a float column (pandas counts them as missing).
 std::int64_t nan_count(const Column& c) {
@@ -277,18 +295,6 @@ struct Selection {
 constexpr int digit_bits = 16;
 constexpr std::size_t digit_bins = std::size_t{1} << digit_bits;
 
-// digit_bins counts per (column, prefix), as an int64 column: megabytes per pass and partition,
-// so in a Buffer (reused memory, sent as raw bytes) rather than a fresh vector.
-Buffer zero_counts(std::size_t n) {
-  Buffer b = Buffer::allocate(n * sizeof(std::int64_t));
-  std::memset(b.mutable_data(), 0, b.size());
-  return b;
-}
-Value counts_value(Buffer counts) {
-  const std::size_t n = counts.size() / sizeof(std::int64_t);
-  return Value::of(Column::from_buffers(DType::int64, n, {}, std::move(counts)));
-}
-
 std::vector<double> select_ranks(const DataFrame& df, std::vector<Selection> wanted) {
   for (int pass = 0; pass < 64 / digit_bits; ++pass) {
     const int shift = 64 - digit_bits * (pass + 1);
@@ -323,15 +329,7 @@ std::vector<double> select_ranks(const DataFrame& df, std::vector<Selection> wan
           }
           return counts_value(std::move(counts));
         },
-        [](std::span<const Value> in) {
-          Buffer sum = zero_counts(in[0].get<Column>().size());
-          std::int64_t* acc = sum.as_mutable<std::int64_t>().data();
-          for (const auto& part : in) {
-            const auto more = part.get<Column>().values<std::int64_t>();
-            for (std::size_t i = 0; i < more.size(); ++i) acc[i] += more[i];
-          }
-          return counts_value(std::move(sum));
-        });
+        sum_counts);
     const auto hist = v.get<Column>().values<std::int64_t>();
     for (auto& s : wanted) {
       const auto at = static_cast<std::size_t>(
@@ -515,21 +513,14 @@ Table DataFrame::null_counts() const {
   Value v = detail::reduce_partitions(
       *this, "null-counts", h,
       [nulls_in](const Table& t) {
-        std::vector<std::int64_t> n;
-        for (const auto& c : t.columns()) n.push_back(nulls_in(c));
-        return Value::of(std::move(n));
+        Buffer n = detail::zero_counts(t.num_columns());
+        auto* out = n.as_mutable<std::int64_t>().data();
+        for (const auto& c : t.columns()) *out++ = nulls_in(c);
+        return detail::counts_value(std::move(n));
       },
-      [](std::span<const Value> in) {
-        std::vector<std::int64_t> acc = in[0].get<std::vector<std::int64_t>>();
-        for (std::size_t k = 1; k < in.size(); ++k) {
-          const auto& more = in[k].get<std::vector<std::int64_t>>();
-          for (std::size_t i = 0; i < acc.size(); ++i) acc[i] += more[i];
-        }
-        return Value::of(std::move(acc));
-      });
+      detail::sum_counts);
   return Table(Schema({{"column", DType::string}, {"nulls", DType::int64}}),
-               {Column::from_strings(columns()),
-                Column::from_values<std::int64_t>(v.get<std::vector<std::int64_t>>())});
+               {Column::from_strings(columns()), v.get<Column>()});
 }
 
 }  // namespace pando
