@@ -158,51 +158,123 @@ TEST(Column, FromBuffersChecksAndRepairs) {
 }
 
 // slice / filter / take / concat of every type against plain loops over random columns.
+namespace {
+
+// slice, filter, take and concat of `c` against loops over its cells.
+void check_operations(const Column& c, std::mt19937_64& rng) {
+  const std::size_t n = c.size();
+  auto all = cells(c);
+  for (std::size_t off = 0; off <= n; off += (n > 70 ? 13 : 1)) {
+    std::size_t len = (n - off) / 2 + ((n - off) % 2);
+    Column s = c.slice(off, len);
+    std::vector<std::string> want(all.begin() + static_cast<std::ptrdiff_t>(off),
+                                  all.begin() + static_cast<std::ptrdiff_t>(off + len));
+    ASSERT_EQ(cells(s), want) << "slice " << off << "+" << len;
+    if (s.null_count()) {
+      EXPECT_EQ(s.validity().size(), detail::validity_bytes(len));
+    }
+  }
+  // filter with a mask that has nulls
+  std::vector<bool> m(n), mv(n);
+  for (std::size_t i = 0; i < n; ++i) m[i] = rng() % 3 != 0, mv[i] = rng() % 5 != 0;
+  Column mask = Column::from_bools(m, mv);
+  std::vector<std::string> want;
+  for (std::size_t i = 0; i < n; ++i)
+    if (m[i] && mv[i]) want.push_back(all[i]);
+  ASSERT_EQ(cells(c.filter(mask)), want);
+  // take with repeats and -1
+  std::vector<std::int64_t> idx;
+  want.clear();
+  for (std::size_t k = 0; k < n + 5; ++k) {
+    std::int64_t i = n ? static_cast<std::int64_t>(rng() % (n + 1)) - 1 : -1;
+    idx.push_back(i);
+    want.push_back(i < 0 ? "null" : all[static_cast<std::size_t>(i)]);
+  }
+  ASSERT_EQ(cells(c.take(idx)), want);
+  // concat of three uneven pieces
+  if (n >= 3) {
+    std::vector<Column> parts{c.slice(0, 1), c.slice(1, n / 2), c.slice(1 + n / 2, n - 1 - n / 2)};
+    Column back = Column::concat(parts);
+    ASSERT_TRUE(back.equals(c));
+    ASSERT_EQ(cells(back), all);
+  }
+}
+
+// A string column with few distinct values (the kind the CSV reader encodes).
+Column few_strings(std::size_t n, double null_rate, std::mt19937_64& rng) {
+  const char* names[] = {"books", "garden", "", "caf\xc3\xa9", "toys"};
+  std::bernoulli_distribution is_null(null_rate);
+  std::vector<std::optional<std::string>> v(n);
+  for (auto& x : v)
+    if (!is_null(rng)) x = names[rng() % 5];
+  return Column::from_strings(v);
+}
+
+}  // namespace
+
 TEST(Column, OperationsMatchPlainLoops) {
   std::mt19937_64 rng(5);
   for (DType t : all_types)
     for (std::size_t n : {0u, 1u, 63u, 64u, 65u, 200u})
       for (double rate : {0.0, 0.3, 1.0}) {
         SCOPED_TRACE(fmt::format("{} n={} nulls={}", to_string(t), n, rate));
-        Column c = random_column(t, n, rate, rng);
-        auto all = cells(c);
-        // slice at every offset
-        for (std::size_t off = 0; off <= n; off += (n > 70 ? 13 : 1)) {
-          std::size_t len = (n - off) / 2 + ((n - off) % 2);
-          Column s = c.slice(off, len);
-          std::vector<std::string> want(all.begin() + static_cast<std::ptrdiff_t>(off),
-                                        all.begin() + static_cast<std::ptrdiff_t>(off + len));
-          ASSERT_EQ(cells(s), want) << "slice " << off << "+" << len;
-          if (s.null_count()) {
-            EXPECT_EQ(s.validity().size(), detail::validity_bytes(len));
-          }
-        }
-        // filter with a mask that has nulls
-        std::vector<bool> m(n), mv(n);
-        for (std::size_t i = 0; i < n; ++i) m[i] = rng() % 3 != 0, mv[i] = rng() % 5 != 0;
-        Column mask = Column::from_bools(m, mv);
-        std::vector<std::string> want;
-        for (std::size_t i = 0; i < n; ++i)
-          if (m[i] && mv[i]) want.push_back(all[i]);
-        ASSERT_EQ(cells(c.filter(mask)), want);
-        // take with repeats and -1
-        std::vector<std::int64_t> idx;
-        want.clear();
-        for (std::size_t k = 0; k < n + 5; ++k) {
-          std::int64_t i = n ? static_cast<std::int64_t>(rng() % (n + 1)) - 1 : -1;
-          idx.push_back(i);
-          want.push_back(i < 0 ? "null" : all[static_cast<std::size_t>(i)]);
-        }
-        ASSERT_EQ(cells(c.take(idx)), want);
-        // concat of three uneven pieces
-        if (n >= 3) {
-          std::vector<Column> parts{c.slice(0, 1), c.slice(1, n / 2),
-                                    c.slice(1 + n / 2, n - 1 - n / 2)};
-          Column back = Column::concat(parts);
-          ASSERT_TRUE(back.equals(c));
-          ASSERT_EQ(cells(back), all);
-        }
+        check_operations(random_column(t, n, rate, rng), rng);
       }
+}
+
+TEST(Column, DictionaryEncodedStringsHoldTheSameValues) {
+  std::mt19937_64 rng(11);
+  for (std::size_t n : {0u, 1u, 63u, 64u, 65u, 200u})
+    for (double rate : {0.0, 0.3, 1.0}) {
+      SCOPED_TRACE(fmt::format("n={} nulls={}", n, rate));
+      const Column plain = few_strings(n, rate, rng);
+      const Column c = plain.dictionary_encoded();
+      ASSERT_TRUE(c.is_dictionary());
+      EXPECT_EQ(c.type(), DType::string);
+      EXPECT_LE(c.dictionary().size(), 5u);
+      EXPECT_EQ(cells(c), cells(plain));
+      EXPECT_TRUE(c.equals(plain) && plain.equals(c));
+      EXPECT_FALSE(c.decoded().is_dictionary());
+      EXPECT_TRUE(c.decoded().equals(plain));
+      EXPECT_TRUE(c.cast(DType::string).is_dictionary());
+      check_operations(c, rng);
+      if (n >= 2) {
+        // Parts with their own dictionaries merge into one; with a plain part they decode.
+        std::vector<Column> parts{plain.slice(n / 2, n - n / 2).dictionary_encoded(),
+                                  plain.slice(0, n / 2).dictionary_encoded()};
+        std::vector<Column> want{plain.slice(n / 2, n - n / 2), plain.slice(0, n / 2)};
+        const Column merged = Column::concat(parts);
+        EXPECT_TRUE(merged.equals(Column::concat(want)));
+        if (n >= 63) {
+          EXPECT_TRUE(merged.is_dictionary());  // few distinct values per row
+        }
+        parts[1] = want[1];
+        EXPECT_FALSE(Column::concat(parts).is_dictionary());
+        EXPECT_TRUE(Column::concat(parts).equals(Column::concat(want)));
+      }
+      // Through the codec.
+      Encoded e = Codec<Column>::encode(c, nullptr);
+      Encoded wire{e.type, e.meta, {}};
+      for (const auto& b : e.buffers) wire.buffers.push_back(Buffer::copy_of(b.bytes()));
+      const Column back = Codec<Column>::decode(wire);
+      EXPECT_TRUE(back.is_dictionary());
+      EXPECT_TRUE(back.equals(plain));
+    }
+}
+
+TEST(Column, DictionaryErrors) {
+  const Column dict = Column::from_strings(std::vector<std::string>{"a", "b"});
+  Buffer codes = Buffer::copy_of(std::as_bytes(std::span<const std::int32_t>({0, 2})));
+  EXPECT_THROW((void)Column::from_dictionary(dict, 2, {}, codes), ValueError);
+  EXPECT_THROW((void)Column::from_dictionary(Column::from_values<std::int64_t>({1}), 2, {}, codes),
+               ValueError);
+  const Column c =
+      Column::from_strings(std::vector<std::string>{"x", "y", "x"}).dictionary_encoded();
+  EXPECT_THROW((void)c.offsets(), TypeError);
+  EXPECT_THROW((void)Column::from_values<double>({1.0}).dictionary(), TypeError);
+  EXPECT_THROW((void)Column::from_values<double>({1.0}).dictionary_encoded(), TypeError);
+  EXPECT_EQ(c.codes()[0], c.codes()[2]);
+  EXPECT_EQ(c.string_at(1), "y");
 }
 
 TEST(Column, OperationErrors) {

@@ -9,6 +9,8 @@
 
 #include "frame_test_util.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 
 using namespace pando;
@@ -246,4 +248,35 @@ TEST(CsvParse, OptionsAndSchemasSerialize) {
   bad.lines = {7};
   bad.messages = {"m"};
   EXPECT_EQ(from_bytes<BadLineReport>(to_bytes(bad)).lines, bad.lines);
+}
+
+// String columns are dictionary-encoded while few of their rows bring a new value; the values
+// are those of the plain parse in every case, including a column that turns plain midway, nulls,
+// quoted fields and skipped bad rows.
+TEST(CsvParse, DictionaryEncodesStringsWhileItPays) {
+  std::string text;
+  const char* cats[] = {"books", "\"gar,den\"", "", "toys", "caf\xC3\xA9"};
+  for (int i = 0; i < 20000; ++i) {
+    // `late`: few values for 9000 rows, then a new one on every row.
+    const std::string late = i < 9000 ? fmt::format("{}", i % 7) : fmt::format("u{}", i);
+    text += fmt::format("{},{},k{}\n", cats[i % 5], late, i);
+    if (i == 100) text += "too,many,fields,here\n";
+  }
+  const Schema s({{"cat", DType::string}, {"late", DType::string}, {"key", DType::string}});
+  CsvOptions skip;
+  skip.on_bad_lines = BadLines::skip;
+  CsvOptions plain = skip;
+  plain.dictionary_strings = false;
+  const Table t = parse(text, s, skip);
+  const Table want = parse(text, s, plain);
+  ASSERT_EQ(t.rows(), 20000u);
+  EXPECT_TRUE(t.column("cat").is_dictionary());
+  EXPECT_FALSE(t.column("late").is_dictionary());
+  EXPECT_FALSE(t.column("key").is_dictionary());
+  EXPECT_FALSE(want.column("cat").is_dictionary());
+  EXPECT_EQ(t.column("cat").dictionary().size(), 4u);  // "" is null
+  EXPECT_EQ(t.column("cat").null_count(), 4000u);
+  for (const char* c : {"cat", "late", "key"}) EXPECT_TRUE(t.column(c).equals(want.column(c))) << c;
+  // A partition too short to tell stays plain.
+  EXPECT_FALSE(parse("a\nb\n", Schema({{"x", DType::string}}), skip).column("x").is_dictionary());
 }

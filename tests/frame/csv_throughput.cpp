@@ -2,12 +2,13 @@
 //   cmake --build --preset release --target frame_csv_throughput
 //   build/release/tests/frame/frame_csv_throughput [MB] [--pandas] [--repeat N]
 //   build/release/tests/frame/frame_csv_throughput --file PATH... [--repeat N] [--per-column]
+//       [--plain-strings]
 // Generates CSVs of about MB megabytes in memory (numbers only; int/float/string/timestamp), or
 // reads the given files (e.g. pando-gen's transactions-00.csv), then times scan_range over 64 MiB
 // ranges, parse_rows and write_csv, in CPU time of the thread; parse is the best of N runs.
 // --pandas also times pandas.read_csv on the same files (written to the build tree) for comparison.
 // --per-column also parses without each column in turn (usecols): the time a column's values
-// cost beyond tokenizing them.
+// cost beyond tokenizing them. --plain-strings turns dictionary encoding off (to compare).
 
 #include <pando/core/text.hpp>
 #include <pando/frame/csv.hpp>
@@ -75,6 +76,7 @@ std::string mixed_csv(std::size_t bytes, std::mt19937_64& rng) {
 struct Opt {
   bool pandas = false;
   bool per_column = false;
+  bool plain_strings = false;
   int repeat = 1;
 };
 
@@ -118,7 +120,9 @@ void measure(const std::string& label, const std::string& text, const Opt& opt) 
   std::size_t nrows = 0;
   Table last;
   double t_parse = 1e300;
-  for (int k = 0; k < opt.repeat; ++k) t_parse = std::min(t_parse, parse_all({}, nrows, last));
+  CsvOptions options;
+  options.dictionary_strings = !opt.plain_strings;
+  for (int k = 0; k < opt.repeat; ++k) t_parse = std::min(t_parse, parse_all(options, nrows, last));
   t0 = Clock::now();
   std::size_t out = 0;
   write_csv(last, true, {}, [&](std::string_view c) { out += c.size(); });
@@ -127,11 +131,17 @@ void measure(const std::string& label, const std::string& text, const Opt& opt) 
 
   fmt::print("{:8} {:7.1f} MB {:9} rows [{}]\n", label, mb, nrows, schema.to_string());
   fmt::print("  scan   {:8.0f} MB/s\n", mb / t_scan);
-  fmt::print("  parse  {:8.0f} MB/s   ({:.3f} s)\n", mb / t_parse, t_parse);
+  std::string encoded;
+  for (std::size_t j = 0; j < last.num_columns(); ++j)
+    if (last.column(j).is_dictionary())
+      encoded +=
+          fmt::format(" {} ({} values)", last.names()[j], last.column(j).dictionary().size());
+  fmt::print("  parse  {:8.0f} MB/s   ({:.3f} s){}\n", mb / t_parse, t_parse,
+             encoded.empty() ? "" : ", dictionary-encoded:" + encoded);
   fmt::print("  write  {:8.0f} MB/s   (last range, {:.1f} MB)\n", out_mb / t_write, out_mb);
   if (opt.per_column) {
     for (std::size_t j = 0; j < schema.size(); ++j) {
-      CsvOptions o;
+      CsvOptions o = options;
       for (std::size_t k = 0; k < schema.size(); ++k)
         if (k != j) o.usecols.push_back(schema[k].name);
       double t = 1e300;
@@ -170,6 +180,8 @@ int main(int argc, char** argv) {
       opt.pandas = true;
     } else if (a == "--per-column") {
       opt.per_column = true;
+    } else if (a == "--plain-strings") {
+      opt.plain_strings = true;
     } else if (a == "--repeat" && i + 1 < argc) {
       opt.repeat = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--file" && i + 1 < argc) {
@@ -177,7 +189,9 @@ int main(int argc, char** argv) {
     } else if (!a.empty() && a[0] != '-') {
       mb = std::strtoul(a.c_str(), nullptr, 10);
     } else {
-      fmt::print(stderr, "usage: {} [MB] [--pandas] [--repeat N] [--file PATH]... [--per-column]\n",
+      fmt::print(stderr,
+                 "usage: {} [MB] [--pandas] [--repeat N] [--file PATH]... [--per-column] "
+                 "[--plain-strings]\n",
                  argv[0]);
       return 2;
     }

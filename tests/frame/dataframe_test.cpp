@@ -300,6 +300,41 @@ TEST(DataFrame, ProjectionParsesOnlyTheColumnsAPipelineUses) {
   EXPECT_THROW(read_csv({p}, projected), Error);
 }
 
+// Low-cardinality strings are read dictionary-encoded; every expression over them (over one
+// such column alone, which runs once per distinct value, or together with other columns) and
+// every result equals the plain read's.
+TEST(DataFrame, DictionaryEncodedStringsGiveThePlainResults) {
+  SharedDir dir;
+  std::string text = "id,cat,name\n";
+  const char* cats[] = {"books", "", "Toys", "caf\u00e9", "\"a,b\""};
+  for (int i = 0; i < 900; ++i)
+    text += fmt::format("{},{},{}\n", i, cats[i * 7 % 5], i % 3 ? "books" : fmt::format("n{}", i));
+  const std::string p = dir.file("d.csv", text);
+  CsvOptions plain_strings;
+  plain_strings.dictionary_strings = false;
+  const auto encoded = read_csv({p}, blocks(1500));
+  const auto plain = read_csv({p}, blocks(1500, plain_strings));
+  const Table t = encoded.compute();
+  EXPECT_TRUE(t.column("cat").is_dictionary());
+  EXPECT_FALSE(plain.compute().column("cat").is_dictionary());
+  EXPECT_EQ(render(t), render(plain.compute()));
+  for (const char* e : {"cat == 'books'", "isna(cat)", "isin(cat, 'Toys', 'a,b')",
+                        "contains(cat, 'o') or id < 3", "cat == name", "len(cat) > 4"}) {
+    SCOPED_TRACE(e);
+    const auto x = expr::parse_expression(e, "--where");
+    EXPECT_EQ(render(encoded.filter(x).compute()), render(plain.filter(x).compute()));
+    EXPECT_EQ(encoded.filter(x).length(), plain.filter(x).length());
+  }
+  for (const char* e : {"u = upper(cat)", "f = fillna(cat, 'none')", "n = len(cat)"}) {
+    SCOPED_TRACE(e);
+    const auto st = expr::parse_statement(e, "--assign");
+    EXPECT_EQ(render(encoded.assign(st.target, st.value).compute()),
+              render(plain.assign(st.target, st.value).compute()));
+  }
+  EXPECT_EQ(render(encoded.null_counts()), render(plain.null_counts()));
+  EXPECT_EQ(render(encoded.head(20)), render(plain.head(20)));
+}
+
 TEST(DataFrame, PartitionsGoThroughCustomCodeAndBack) {
   SharedDir dir;
   const std::string p = dir.file("d.csv", "a,b\n1,x\n2,y\n3,z\n4,w\n5,v\n6,u\n7,t\n");

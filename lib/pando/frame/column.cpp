@@ -1,6 +1,7 @@
 #include <pando/frame/column.hpp>
 
 #include <pando/core/text.hpp>
+#include <pando/frame/dictionary.hpp>
 
 #include <fmt/format.h>
 
@@ -292,6 +293,73 @@ Column Column::from_buffers(DType type, std::size_t n, Buffer validity, Buffer d
   return make(type, n, nulls, std::move(validity), data.slice(0, n * es), {});
 }
 
+Column Column::from_dictionary(Column dictionary, std::size_t n, Buffer validity, Buffer codes) {
+  if (dictionary.type() != DType::string || dictionary.is_dictionary() || dictionary.null_count())
+    throw ValueError("a dictionary must be a plain string column without nulls");
+  Column c = from_buffers(DType::int32, n, std::move(validity), std::move(codes));
+  const auto k = static_cast<std::int64_t>(dictionary.size());
+  auto v = c.data_.as<std::int32_t>();
+  for (std::size_t i = 0; i < n; ++i)
+    if ((v[i] < 0 || v[i] >= k) && c.is_valid(i))
+      throw ValueError(
+          fmt::format("code {} at row {} is outside a dictionary of {} strings", v[i], i, k));
+  c.type_ = DType::string;
+  c.dictionary_ = std::make_shared<const Column>(std::move(dictionary));
+  return c;
+}
+
+const Column& Column::dictionary() const {
+  if (!dictionary_) throw TypeError("this column is not dictionary-encoded");
+  return *dictionary_;
+}
+
+Column Column::codes_column() const {
+  Column c = *this;
+  c.type_ = DType::int32;
+  c.dictionary_.reset();
+  return c;
+}
+
+Column Column::with_codes(const Column& codes) const {
+  Column c = codes;
+  c.type_ = DType::string;
+  c.dictionary_ = dictionary_;
+  return c;
+}
+
+Column Column::decoded() const {
+  if (!dictionary_) return *this;
+  const auto doff = dictionary_->offsets();
+  const auto* dchars = reinterpret_cast<const char*>(dictionary_->chars().data());
+  const auto code = codes();
+  Buffer o = Buffer::allocate((size_ + 1) * 8);
+  auto* r = o.as_mutable<std::int64_t>().data();
+  r[0] = 0;
+  for (std::size_t i = 0; i < size_; ++i) {
+    const auto k = static_cast<std::size_t>(code[i]);
+    r[i + 1] = r[i] + (is_valid(i) ? doff[k + 1] - doff[k] : 0);
+  }
+  Buffer ch = Buffer::allocate(static_cast<std::size_t>(r[size_]));
+  char* dst = reinterpret_cast<char*>(ch.mutable_data());
+  for (std::size_t i = 0; i < size_; ++i)
+    if (r[i + 1] != r[i])
+      std::memcpy(dst + r[i], dchars + doff[static_cast<std::size_t>(code[i])],
+                  static_cast<std::size_t>(r[i + 1] - r[i]));
+  return make(DType::string, size_, null_count_, validity_, std::move(o), std::move(ch));
+}
+
+Column Column::dictionary_encoded() const {
+  if (dictionary_) return *this;
+  if (type_ != DType::string)
+    throw TypeError(
+        fmt::format("only strings can be dictionary-encoded, not {}", to_string(type_)));
+  detail::DictionaryBuilder dict;
+  Buffer codes = Buffer::allocate(size_ * sizeof(std::int32_t));
+  auto* c = codes.as_mutable<std::int32_t>().data();
+  for (std::size_t i = 0; i < size_; ++i) c[i] = is_valid(i) ? dict.intern(string_at(i)) : 0;
+  return from_dictionary(dict.finish(), size_, validity_, std::move(codes));
+}
+
 void Column::check_values_type(std::size_t size, char kind) const {
   bool ok = false;
   switch (type_) {
@@ -313,6 +381,10 @@ void Column::check_values_type(std::size_t size, char kind) const {
       break;
     case DType::string:
       ok = kind == 's';
+      if (ok && dictionary_)
+        throw TypeError(
+            "this string column is dictionary-encoded: read it with string_at(), with codes() "
+            "and dictionary(), or make it plain with decoded()");
       break;
   }
   if (!ok)
@@ -326,6 +398,7 @@ Column Column::slice(std::size_t offset, std::size_t length) const {
   if (offset > size_ || length > size_ - offset)
     throw ValueError(fmt::format("rows [{}, {}) lie outside a column of {} rows", offset,
                                  offset + length, size_));
+  if (dictionary_) return with_codes(codes_column().slice(offset, length));
   Buffer bits;
   std::size_t nulls = 0;
   if (null_count_) {
@@ -421,6 +494,7 @@ Column Column::filter(const Column& mask) const {
   std::size_t count = 0;
   for (std::size_t i = 0; i < size_; ++i) count += m[i] != 0;
   if (count == size_) return *this;
+  if (dictionary_) return with_codes(codes_column().filter(mask));
   if (type_ == DType::string) {
     std::vector<std::int64_t> idx;
     idx.reserve(count);
@@ -470,6 +544,7 @@ Column Column::take(std::span<const std::int64_t> indices) const {
                                    i, k, size_));
     }
   }
+  if (dictionary_) return with_codes(gather(codes_column(), indices, minus_one));
   return gather(*this, indices, minus_one);
 }
 
@@ -481,11 +556,16 @@ Column Column::concat(std::span<const Column> parts) {
     if (parts[k].type() != t)
       throw TypeError(fmt::format("cannot concatenate a {} column with a {} column (part {})",
                                   to_string(t), to_string(parts[k].type()), k));
-    n += parts[k].size();
-    nulls += parts[k].null_count();
-    if (t == DType::string) bytes += parts[k].chars().size();
   }
   if (parts.size() == 1) return parts[0];
+  if (t == DType::string &&
+      std::any_of(parts.begin(), parts.end(), [](const Column& p) { return p.is_dictionary(); }))
+    return concat_strings(parts);
+  for (const auto& p : parts) {
+    n += p.size();
+    nulls += p.null_count();
+    if (t == DType::string) bytes += p.chars().size();
+  }
   Buffer bits;
   if (nulls) {
     bits = Buffer::zeros(validity_bytes(n));
@@ -521,6 +601,44 @@ Column Column::concat(std::span<const Column> parts) {
     at += p.size() * es;
   }
   return make(t, n, nulls, std::move(bits), std::move(data), {});
+}
+
+// Parts of which some are dictionary-encoded: encoded with one dictionary (the parts' merged in
+// order) when all are and they share few distinct values; plain otherwise.
+Column Column::concat_strings(std::span<const Column> parts) {
+  const bool all_encoded =
+      std::all_of(parts.begin(), parts.end(), [](const Column& p) { return p.is_dictionary(); });
+  std::size_t n = 0, distinct = 0;
+  bool one_dictionary = true;
+  for (const auto& p : parts) {
+    n += p.size();
+    if (p.is_dictionary()) {
+      distinct += p.dictionary().size();
+      one_dictionary = one_dictionary && p.dictionary_ == parts[0].dictionary_;
+    }
+  }
+  std::vector<Column> codes;
+  for (const auto& p : parts) codes.push_back(p.is_dictionary() ? p.codes_column() : Column());
+  if (all_encoded && one_dictionary) return parts[0].with_codes(concat(codes));
+  if (!all_encoded || distinct > n / 2) {
+    std::vector<Column> plain;
+    for (const auto& p : parts) plain.push_back(p.decoded());
+    return concat(plain);
+  }
+  detail::DictionaryBuilder dict;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const Column& d = parts[k].dictionary();
+    std::vector<std::int32_t> remap(d.size());
+    for (std::size_t j = 0; j < d.size(); ++j) remap[j] = dict.intern(d.string_at(j));
+    Buffer out = Buffer::allocate(parts[k].size() * sizeof(std::int32_t));
+    auto* o = out.as_mutable<std::int32_t>().data();
+    const auto in = parts[k].codes();
+    for (std::size_t i = 0; i < in.size(); ++i)
+      o[i] = parts[k].is_valid(i) ? remap[static_cast<std::size_t>(in[i])] : 0;
+    codes[k] = from_buffers(DType::int32, in.size(), parts[k].validity(), std::move(out));
+  }
+  Column merged = concat(codes);
+  return from_dictionary(dict.finish(), n, merged.validity(), merged.data());
 }
 
 namespace {
@@ -645,7 +763,8 @@ bool Column::equals(const Column& o) const {
 }
 
 std::size_t Column::nbytes() const noexcept {
-  return validity_.size() + data_.size() + chars_.size();
+  return validity_.size() + data_.size() + chars_.size() +
+         (dictionary_ ? dictionary_->nbytes() : 0);
 }
 
 // ---- builders ----
@@ -694,12 +813,13 @@ struct ColumnHead {
   std::uint8_t version;
   std::uint8_t dtype;
   std::uint8_t has_validity;
-  std::uint8_t pad[5];
+  std::uint8_t dictionary;  // codes, then the dictionary's offsets and bytes, follow the bitmap
+  std::uint8_t pad[4];
   std::uint64_t size;
   std::uint64_t null_count;
 };
 static_assert(sizeof(ColumnHead) == 24);
-constexpr std::uint8_t codec_version = 1;
+constexpr std::uint8_t codec_version = 2;
 
 }  // namespace
 
@@ -709,6 +829,7 @@ void encode_column(const Column& c, Bytes& meta, std::vector<Buffer>& buffers) {
   ColumnHead h{codec_version,
                static_cast<std::uint8_t>(c.type()),
                static_cast<std::uint8_t>(c.null_count() > 0),
+               static_cast<std::uint8_t>(c.is_dictionary()),
                {},
                c.size(),
                c.null_count()};
@@ -716,7 +837,12 @@ void encode_column(const Column& c, Bytes& meta, std::vector<Buffer>& buffers) {
   meta.insert(meta.end(), p, p + sizeof h);
   if (c.null_count()) buffers.push_back(c.validity());
   buffers.push_back(c.data());
-  if (c.type() == DType::string) buffers.push_back(c.chars());
+  if (c.is_dictionary()) {
+    buffers.push_back(c.dictionary().data());
+    buffers.push_back(c.dictionary().chars());
+  } else if (c.type() == DType::string) {
+    buffers.push_back(c.chars());
+  }
 }
 
 Column decode_column(const std::byte*& meta, const std::byte* meta_end,
@@ -730,15 +856,29 @@ Column decode_column(const std::byte*& meta, const std::byte* meta_end,
     throw ValueError(fmt::format("received a column in an unknown format (version {}, type {})",
                                  h.version, h.dtype));
   const auto type = static_cast<DType>(h.dtype);
-  const std::size_t need = (h.has_validity ? 1u : 0u) + 1u + (type == DType::string ? 1u : 0u);
+  const bool dictionary = h.dictionary != 0 && type == DType::string;
+  const std::size_t need = (h.has_validity ? 1u : 0u) + 1u +
+                           (dictionary              ? 2u
+                            : type == DType::string ? 1u
+                                                    : 0u);
   if (next + need > buffers.size())
     throw ValueError(fmt::format("received a column without its buffers ({} of {})",
                                  buffers.size() - next, need));
   Buffer validity = h.has_validity ? buffers[next++] : Buffer{};
   Buffer data = buffers[next++];
-  Buffer chars = type == DType::string ? buffers[next++] : Buffer{};
-  Column c =
-      Column::from_buffers(type, h.size, std::move(validity), std::move(data), std::move(chars));
+  Column c;
+  if (dictionary) {
+    Buffer offsets = buffers[next++];
+    Buffer chars = buffers[next++];
+    const std::size_t k = offsets.size() / sizeof(std::int64_t);
+    if (k == 0) throw ValueError("received a dictionary without its offsets");
+    c = Column::from_dictionary(
+        Column::from_buffers(DType::string, k - 1, {}, std::move(offsets), std::move(chars)),
+        h.size, std::move(validity), std::move(data));
+  } else {
+    Buffer chars = type == DType::string ? buffers[next++] : Buffer{};
+    c = Column::from_buffers(type, h.size, std::move(validity), std::move(data), std::move(chars));
+  }
   if (c.null_count() != h.null_count)
     throw ValueError(fmt::format("received a column whose bitmap has {} nulls, header says {}",
                                  c.null_count(), h.null_count));

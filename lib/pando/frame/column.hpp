@@ -8,16 +8,21 @@
 //   string
 //     data      n + 1 int64 offsets, offsets[0] == 0, non-decreasing
 //     chars     UTF-8 bytes, exactly offsets[n] of them; string i is [offsets[i], offsets[i+1])
+//   dictionary-encoded string (low-cardinality keys: a category, a customer id)
+//     data      n int32 codes into dictionary(), a plain string column of distinct values
+//               without nulls; a null row's code is 0 and is never looked up
 //   validity    empty when there are no nulls; otherwise a bitmap (bit i of byte i/8, least
 //               significant first, 1 = valid) padded to whole 64-bit words with zero tail bits,
 //               so kernels walk it 64 rows at a time (STYLE.md, "Columnar kernels").
 //
+// Dictionary encoding is a storage choice, not a type: the column's type is string, its values
+// and every result computed from it are those of the plain column (decoded()). The CSV reader
+// encodes a string column while it pays (DESIGN.md §3); kernels that profit look at codes() and
+// dictionary() (an expression over one such column is evaluated once per distinct value), the
+// others read string_at() or decoded().
+//
 // Copies share the buffers (a Column is a few shared pointers); every operation returns a new
 // Column. slice() shares the values; filter/take/concat make new buffers.
-//
-// Dictionary-encoded strings are not provided: the CSV reader cannot know the cardinality
-// before it has read a partition, and the kernels that profit (groupby, merge) hash the strings
-// themselves. A later `DType`-level encoding can be added without changing this layout.
 
 #include <pando/core/buffer.hpp>
 #include <pando/core/error.hpp>
@@ -190,6 +195,9 @@ class Column {
   // bytes. ValueError when they do not fit.
   static Column from_buffers(DType type, std::size_t n, Buffer validity, Buffer data,
                              Buffer chars = {});
+  // A dictionary-encoded string column: `codes` holds n int32 indices into `dictionary` (a plain
+  // string column without nulls). ValueError when a valid row's code is outside it.
+  static Column from_dictionary(Column dictionary, std::size_t n, Buffer validity, Buffer codes);
 
   // ---- what it is ----
 
@@ -218,16 +226,32 @@ class Column {
     check_values_type(sizeof(T), storage_kind<T>());
     return data_.as<T>().first(size_);
   }
-  // String columns.
+  // Plain string columns (a dictionary-encoded one is a TypeError: see decoded()).
   [[nodiscard]] std::span<const std::int64_t> offsets() const {
     check_values_type(0, 's');
     return data_.as<std::int64_t>();
   }
+  // Any string column.
   [[nodiscard]] std::string_view string_at(std::size_t i) const {
+    if (dictionary_) return dictionary_->string_at(static_cast<std::size_t>(codes()[i]));
     auto off = data_.as<std::int64_t>();
     return {reinterpret_cast<const char*>(chars_.data()) + off[i],
             static_cast<std::size_t>(off[i + 1] - off[i])};
   }
+
+  // ---- dictionary encoding ----
+
+  [[nodiscard]] bool is_dictionary() const noexcept { return dictionary_ != nullptr; }
+  // The distinct values and the rows' codes into them (TypeError for other columns).
+  [[nodiscard]] const Column& dictionary() const;
+  [[nodiscard]] std::span<const std::int32_t> codes() const noexcept {
+    return data_.as<std::int32_t>().first(size_);
+  }
+  // The same values with plain string storage (this column when it is not dictionary-encoded).
+  [[nodiscard]] Column decoded() const;
+  // The same values dictionary-encoded, codes in order of first appearance (this column when it
+  // already is). TypeError for a column that is not a string column.
+  [[nodiscard]] Column dictionary_encoded() const;
 
   // ---- operations (each returns a new column) ----
 
@@ -264,12 +288,19 @@ class Column {
   static Column make(DType type, std::size_t n, std::size_t null_count, Buffer validity,
                      Buffer data, Buffer chars);
 
+  // The codes as an int32 column with this column's nulls, and back (for the fixed-width
+  // kernels that move rows).
+  [[nodiscard]] Column codes_column() const;
+  static Column concat_strings(std::span<const Column> parts);
+  [[nodiscard]] Column with_codes(const Column& codes) const;
+
   DType type_ = DType::int64;
   std::size_t size_ = 0;
   std::size_t null_count_ = 0;
   Buffer validity_;
   Buffer data_;
   Buffer chars_;
+  std::shared_ptr<const Column> dictionary_;  // dictionary-encoded strings only
 };
 
 // ---- builders: append a row at a time, no per-row allocation ----

@@ -11,6 +11,7 @@ namespace pando {
 
 namespace detail {
 
+// `c` must not be dictionary-encoded (the evaluator reads plain buffers).
 expr::Input input_of(const Column& c) {
   const auto* validity =
       c.validity().empty() ? nullptr : reinterpret_cast<const std::uint8_t*>(c.validity().data());
@@ -32,10 +33,40 @@ expr::Program compile_for(const expr::Expr& e, const Schema& schema) {
   return expr::Program::compile(e, inputs);
 }
 
+namespace {
+
+// An expression whose only input is a dictionary-encoded column, evaluated once per distinct
+// value and once for null (expressions are row-wise), then spread over the rows by their codes.
+Column evaluate_per_value(const expr::Program& program, const Column& c, std::size_t input,
+                          std::size_t ninputs) {
+  const Column& dict = c.dictionary();
+  const Column values = Column::concat(std::vector<Column>{dict, Column::nulls(DType::string, 1)});
+  std::vector<expr::Input> inputs(ninputs);
+  inputs[input] = input_of(values);
+  const Column per_value = column_of(program.run(inputs, values.size()));
+  const auto null_row = static_cast<std::int64_t>(dict.size());
+  const auto codes = c.codes();
+  std::vector<std::int64_t> rows(c.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = c.is_valid(i) ? codes[i] : null_row;
+  return per_value.take(rows);
+}
+
+}  // namespace
+
 Column evaluate(const expr::Program& program, const Table& t) {
-  std::vector<expr::Input> inputs;
-  inputs.reserve(t.num_columns());
-  for (const auto& c : t.columns()) inputs.push_back(input_of(c));
+  const auto& used = program.inputs_used();
+  if (used.size() == 1) {
+    const Column& c = t.column(used[0]);
+    if (c.is_dictionary() && c.dictionary().size() < c.size())
+      return evaluate_per_value(program, c, used[0], t.num_columns());
+  }
+  std::vector<expr::Input> inputs(t.num_columns());
+  std::vector<Column> plain;  // decoded copies of encoded inputs, alive while the program runs
+  plain.reserve(used.size());
+  for (std::size_t j : used) {
+    const Column& c = t.column(j);
+    inputs[j] = input_of(c.is_dictionary() ? plain.emplace_back(c.decoded()) : c);
+  }
   return column_of(program.run(inputs, t.rows()));
 }
 

@@ -44,6 +44,9 @@ struct CsvOptions {
   bool allow_widening = true;
   // Bytes at the head of the first file used to infer types.
   std::size_t sample_bytes = 64 * 1024;
+  // String columns are dictionary-encoded while that pays (few distinct values: categories,
+  // keys); the values are the same either way (column.hpp).
+  bool dictionary_strings = true;
 
   // UsageError for a delimiter, quote or escape that collide or are line breaks.
   void validate() const;
@@ -51,7 +54,7 @@ struct CsvOptions {
   template <class A>
   void serialize(A& a, unsigned) {
     a& delimiter& quote& escape& header& na_values& usecols& dtypes& on_bad_lines& allow_widening&
-        sample_bytes;
+        sample_bytes& dictionary_strings;
   }
 };
 

@@ -3,6 +3,7 @@
 #include <pando/core/log.hpp>
 #include <pando/core/text.hpp>
 #include <pando/frame/csv/tokenize.hpp>
+#include <pando/frame/dictionary.hpp>
 
 #include <fast_float/fast_float.h>
 #include <fmt/format.h>
@@ -107,6 +108,11 @@ struct Sink {
   RawVec<double> f64;
   RawVec<std::int64_t> offsets;  // offsets[row + 1] is written with the row's string
   RawVec<char> chars;            // a true size: strings are appended
+  // Strings while dictionary encoding pays (Parser::review_dictionaries): codes[row] into dict,
+  // -1 for a null row; offsets and chars stay unused.
+  bool encoded = false;
+  RawVec<std::int32_t> codes;
+  pando::detail::DictionaryBuilder dict;
   NullBits nulls;
 };
 
@@ -198,6 +204,7 @@ class Parser {
       const bool used = o.usecols.empty() ||
                         std::find(o.usecols.begin(), o.usecols.end(), s.name) != o.usecols.end();
       s.kind = used ? kind_of(s.type) : Kind::skip;
+      s.encoded = s.kind == Kind::string && o.dictionary_strings;
       s.widen_ok = o.allow_widening && s.type == DType::int64 && !o.dtypes.count(s.name);
     }
   }
@@ -209,6 +216,7 @@ class Parser {
     while (tok_.next_row()) {
       if (rows_ == cap_rows_) grow_rows(cap_rows_ + cap_rows_ / 2 + 1024);
       if (rows_ == rows_sampled_for_strings) reserve_strings();
+      if (rows_ % rows_per_review == 0) review_dictionaries();
       std::size_t j = 0;
       bool ok = true;
       for (;;) {
@@ -274,8 +282,12 @@ class Parser {
           s.f64.reserve(cap);
           break;
         case Kind::string:
-          s.offsets.reserve(cap + 1);
-          s.offsets[0] = 0;
+          if (s.encoded) {
+            s.codes.reserve(cap);
+          } else {
+            s.offsets.reserve(cap + 1);
+            s.offsets[0] = 0;
+          }
           break;
       }
       s.nulls.grow(cap);
@@ -302,8 +314,41 @@ class Parser {
   static constexpr std::size_t rows_sampled_for_strings = 2048;
   void reserve_strings() {
     for (Sink& s : sinks_)
-      if (s.kind == Kind::string)
+      if (s.kind == Kind::string && !s.encoded)
         s.chars.reserve(s.chars.size() * cap_rows_ / rows_ * 11 / 10 + 64);
+  }
+
+  // A string column stays dictionary-encoded while at most half of its rows bring a new value
+  // (codes take 4 bytes a row where plain strings take 8 plus their bytes, and an expression
+  // over the column runs once per distinct value); past that it turns plain for good. Small
+  // dictionaries are kept whatever the ratio, so that the first rows do not decide alone.
+  static constexpr std::size_t rows_per_review = 4096;
+  static constexpr std::size_t small_dictionary = 4096;
+  static bool pays(std::size_t distinct, std::size_t rows) noexcept {
+    return distinct <= small_dictionary || distinct * 2 <= rows;
+  }
+  void review_dictionaries() {
+    for (Sink& s : sinks_)
+      if (s.encoded && !pays(s.dict.size(), rows_)) to_plain(s);
+  }
+  // Rewrites the rows so far as plain strings; the column stays plain.
+  void to_plain(Sink& s) {
+    std::size_t bytes = 0;
+    for (std::size_t r = 0; r < rows_; ++r)
+      if (s.codes[r] >= 0) bytes += s.dict.value(s.codes[r]).size();
+    s.offsets.reserve(cap_rows_ + 1);
+    s.chars.reserve(bytes * cap_rows_ / std::max<std::size_t>(rows_, 1) * 11 / 10 + 64);
+    s.offsets[0] = 0;
+    for (std::size_t r = 0; r < rows_; ++r) {
+      if (s.codes[r] >= 0) {
+        const std::string_view v = s.dict.value(s.codes[r]);
+        s.chars.append(v.data(), v.size());
+      }
+      s.offsets[r + 1] = static_cast<std::int64_t>(s.chars.size());
+    }
+    s.encoded = false;
+    s.codes = RawVec<std::int32_t>();
+    s.dict = pando::detail::DictionaryBuilder();
   }
 
   // ---- fast paths ----
@@ -427,8 +472,19 @@ class Parser {
     return nullptr;
   }
 
-  // An unquoted string: fields of up to 15 bytes are found, checked and copied with one 16-byte
-  // load (the column has the room for the whole block).
+#if defined(__SSE2__)
+  // All ones in the first n bytes (n <= 16), zeros after.
+  static __m128i first_bytes_mask(std::size_t n) noexcept {
+    alignas(16) static constexpr unsigned char ones_then_zeros[32] = {
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(ones_then_zeros + 16 - n));
+  }
+#endif
+
+  // An unquoted string: fields of up to 15 bytes are found, checked and copied (or looked up in
+  // the column's dictionary) with one 16-byte load (the column has the room for the whole
+  // block).
   const char* fast_string(Sink& s, const char* p) {
 #if defined(__SSE2__)
     if (end_ - p >= 16) {
@@ -444,6 +500,14 @@ class Parser {
         }
         const unsigned high = static_cast<unsigned>(_mm_movemask_epi8(v)) & ((1u << n) - 1);
         if (high && valid_utf8_prefix({p, n}) != n) return nullptr;
+        if (s.encoded) {
+          const __m128i bytes = _mm_and_si128(v, first_bytes_mask(n));
+          s.codes[rows_] = s.dict.intern_short(
+              static_cast<std::uint64_t>(_mm_cvtsi128_si64(bytes)),
+              static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(bytes, bytes))),
+              {p, n});
+          return p + n;
+        }
         char* dst = s.chars.extend(16);
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), v);
         s.chars.commit(n);
@@ -459,6 +523,10 @@ class Parser {
       return q;
     }
     if (valid_utf8_prefix({p, n}) != n) return nullptr;
+    if (s.encoded) {
+      s.codes[rows_] = s.dict.intern({p, n});
+      return q;
+    }
     s.chars.append(p, n);
     s.offsets[rows_ + 1] = static_cast<std::int64_t>(s.chars.size());
     return q;
@@ -470,6 +538,11 @@ class Parser {
   // are copied as one 16-byte block (the column has the room) and checked with one compare.
   bool append_string(Sink& s, std::string_view t) {
     const std::size_t n = t.size();
+    if (s.encoded) {
+      if (valid_utf8_prefix(t) != n) return false;
+      s.codes[rows_] = s.dict.intern(t);
+      return true;
+    }
     const auto at = reinterpret_cast<std::uintptr_t>(t.data());
     if (n <= 16 && at >= reinterpret_cast<std::uintptr_t>(bytes_.data()) &&
         at + 16 <= reinterpret_cast<std::uintptr_t>(end_)) {
@@ -626,7 +699,10 @@ class Parser {
         store(s.f64, 0.0);
         break;
       case Kind::string:
-        s.offsets[rows_ + 1] = static_cast<std::int64_t>(s.chars.size());
+        if (s.encoded)
+          s.codes[rows_] = -1;
+        else
+          s.offsets[rows_ + 1] = static_cast<std::int64_t>(s.chars.size());
         break;
     }
     s.nulls.set(rows_, cap_rows_);
@@ -635,9 +711,11 @@ class Parser {
   // Drops what a bad row (being skipped) stored: its values are overwritten by the next row,
   // but not its string bytes or null bits.
   void drop_row() {
+    dropped_rows_ = true;
     for (Sink& s : sinks_) {
       if (s.kind == Kind::skip) continue;
-      if (s.kind == Kind::string) s.chars.resize(static_cast<std::size_t>(s.offsets[rows_]));
+      if (s.kind == Kind::string && !s.encoded)
+        s.chars.resize(static_cast<std::size_t>(s.offsets[rows_]));
       s.nulls.clear(rows_);
     }
   }
@@ -673,9 +751,7 @@ class Parser {
           c = Column::from_buffers(s.type, n, bits, s.f64.release(n));
           break;
         case Kind::string:
-          s.offsets.resize(n + 1);
-          s.offsets[0] = 0;
-          c = Column::from_buffers(s.type, n, bits, s.offsets.release(n + 1), s.chars.release());
+          c = s.encoded ? encoded_strings(s, n, bits, dropped_rows_) : plain_strings(s, n, bits);
           break;
         case Kind::skip:
           break;
@@ -688,6 +764,34 @@ class Parser {
       return Table();
     }
     return Table(Schema(std::move(fields)), std::move(cols));
+  }
+
+  static Column plain_strings(Sink& s, std::size_t n, const Buffer& bits) {
+    s.offsets.resize(n + 1);
+    s.offsets[0] = 0;
+    return Column::from_buffers(DType::string, n, bits, s.offsets.release(n + 1),
+                                s.chars.release());
+  }
+  // (Plain after all when the partition was too short to tell.) The dictionary holds only values
+  // some row has: those of skipped bad rows are dropped.
+  static Column encoded_strings(Sink& s, std::size_t n, const Buffer& bits, bool rows_dropped) {
+    s.codes.resize(n);
+    if (rows_dropped) {
+      pando::detail::DictionaryBuilder kept;
+      std::vector<std::int32_t> remap(s.dict.size(), -1);
+      for (std::size_t r = 0; r < n; ++r) {
+        std::int32_t& c = s.codes[r];
+        if (c < 0) continue;
+        auto& k = remap[static_cast<std::size_t>(c)];
+        if (k < 0) k = kept.intern(s.dict.value(c));
+        c = k;
+      }
+      s.dict = std::move(kept);
+    }
+    const bool keep = s.dict.size() * 2 <= n;
+    for (std::size_t r = 0; r < n; ++r) s.codes[r] = std::max(s.codes[r], std::int32_t{0});
+    Column c = Column::from_dictionary(s.dict.finish(), n, bits, s.codes.release(n));
+    return keep ? c : c.decoded();
   }
 
   // ---- errors ----
@@ -798,6 +902,7 @@ class Parser {
   std::int64_t first_line_;
   const CsvOptions& options_;
   std::string_view source_;
+  bool dropped_rows_ = false;  // a bad row was skipped
   BadLineReport& bad_;
   detail::NaSet na_;
   detail::Tokenizer tok_;

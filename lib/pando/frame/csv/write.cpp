@@ -104,18 +104,22 @@ void write_csv(const Table& t, bool header, const CsvOptions& o, const CsvSink& 
     const std::uint64_t* valid;  // null: no nulls
     const std::int64_t* offsets;
     const char* chars;
+    const std::int32_t* codes;  // dictionary-encoded strings: row -> index into offsets
     TimePrecision prec;
   };
   std::vector<Col> cols;
   const auto precisions = timestamp_precisions(t);
   for (std::size_t c = 0; c < ncols; ++c) {
     const Column& col = t.column(c);
-    Col k{col.type(), col.data().data(), col.null_count() ? col.validity_words().data() : nullptr,
-          nullptr,    nullptr,           precisions[c]};
+    Col k{col.type(),   col.data().data(), col.null_count() ? col.validity_words().data() : nullptr,
+          nullptr,      nullptr,           nullptr,
+          precisions[c]};
     if (c < at_least.size()) k.prec = std::max(k.prec, at_least[c]);
     if (col.type() == DType::string) {
-      k.offsets = col.offsets().data();
-      k.chars = reinterpret_cast<const char*>(col.chars().data());
+      const Column& strings = col.is_dictionary() ? col.dictionary() : col;
+      k.offsets = strings.offsets().data();
+      k.chars = reinterpret_cast<const char*>(strings.chars().data());
+      if (col.is_dictionary()) k.codes = col.codes().data();
     }
     cols.push_back(k);
   }
@@ -167,8 +171,9 @@ void write_csv(const Table& t, bool header, const CsvOptions& o, const CsvSink& 
           p = format_timestamp(value(k, i, std::int64_t{}), k.prec, p);
           break;
         case DType::string: {
-          const std::string_view s(k.chars + k.offsets[i],
-                                   static_cast<std::size_t>(k.offsets[i + 1] - k.offsets[i]));
+          const std::size_t j = k.codes ? static_cast<std::size_t>(k.codes[i]) : i;
+          const std::string_view s(k.chars + k.offsets[j],
+                                   static_cast<std::size_t>(k.offsets[j + 1] - k.offsets[j]));
           if (s.empty())
             out.put(empty_field);
           else
