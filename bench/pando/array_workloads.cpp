@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
     r = (pow(sin(x), 2.0) + pow(cos(x), 2.0)).mean();
   else
     r = x.rechunk(pando::Shape{x.shape()[0], 64}).sum();
+  auto sent = std::make_shared<pando::bench::SentBytes>();
+  pando::Runtime::current().add_observer(sent);
   pando::Block result = r.compute();
   const double seconds = session.comm().allreduce(clock.seconds(), pando::ReduceOp::max);
   const double bytes = static_cast<double>(x.size()) * 8;
@@ -47,6 +49,11 @@ int main(int argc, char** argv) {
   pando::visit_numeric(
       result.dtype, [&](auto t) { check = static_cast<double>(result.values<decltype(t)>()[0]); });
   pando::bench::report(session.comm(),
-                       {{"seconds", seconds}, {"gbps", bytes / seconds / 1e9}, {"first", check}});
+                       {{"seconds", seconds},
+                        {"gbps", bytes / seconds / 1e9},
+                        {"first", check},
+                        {"sent_mib", session.comm().allreduce(static_cast<double>(sent->total),
+                                                              pando::ReduceOp::sum) /
+                                         1048576.0}});
   return 0;
 }

@@ -3,6 +3,7 @@
 // rank 0 (bench/run.py reads it).
 
 #include <pando/core/comm.hpp>
+#include <pando/graph/observer.hpp>
 
 #include <fmt/format.h>
 
@@ -20,6 +21,13 @@ inline double peak_rss_mib() {
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux reports KiB
 }
+
+// Bytes this rank sends to others while tasks run (the cost of a placement).
+class SentBytes : public Observer {
+ public:
+  void bytes_sent(int, std::size_t bytes, double) override { total += bytes; }
+  std::size_t total = 0;
+};
 
 // Collective. Prints {"metric": value, ..., "rss_mib": [per rank]} on rank 0.
 inline void report(const Comm& comm, const std::map<std::string, double>& metrics) {

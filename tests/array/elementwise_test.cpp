@@ -89,6 +89,35 @@ TEST(Elementwise, ExpressionTextWithTranspose) {
   }
 }
 
+// With chunks that match once transposed, an expression reads the blocks a .T transposes and
+// transposes them itself: ragged edges, a non-square pair, a transposed row broadcast, integers.
+TEST(Elementwise, TransposedOperandsReadTheBlocksTheyTranspose) {
+  Block xb = test::random_block({21, 21}, 3), ab = test::random_block({13, 30}, 4),
+        bb = test::random_block({30, 13}, 5), rb = test::random_block({30, 1}, 6);
+  AnyArray x = from_values(xb, Shape{8, 8}), a = from_values(ab, Shape{5, 9}),
+           b = from_values(bb, Shape{9, 5}), row = from_values(rb, Shape{9, 1});
+  auto xv = values(xb), av = values(ab), bv = values(bb), rv = values(rb);
+  auto sym = values((x + x.T() * 2.0).compute());
+  for (std::size_t i = 0; i < 21; ++i)
+    for (std::size_t j = 0; j < 21; ++j)
+      ASSERT_EQ(sym[i * 21 + j], xv[i * 21 + j] + xv[j * 21 + i] * 2.0) << i << "," << j;
+  auto mixed = values((a - b.T()).compute());
+  for (std::size_t i = 0; i < 13; ++i)
+    for (std::size_t j = 0; j < 30; ++j)
+      ASSERT_EQ(mixed[i * 30 + j], av[i * 30 + j] - bv[j * 13 + i]) << i << "," << j;
+  auto scaled = values((a * row.T()).compute());  // (13, 30) * (30, 1).T: a row broadcast
+  for (std::size_t i = 0; i < 13; ++i)
+    for (std::size_t j = 0; j < 30; ++j)
+      ASSERT_EQ(scaled[i * 30 + j], av[i * 30 + j] * rv[j]) << i << "," << j;
+  EXPECT_NEAR((x + x.T()).sum().compute().values<double>()[0], 2 * test::ref_sum(xv), 1e-12);
+  AnyArray xi = (x * 100.0).astype(DType::int32);
+  auto ints = (xi.T() - xi).compute();
+  EXPECT_EQ(ints.dtype, DType::int32);
+  auto as_int = [&](std::size_t k) { return static_cast<std::int32_t>(xv[k] * 100.0); };
+  for (std::size_t i = 0; i < 21; ++i)
+    EXPECT_EQ(ints.values<std::int32_t>()[i * 21 + 3], as_int(3 * 21 + i) - as_int(i * 21 + 3));
+}
+
 TEST(Elementwise, FusedReductionEqualsMaterialized) {
   Block xb = test::random_block({40, 30}, 8);
   AnyArray x = from_values(xb, Shape{7, 9});

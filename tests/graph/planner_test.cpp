@@ -154,6 +154,47 @@ TEST(Planner, ExpensiveTasksOnSmallInputsSpreadOut) {
   }
 }
 
+// (x + x.T).sum() over n x n blocks of 8 MiB: block (i, j) meets block (j, i). The pairs stay
+// on the rank that read them, and the small partial sums are combined where they are made
+// instead of on a rank that would sit idle waiting for them (ranks run in the global order).
+TEST(Planner, TransposedPairsAndTheirPartialsStayTogether) {
+  constexpr int n = 8;
+  constexpr std::uint64_t block = 8 << 20;
+  std::vector<Task> tasks;
+  std::vector<Key> partials;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      tasks.push_back(task(Key("read", {i, j}), {}, block, 4e-3));
+      tasks.push_back(task(Key("T", {i, j}), {Key("read", {j, i})}, block));
+      tasks.push_back(
+          task(Key("partial", {i, j}), {Key("read", {i, j}), Key("T", {i, j})}, 16, 2.5e-3));
+      partials.push_back(Key("partial", {i, j}));
+    }
+  for (int g = 0; g < n; ++g)
+    tasks.push_back(task(Key("combine", {g}),
+                         std::vector<Key>(partials.begin() + g * n, partials.begin() + g * n + n),
+                         16));
+  std::vector<Key> groups;
+  for (int g = 0; g < n; ++g) groups.push_back(Key("combine", {g}));
+  tasks.push_back(task(Key("total"), groups, 16));
+  for (int nranks : {2, 3, 4}) {
+    auto p = plan_for(tasks, {Key("total")}, nranks);
+    std::uint64_t moved = 0;
+    for (std::uint32_t id = 0; id < p.table->size(); ++id)
+      for (auto in : p.table->inputs(id))
+        if (p.s.owner[in] != p.s.owner[id] && p.table->task(in)->nbytes == block) moved += block;
+    // Blocks: at most the pairs cut by a boundary between two ranks' runs of reads.
+    EXPECT_LE(moved, static_cast<std::uint64_t>(nranks - 1) * 2 * block) << nranks << " ranks";
+    std::vector<int> reads(nranks, 0);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) ++reads[p.owner(Key("read", {i, j}))];
+    EXPECT_LE(*std::max_element(reads.begin(), reads.end()) -
+                  *std::min_element(reads.begin(), reads.end()),
+              2)
+        << nranks << " ranks";
+  }
+}
+
 TEST(Planner, CollectivesAreOwnedByAllParticipants) {
   std::vector<Task> tasks = {task(Key("a")), task(Key("b"))};
   Task c;

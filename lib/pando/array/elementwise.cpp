@@ -1,6 +1,7 @@
 #include <pando/array/elementwise.hpp>
 
 #include <pando/array/node.hpp>
+#include <pando/array/reduce.hpp>
 #include <pando/expr/program.hpp>
 
 #include <fmt/format.h>
@@ -161,30 +162,55 @@ AnyArray make_elementwise(const expr::Expr& e,
   return AnyArray(std::move(node));
 }
 
+namespace {
+
+// Room for `bytes` in this thread's transpose buffer number `slot`, reused from block to block.
+std::byte* transpose_scratch(std::size_t slot, std::size_t bytes) {
+  thread_local std::vector<Buffer> scratch;
+  if (scratch.size() <= slot) scratch.resize(slot + 1);
+  if (scratch[slot].size() < bytes) scratch[slot] = Buffer::allocate(bytes);
+  return scratch[slot].mutable_data();
+}
+
+}  // namespace
+
 BlockRecipe block_recipe(const ArrayNode& node, std::span<const std::int64_t> index) {
   const Elementwise& ew = *node.pending;
   BlockRecipe r;
   const Shape out_shape = block_shape(node.chunks, index);
-  // Per leaf: its block for this result block, and whether it must be broadcast.
-  std::vector<Shape> leaf_shapes;
+  // Per leaf: its block for this result block (for a transpose, the block it transposes).
+  std::vector<std::uint8_t> transposed;
   for (const auto& l : ew.leaves) {
     Shape li(l.ndim(), 0);
     for (std::size_t a = 0; a < node.shape.size(); ++a) {
       int la = leaf_axis(l, node.shape, a);
       if (la >= 0) li[static_cast<std::size_t>(la)] = index[a];
     }
-    r.inputs.push_back(l.block_key(li));
-    leaf_shapes.push_back(block_shape(l.chunks(), li));
+    const bool t = l.node().transpose_of != nullptr;
+    r.inputs.push_back(t ? AnyArray(l.node().transpose_of).block_key(Shape{li[1], li[0]})
+                         : l.block_key(li));
+    transposed.push_back(t);
   }
   const auto n = static_cast<std::size_t>(element_count(out_shape));
   const DType type = node.dtype;
   auto program = ew.program;
-  r.make = [program, out_shape, n, type](std::span<const Value> in) {
+  r.make = [program, out_shape, n, type, transposed](std::span<const Value> in) {
     std::vector<expr::Input> inputs;
     std::vector<Block> expanded;  // leaves broadcast to the block's shape, when needed
     expanded.reserve(in.size());
-    for (const auto& v : in) {
-      const Block& b = v.get<Block>();
+    for (std::size_t leaf = 0; leaf < in.size(); ++leaf) {
+      Block b = in[leaf].get<Block>();
+      if (transposed[leaf] && b.size() > 1) {
+        if (static_cast<std::size_t>(b.size()) == n) {
+          // Into a buffer this thread keeps: a fresh block would cost its page faults again.
+          std::byte* t = transpose_scratch(leaf, b.data.size());
+          transpose_into(b, t);
+          inputs.push_back({b.dtype, t, nullptr, nullptr, n});
+          continue;
+        }
+        const int swap[] = {1, 0};
+        b = permute_block(b, swap);  // and broadcast below
+      }
       if (static_cast<std::size_t>(b.size()) == n || b.size() == 1) {
         inputs.push_back(
             {b.dtype, b.data.data(), nullptr, nullptr, static_cast<std::size_t>(b.size())});

@@ -24,6 +24,9 @@ struct ArrayNode {
   std::shared_ptr<const void> pin;  // keeps persisted blocks alive
   // HDF5 attributes read with the array; kept by operations that keep its values in place.
   std::shared_ptr<const h5::Attributes> attributes;
+  // For a 2-d transpose: the array it transposes. An element-wise expression reads that
+  // array's blocks and transposes them as it goes (x + x.T), so its own tasks are not needed.
+  std::shared_ptr<const ArrayNode> transpose_of;
 
   [[nodiscard]] bool is_pending() const noexcept { return pending && token.empty(); }
 };

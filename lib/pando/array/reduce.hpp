@@ -36,6 +36,8 @@ Block finalize(const Partial& p, DType input, int ddof, const Shape& out_shape);
 
 // A block with its axes permuted (a copy): output axis i is input axis perm[i].
 Block permute_block(const Block& x, std::span<const int> perm);
+// The transpose of a 2-d block, written to `out` (room for x.size() elements, suitably aligned).
+void transpose_into(const Block& x, std::byte* out);
 
 }  // namespace detail
 

@@ -245,6 +245,14 @@ void transpose_2d(const T* src, T* dst, std::int64_t r, std::int64_t c) {
 
 }  // namespace
 
+void transpose_into(const Block& x, std::byte* out) {
+  if (x.ndim() != 2) throw ShapeError("transpose_into: a block of " + shape_text(x.shape));
+  visit_numeric(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    transpose_2d(x.values<T>().data(), reinterpret_cast<T*>(out), x.shape[1], x.shape[0]);
+  });
+}
+
 Block permute_block(const Block& x, std::span<const int> perm) {
   const std::size_t nd = x.ndim();
   Shape shape(nd);
@@ -322,8 +330,12 @@ AnyArray AnyArray::transpose(std::vector<int> axes) const {
     };
     tasks.push_back(std::move(t));
   });
-  return detail::make_array(dtype(), std::move(shape), std::move(chunks), token,
-                            Graph(std::move(tasks), {&graph()}), finally());
+  AnyArray out = detail::make_array(dtype(), std::move(shape), std::move(chunks), token,
+                                    Graph(std::move(tasks), {&graph()}), finally());
+  if (nd != 2 || axes[0] != 1) return out;
+  auto n = std::make_shared<detail::ArrayNode>(out.node());
+  n->transpose_of = node_;
+  return AnyArray(std::move(n));
 }
 
 // ---- basic slicing ----

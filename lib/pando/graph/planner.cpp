@@ -230,15 +230,32 @@ class Placer {
     return true;
   }
 
+  [[nodiscard]] double transfer_time(std::uint32_t in) const {
+    return model_.latency + static_cast<double>(bytes_of(in)) / model_.bandwidth;
+  }
+
   [[nodiscard]] double ready_on(std::uint32_t id, int r) const {
     double ready = 0;
     for (auto in : t_.inputs(id)) {
       double arrive = finish_[in];
-      if (!holds(in, r))
-        arrive += model_.latency + static_cast<double>(bytes_of(in)) / model_.bandwidth;
+      if (!holds(in, r)) arrive += transfer_time(in);
       ready = std::max(ready, arrive);
     }
     return ready;
+  }
+
+  // The rank that sends input `in` to another: its owner (none for a collective's output).
+  [[nodiscard]] int sender_of(std::uint32_t in) const {
+    if (t_.persisted(in)) return persisted_.at(t_.key(in)).rank;
+    return t_.task(in)->is_collective() ? -1 : s_.owner[in];
+  }
+
+  // Time the senders of the inputs that rank r lacks spend sending them.
+  [[nodiscard]] double sending_time(std::uint32_t id, int r) const {
+    double busy = 0;
+    for (auto in : t_.inputs(id))
+      if (!holds(in, r) && sender_of(in) >= 0) busy += transfer_time(in);
+    return busy;
   }
 
   [[nodiscard]] int least_loaded() const {
@@ -261,7 +278,11 @@ class Placer {
     int best = candidates_.front();
     double best_finish = std::numeric_limits<double>::infinity();
     for (int r : candidates_) {
-      double f = std::max(avail_[r], ready_on(id, r)) + cost;
+      // A rank runs its tasks in the global order: time it would wait here for the inputs is
+      // time all its later tasks wait too, so it counts twice.
+      const double start = std::max(avail_[r], ready_on(id, r));
+      const double idle = start - avail_[r];
+      const double f = start + idle + cost + sending_time(id, r);
       if (f < best_finish) {  // ties: the lower rank (candidates are sorted)
         best_finish = f;
         best = r;
@@ -291,6 +312,10 @@ class Placer {
 
   void put(std::uint32_t id, int r, double cost) {
     s_.owner[id] = r;
+    for (auto in : t_.inputs(id))
+      if (const int from = sender_of(in); from >= 0 && from != r && !holds(in, r))
+        avail_[static_cast<std::size_t>(from)] =
+            std::max(avail_[static_cast<std::size_t>(from)], finish_[in]) + transfer_time(in);
     double start = std::max(avail_[r], ready_on(id, r));
     // The chain's whole cost is charged at its head; followers add nothing more.
     finish_[id] = start + cost;

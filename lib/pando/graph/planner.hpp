@@ -9,9 +9,12 @@
 // 2. Fusion. A linear chain (a task whose only input has no other consumer) runs as one unit:
 //    same rank, back to back, the intermediate value never stored.
 // 3. Placement, by list scheduling over the global order with a cost model: each task goes where
-//    it would finish earliest, counting the time to move its inputs there (owner-computes when
-//    data is big, spreading when compute dominates). Candidates are the ranks holding its inputs
-//    and the least-loaded rank. Sources are dealt out in contiguous runs balanced by cost, so
+//    it would finish earliest, counting the time to move its inputs there, and that time again
+//    for the ranks that send them (on one node a transfer is a copy that occupies the sender
+//    too), and the time the rank would sit idle waiting for them again (ranks run their tasks in
+//    the global order, so a wait delays everything after it). Owner-computes when data is big,
+//    spreading when compute dominates. Candidates are the ranks holding its inputs and the
+//    least-loaded rank. Sources are dealt out in contiguous runs balanced by cost, so
 //    neighbouring blocks share a rank (local partial reductions, halos, hyperslabs).
 
 #include <pando/graph/schedule.hpp>
