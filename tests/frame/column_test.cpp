@@ -237,6 +237,11 @@ TEST(Column, DictionaryEncodedStringsHoldTheSameValues) {
       EXPECT_FALSE(c.decoded().is_dictionary());
       EXPECT_TRUE(c.decoded().equals(plain));
       EXPECT_TRUE(c.cast(DType::string).is_dictionary());
+      for (std::size_t i = 0; i < n; ++i) {
+        if (c.is_null(i)) {
+          EXPECT_EQ(c.string_at(i), "");  // as a plain column's null
+        }
+      }
       check_operations(c, rng);
       if (n >= 2) {
         // Parts with their own dictionaries merge into one; with a plain part they decode.

@@ -231,9 +231,11 @@ class Column {
     check_values_type(0, 's');
     return data_.as<std::int64_t>();
   }
-  // Any string column.
+  // Any string column (a null row gives "").
   [[nodiscard]] std::string_view string_at(std::size_t i) const {
-    if (dictionary_) return dictionary_->string_at(static_cast<std::size_t>(codes()[i]));
+    if (dictionary_)
+      return is_valid(i) ? dictionary_->string_at(static_cast<std::size_t>(codes()[i]))
+                         : std::string_view();
     auto off = data_.as<std::int64_t>();
     return {reinterpret_cast<const char*>(chars_.data()) + off[i],
             static_cast<std::size_t>(off[i + 1] - off[i])};
