@@ -392,6 +392,27 @@ class FrameTest(AppTest):
             with self.subTest(where=text):
                 self.check(["--where", text], d[mask.astype(bool)].reset_index(drop=True))
 
+    def test_string_expressions_over_a_dictionary_encoded_column(self):
+        # One partition of 150 rows holds 14 names: read dictionary-encoded, and expressions
+        # over it alone run once per distinct name. The results are those of the plain read.
+        d = self.ref
+        name = d["name"]
+        cases = [
+            (["--where", "name == 'b,eta' or isna(name)"],
+             d[(name == "b,eta") | name.isna()]),
+            (["--where", "contains(name, 'a') and len(name) > 4"],
+             d[name.str.contains("a").fillna(False) & (name.str.len() > 4).fillna(False)]),
+            (["--assign", "shout=upper(name)", "--select", "id,shout"],
+             pd.DataFrame({"id": d["id"], "shout": name.map(
+                 lambda v: v if not isinstance(v, str) else
+                 "".join(c.upper() if "a" <= c <= "z" else c for c in v))})),
+        ]
+        for args, want in cases:
+            with self.subTest(args=args):
+                out = self.run_frame(self.main, "--chunk-size", "100000", *args)
+                ours = pd_read(out, dates=[c for c in DATES if c in want.columns])
+                self.assertFramesEqual(ours, want.reset_index(drop=True), msg=" ".join(args))
+
     def test_select_and_head(self):
         d = self.ref
         self.check(["--select", "name,id,when"], d[["name", "id", "when"]])
