@@ -2,7 +2,8 @@
 // map_overlap. Each output block is made from pieces of input blocks: a piece is cut where its
 // block lives (so only the bytes needed travel), and the output block is assembled from its
 // pieces. Rechunking is thus an all-to-all exchange of pieces between the ranks, streamed
-// block by block, never a gather.
+// block by block, never a gather. A piece that is a box of its block is not copied out: it is
+// the block and the box (BlockPiece), and only a piece sent to another rank is cut (its codec).
 
 #include <pando/array/node.hpp>
 #include <pando/array/reduce.hpp>
@@ -15,6 +16,44 @@
 #include <numeric>
 
 namespace pando {
+
+namespace detail {
+
+// A box [start, start + count) of a block: what a piece task hands to the assembling task.
+struct BlockPiece {
+  Block block;
+  Shape start, count;
+
+  [[nodiscard]] bool whole() const {
+    return count == block.shape &&
+           std::all_of(start.begin(), start.end(), [](auto s) { return s == 0; });
+  }
+};
+
+}  // namespace detail
+
+// On the wire only the box travels, as a block of its own.
+template <>
+struct Codec<detail::BlockPiece> {
+  static Encoded encode(const detail::BlockPiece& p, const std::shared_ptr<const void>& owner) {
+    Block box = p.block;
+    if (!p.whole()) {
+      box = Block::allocate(p.block.dtype, p.count);
+      detail::copy_region(p.block, p.start, box, Shape(p.count.size(), 0), p.count);
+    }
+    Encoded e = Codec<Block>::encode(box, owner);
+    e.type = type_tag<detail::BlockPiece>();
+    return e;
+  }
+  static detail::BlockPiece decode(const Encoded& e) {
+    Block b = Codec<Block>::decode(e);
+    Shape count = b.shape;
+    return {std::move(b), Shape(count.size(), 0), std::move(count)};
+  }
+  static std::size_t nbytes(const detail::BlockPiece& p) {
+    return static_cast<std::size_t>(element_count(p.count)) * element_size(p.block.dtype);
+  }
+};
 
 namespace detail {
 
@@ -97,8 +136,24 @@ class PieceWork {
     std::int64_t n = 1;
     for (const auto& m : maps) n *= static_cast<std::int64_t>(m.size());
     t.nbytes = static_cast<std::uint64_t>(n) * element_size(in_.dtype());
-    t.fn = [maps = std::move(maps)](std::span<const Value> v) {
-      return Value::of(gather(v[0].get<Block>(), maps));
+    // A box: every map a run of consecutive coordinates.
+    const bool box = std::all_of(maps.begin(), maps.end(), [](const auto& m) {
+      return std::adjacent_find(m.begin(), m.end(), [](auto a, auto b) { return b != a + 1; }) ==
+             m.end();
+    });
+    t.fn = [maps = std::move(maps), box](std::span<const Value> v) {
+      const Block& b = v[0].get<Block>();
+      if (!box) {
+        Block cut = gather(b, maps);
+        Shape count = cut.shape;
+        return Value::of(BlockPiece{std::move(cut), Shape(count.size(), 0), std::move(count)});
+      }
+      Shape start, count;
+      for (const auto& m : maps) {
+        start.push_back(m.empty() ? 0 : m.front());
+        count.push_back(static_cast<std::int64_t>(m.size()));
+      }
+      return Value::of(BlockPiece{b, std::move(start), std::move(count)});
     };
     tasks_.push_back(std::move(t));
     return tasks_.back().key;
@@ -115,14 +170,14 @@ class PieceWork {
     t.fn = [dtype, shape = std::move(shape), offsets = std::move(offsets),
             finish = std::move(finish)](std::span<const Value> v) {
       Block b;
-      if (v.size() == 1 && v[0].get<Block>().shape == shape) {
-        b = v[0].get<Block>();  // one whole piece: no copy
+      if (v.size() == 1 && v[0].get<BlockPiece>().whole() &&
+          v[0].get<BlockPiece>().block.shape == shape) {
+        b = v[0].get<BlockPiece>().block;  // one whole block: no copy
       } else {
         b = Block::allocate(dtype, shape);
         for (std::size_t i = 0; i < v.size(); ++i) {
-          const Block& p = v[i].get<Block>();
-          Shape zero(p.ndim(), 0);
-          copy_region(p, zero, b, offsets[i], p.shape);
+          const BlockPiece& p = v[i].get<BlockPiece>();
+          copy_region(p.block, p.start, b, offsets[i], p.count);
         }
       }
       return Value::of(finish ? finish(std::move(b)) : std::move(b));
