@@ -162,18 +162,6 @@ AnyArray make_elementwise(const expr::Expr& e,
   return AnyArray(std::move(node));
 }
 
-namespace {
-
-// Room for `bytes` in this thread's transpose buffer number `slot`, reused from block to block.
-std::byte* transpose_scratch(std::size_t slot, std::size_t bytes) {
-  thread_local std::vector<Buffer> scratch;
-  if (scratch.size() <= slot) scratch.resize(slot + 1);
-  if (scratch[slot].size() < bytes) scratch[slot] = Buffer::allocate(bytes);
-  return scratch[slot].mutable_data();
-}
-
-}  // namespace
-
 BlockRecipe block_recipe(const ArrayNode& node, std::span<const std::int64_t> index) {
   const Elementwise& ew = *node.pending;
   BlockRecipe r;
@@ -197,15 +185,15 @@ BlockRecipe block_recipe(const ArrayNode& node, std::span<const std::int64_t> in
   r.make = [program, out_shape, n, type, transposed](std::span<const Value> in) {
     std::vector<expr::Input> inputs;
     std::vector<Block> expanded;  // leaves broadcast to the block's shape, when needed
+    std::vector<Buffer> flipped;  // transposed leaves, for as long as the program runs
     expanded.reserve(in.size());
     for (std::size_t leaf = 0; leaf < in.size(); ++leaf) {
       Block b = in[leaf].get<Block>();
       if (transposed[leaf] && b.size() > 1) {
         if (static_cast<std::size_t>(b.size()) == n) {
-          // Into a buffer this thread keeps: a fresh block would cost its page faults again.
-          std::byte* t = transpose_scratch(leaf, b.data.size());
-          transpose_into(b, t);
-          inputs.push_back({b.dtype, t, nullptr, nullptr, n});
+          Buffer& t = flipped.emplace_back(Buffer::allocate(b.data.size()));
+          transpose_into(b, t.mutable_data());
+          inputs.push_back({b.dtype, t.data(), nullptr, nullptr, n});
           continue;
         }
         const int swap[] = {1, 0};
