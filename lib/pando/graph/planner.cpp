@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <unordered_set>
 
 namespace pando {
 
@@ -214,6 +215,15 @@ class Placer {
     return s_.owner[id] == r;
   }
 
+  // Whether rank r will hold the value of `id` when a task placed now reads it: it made it,
+  // or it received it for an earlier task.
+  [[nodiscard]] bool has(std::uint32_t id, int r) const {
+    return holds(id, r) || received_.count(received_key(id, r)) != 0;
+  }
+  [[nodiscard]] std::uint64_t received_key(std::uint32_t id, int r) const {
+    return std::uint64_t{id} * static_cast<std::uint64_t>(p_) + static_cast<std::uint64_t>(r);
+  }
+
   [[nodiscard]] bool replicated_everywhere(std::uint32_t id) const {
     if (t_.persisted(id)) return persisted_.at(t_.key(id)).rank == Residence::every_rank;
     const Task& task = *t_.task(id);
@@ -238,7 +248,7 @@ class Placer {
     double ready = 0;
     for (auto in : t_.inputs(id)) {
       double arrive = finish_[in];
-      if (!holds(in, r)) arrive += transfer_time(in);
+      if (!has(in, r)) arrive += transfer_time(in);
       ready = std::max(ready, arrive);
     }
     return ready;
@@ -254,7 +264,7 @@ class Placer {
   [[nodiscard]] double sending_time(std::uint32_t id, int r) const {
     double busy = 0;
     for (auto in : t_.inputs(id))
-      if (!holds(in, r) && sender_of(in) >= 0) busy += transfer_time(in);
+      if (!has(in, r) && sender_of(in) >= 0) busy += transfer_time(in);
     return busy;
   }
 
@@ -312,10 +322,14 @@ class Placer {
 
   void put(std::uint32_t id, int r, double cost) {
     s_.owner[id] = r;
-    for (auto in : t_.inputs(id))
-      if (const int from = sender_of(in); from >= 0 && from != r && !holds(in, r))
-        avail_[static_cast<std::size_t>(from)] =
-            std::max(avail_[static_cast<std::size_t>(from)], finish_[in]) + transfer_time(in);
+    // Each value is sent to a rank once, however many of its tasks there read it.
+    for (auto in : t_.inputs(id)) {
+      const int from = sender_of(in);
+      if (from < 0 || has(in, r)) continue;
+      avail_[static_cast<std::size_t>(from)] =
+          std::max(avail_[static_cast<std::size_t>(from)], finish_[in]) + transfer_time(in);
+      received_.insert(received_key(in, r));
+    }
     double start = std::max(avail_[r], ready_on(id, r));
     // The chain's whole cost is charged at its head; followers add nothing more.
     finish_[id] = start + cost;
@@ -357,6 +371,7 @@ class Placer {
   std::vector<double> avail_;   // per rank: when its last placed task ends
   std::vector<double> finish_;  // per id: when it ends
   std::vector<int> candidates_;
+  std::unordered_set<std::uint64_t> received_;  // (id, rank) pairs sent there already
 };
 
 }  // namespace
