@@ -17,9 +17,10 @@
 //
 // Dictionary encoding is a storage choice, not a type: the column's type is string, its values
 // and every result computed from it are those of the plain column (decoded()). The CSV reader
-// encodes a string column while it pays (DESIGN.md §3); kernels that profit look at codes() and
-// dictionary() (an expression over one such column is evaluated once per distinct value), the
-// others read string_at() or decoded().
+// encodes a string column while it pays (the rule is in csv/parse.cpp, Parser::pays); kernels
+// that profit look at codes() and dictionary() (an expression over one such column is
+// evaluated once per distinct value, frame/dataframe.cpp), the others read string_at() or
+// decoded().
 //
 // Copies share the buffers (a Column is a few shared pointers); every operation returns a new
 // Column. slice() shares the values; filter/take/concat make new buffers.
