@@ -24,6 +24,10 @@ struct BlockPiece {
   Block block;
   Shape start, count;
 
+  static BlockPiece whole_of(Block b) {
+    Shape count = b.shape;
+    return {std::move(b), Shape(count.size(), 0), std::move(count)};
+  }
   [[nodiscard]] bool whole() const {
     return count == block.shape &&
            std::all_of(start.begin(), start.end(), [](auto s) { return s == 0; });
@@ -46,9 +50,7 @@ struct Codec<detail::BlockPiece> {
     return e;
   }
   static detail::BlockPiece decode(const Encoded& e) {
-    Block b = Codec<Block>::decode(e);
-    Shape count = b.shape;
-    return {std::move(b), Shape(count.size(), 0), std::move(count)};
+    return detail::BlockPiece::whole_of(Codec<Block>::decode(e));
   }
   static std::size_t nbytes(const detail::BlockPiece& p) {
     return static_cast<std::size_t>(element_count(p.count)) * element_size(p.block.dtype);
@@ -65,6 +67,12 @@ std::vector<std::int64_t> row_strides(const Shape& shape) {
   return s;
 }
 
+// Whether coordinates follow each other one by one (a run; an empty list is one).
+bool consecutive(const std::vector<std::int64_t>& m) {
+  return std::adjacent_find(m.begin(), m.end(), [](auto a, auto b) { return b != a + 1; }) ==
+         m.end();
+}
+
 // out[i0, i1, ...] = src[map0[i0], map1[i1], ...]: any selection of rows/columns along each axis.
 Block gather(const Block& src, const std::vector<std::vector<std::int64_t>>& maps) {
   Shape shape;
@@ -79,9 +87,7 @@ Block gather(const Block& src, const std::vector<std::vector<std::int64_t>>& map
   }
   const auto ss = row_strides(src.shape);
   const auto& last = maps.back();
-  const bool contiguous = std::adjacent_find(last.begin(), last.end(), [](auto a, auto b) {
-                            return b != a + 1;
-                          }) == last.end();
+  const bool contiguous = consecutive(last);
   const auto* from = src.data.data();
   auto* to = out.data.mutable_data();
   const auto row = shape.back();
@@ -137,17 +143,10 @@ class PieceWork {
     for (const auto& m : maps) n *= static_cast<std::int64_t>(m.size());
     t.nbytes = static_cast<std::uint64_t>(n) * element_size(in_.dtype());
     // A box: every map a run of consecutive coordinates.
-    const bool box = std::all_of(maps.begin(), maps.end(), [](const auto& m) {
-      return std::adjacent_find(m.begin(), m.end(), [](auto a, auto b) { return b != a + 1; }) ==
-             m.end();
-    });
+    const bool box = std::all_of(maps.begin(), maps.end(), consecutive);
     t.fn = [maps = std::move(maps), box](std::span<const Value> v) {
       const Block& b = v[0].get<Block>();
-      if (!box) {
-        Block cut = gather(b, maps);
-        Shape count = cut.shape;
-        return Value::of(BlockPiece{std::move(cut), Shape(count.size(), 0), std::move(count)});
-      }
+      if (!box) return Value::of(BlockPiece::whole_of(gather(b, maps)));
       Shape start, count;
       for (const auto& m : maps) {
         start.push_back(m.empty() ? 0 : m.front());

@@ -327,25 +327,16 @@ Column Column::with_codes(const Column& codes) const {
   return c;
 }
 
+std::vector<std::int64_t> Column::dictionary_rows(std::int64_t for_null) const {
+  const auto code = codes();
+  std::vector<std::int64_t> rows(size_);
+  for (std::size_t i = 0; i < size_; ++i) rows[i] = is_valid(i) ? code[i] : for_null;
+  return rows;
+}
+
 Column Column::decoded() const {
   if (!dictionary_) return *this;
-  const auto doff = dictionary_->offsets();
-  const auto* dchars = reinterpret_cast<const char*>(dictionary_->chars().data());
-  const auto code = codes();
-  Buffer o = Buffer::allocate((size_ + 1) * 8);
-  auto* r = o.as_mutable<std::int64_t>().data();
-  r[0] = 0;
-  for (std::size_t i = 0; i < size_; ++i) {
-    const auto k = static_cast<std::size_t>(code[i]);
-    r[i + 1] = r[i] + (is_valid(i) ? doff[k + 1] - doff[k] : 0);
-  }
-  Buffer ch = Buffer::allocate(static_cast<std::size_t>(r[size_]));
-  char* dst = reinterpret_cast<char*>(ch.mutable_data());
-  for (std::size_t i = 0; i < size_; ++i)
-    if (r[i + 1] != r[i])
-      std::memcpy(dst + r[i], dchars + doff[static_cast<std::size_t>(code[i])],
-                  static_cast<std::size_t>(r[i + 1] - r[i]));
-  return make(DType::string, size_, null_count_, validity_, std::move(o), std::move(ch));
+  return dictionary_->take(dictionary_rows(-1));
 }
 
 Column Column::dictionary_encoded() const {
@@ -618,14 +609,17 @@ Column Column::concat_strings(std::span<const Column> parts) {
     }
   }
   std::vector<Column> codes;
-  for (const auto& p : parts) codes.push_back(p.is_dictionary() ? p.codes_column() : Column());
-  if (all_encoded && one_dictionary) return parts[0].with_codes(concat(codes));
-  if (!all_encoded || distinct > n / 2) {
+  if (all_encoded && one_dictionary) {
+    for (const auto& p : parts) codes.push_back(p.codes_column());
+    return parts[0].with_codes(concat(codes));
+  }
+  if (!all_encoded || !detail::encoding_pays(distinct, n)) {
     std::vector<Column> plain;
     for (const auto& p : parts) plain.push_back(p.decoded());
     return concat(plain);
   }
   detail::DictionaryBuilder dict;
+  codes.resize(parts.size());
   for (std::size_t k = 0; k < parts.size(); ++k) {
     const Column& d = parts[k].dictionary();
     std::vector<std::int32_t> remap(d.size());

@@ -250,6 +250,8 @@ class Column {
   [[nodiscard]] std::span<const std::int32_t> codes() const noexcept {
     return data_.as<std::int32_t>().first(size_);
   }
+  // Each row's index into dictionary() (`for_null` for a null row), for take().
+  [[nodiscard]] std::vector<std::int64_t> dictionary_rows(std::int64_t for_null) const;
   // The same values with plain string storage (this column when it is not dictionary-encoded).
   [[nodiscard]] Column decoded() const;
   // The same values dictionary-encoded, codes in order of first appearance (this column when it

@@ -44,11 +44,7 @@ Column evaluate_per_value(const expr::Program& program, const Column& c, std::si
   std::vector<expr::Input> inputs(ninputs);
   inputs[input] = input_of(values);
   const Column per_value = column_of(program.run(inputs, values.size()));
-  const auto null_row = static_cast<std::int64_t>(dict.size());
-  const auto codes = c.codes();
-  std::vector<std::int64_t> rows(c.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = c.is_valid(i) ? codes[i] : null_row;
-  return per_value.take(rows);
+  return per_value.take(c.dictionary_rows(static_cast<std::int64_t>(dict.size())));
 }
 
 }  // namespace

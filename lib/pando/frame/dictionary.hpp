@@ -76,6 +76,12 @@ class DictionaryBuilder {
   std::vector<std::uint64_t> long_hashes_;  // per entry of long_codes_
 };
 
+// Whether holding `rows` strings with `distinct` values as codes pays: at most half of the rows
+// bring a new value (codes take 4 bytes a row where plain strings take 8 plus their bytes).
+constexpr bool encoding_pays(std::size_t distinct, std::size_t rows) noexcept {
+  return distinct * 2 <= rows;
+}
+
 // A 64-bit hash of a string's bytes (not cryptographic; the same on every rank).
 std::uint64_t hash_string(std::string_view s) noexcept;
 

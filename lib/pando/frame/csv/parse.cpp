@@ -318,14 +318,14 @@ class Parser {
         s.chars.reserve(s.chars.size() * cap_rows_ / rows_ * 11 / 10 + 64);
   }
 
-  // A string column stays dictionary-encoded while at most half of its rows bring a new value
-  // (codes take 4 bytes a row where plain strings take 8 plus their bytes, and an expression
-  // over the column runs once per distinct value); past that it turns plain for good. Small
-  // dictionaries are kept whatever the ratio, so that the first rows do not decide alone.
+  // A string column stays dictionary-encoded while that pays (detail::encoding_pays; and an
+  // expression over the column runs once per distinct value); past that it turns plain for
+  // good. Small dictionaries are kept whatever the ratio, so that the first rows do not decide
+  // alone.
   static constexpr std::size_t rows_per_review = 4096;
   static constexpr std::size_t small_dictionary = 4096;
   static bool pays(std::size_t distinct, std::size_t rows) noexcept {
-    return distinct <= small_dictionary || distinct * 2 <= rows;
+    return distinct <= small_dictionary || pando::detail::encoding_pays(distinct, rows);
   }
   void review_dictionaries() {
     for (Sink& s : sinks_)
@@ -788,7 +788,7 @@ class Parser {
       }
       s.dict = std::move(kept);
     }
-    const bool keep = s.dict.size() * 2 <= n;
+    const bool keep = pando::detail::encoding_pays(s.dict.size(), n);
     for (std::size_t r = 0; r < n; ++r) s.codes[r] = std::max(s.codes[r], std::int32_t{0});
     Column c = Column::from_dictionary(s.dict.finish(), n, bits, s.codes.release(n));
     return keep ? c : c.decoded();
