@@ -247,6 +247,56 @@ TEST(Reduce, BitIdenticalToSerialTree) {
   }
 }
 
+TEST(Reduce, OverAnExpressionMatchesTheStoredBlocks) {
+  // Blocks of more than 32k elements: a reduction over a fused expression evaluates them in
+  // slabs of rows (axis 0 reduced: slab partials combined; kept: laid side by side), with a
+  // transpose and a broadcast row among the inputs.
+  const std::vector<Case> large = {{{40000}, {35000}},               // 1-d: slabs of elements
+                                   {{257, 257}, {200, 200}},         // 2-d: slabs of 163 rows
+                                   {{3, 190, 180}, {3, 190, 180}}};  // rows above a slab
+  std::uint64_t seed = 500;
+  for (const auto& c : large) {
+    AnyArray x = from_values(test::random_block(c.shape, seed++), c.block);
+    AnyArray row = from_values(test::random_block({c.shape.back()}, seed++), {c.shape.back()});
+    auto expression = [&] {  // pending until something needs its blocks
+      return c.shape.size() == 2 ? x + x.T() * 0.5 + row : pando::sin(x) * 2.0 + row;
+    };
+    AnyArray stored = expression().persist();
+    for (const auto& axes : axes_of(c.shape.size())) {
+      const std::string what = shape_text(stored.shape()) + " axes " + std::to_string(axes.size());
+      for (ReduceKind kind :
+           {ReduceKind::sum, ReduceKind::mean, ReduceKind::var, ReduceKind::prod}) {
+        Block got = expression().reduce(kind, {axes, false, 0}).compute();
+        Block want = stored.reduce(kind, {axes, false, 0}).compute();
+        expect_near_all(
+            got, std::vector<double>(want.values<double>().begin(), want.values<double>().end()),
+            1e-12, std::string(to_string(kind)) + " " + what);
+      }
+      for (ReduceKind kind : {ReduceKind::min, ReduceKind::max}) {
+        Block got = expression().reduce(kind, {axes, false, 0}).compute();
+        Block want = stored.reduce(kind, {axes, false, 0}).compute();
+        EXPECT_TRUE(std::ranges::equal(got.values<double>(), want.values<double>()))
+            << to_string(kind) << " " << what;
+      }
+      for (ReduceKind kind : {ReduceKind::any, ReduceKind::all}) {
+        Block got = (expression() > 0.5).reduce(kind, {axes, false, 0}).compute();
+        Block want = (stored > 0.5).persist().reduce(kind, {axes, false, 0}).compute();
+        EXPECT_TRUE(std::ranges::equal(got.values<bool>(), want.values<bool>()))
+            << to_string(kind) << " " << what;
+      }
+      if (axes.size() > 1) continue;
+      std::optional<int> axis;
+      if (!axes.empty()) axis = axes[0];
+      EXPECT_TRUE(std::ranges::equal(expression().argmax(axis).compute().values<std::int64_t>(),
+                                     stored.argmax(axis).compute().values<std::int64_t>()))
+          << "argmax " << what;
+      EXPECT_TRUE(std::ranges::equal(expression().argmin(axis).compute().values<std::int64_t>(),
+                                     stored.argmin(axis).compute().values<std::int64_t>()))
+          << "argmin " << what;
+    }
+  }
+}
+
 namespace {
 // The peak resident memory of this process since the last reset_peak_memory(), in bytes.
 void reset_peak_memory() {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace pando {
 
@@ -162,6 +163,94 @@ AnyArray make_elementwise(const expr::Expr& e,
   return AnyArray(std::move(node));
 }
 
+namespace {
+
+// The values of a block's leaves as the program's inputs, each of the block's shape or a scalar,
+// row by row: transposed leaves are transposed a slab of rows at a time (into a buffer that
+// stays in cache), and leaves broadcast along some axes are repeated out to the block's shape.
+// Owns the copies it makes.
+class ProgramInputs {
+ public:
+  ProgramInputs(std::span<const Value> in, const std::vector<std::uint8_t>& transposed,
+                const Shape& shape)
+      : n(static_cast<std::size_t>(element_count(shape))),
+        row(shape.empty() || shape[0] == 0 ? n : n / static_cast<std::size_t>(shape[0])) {
+    held_.reserve(in.size());
+    for (std::size_t leaf = 0; leaf < in.size(); ++leaf) {
+      Block b = in[leaf].get<Block>();
+      const bool whole_transpose = transposed[leaf] && static_cast<std::size_t>(b.size()) == n;
+      if (transposed[leaf] && b.size() > 1 && !whole_transpose) {
+        const int swap[] = {1, 0};
+        b = permute_block(b, swap);  // and broadcast below
+      }
+      if (static_cast<std::size_t>(b.size()) != n && b.size() != 1) b = repeat_out(b, shape);
+      inputs_.push_back(
+          {b.dtype, b.data.data(), nullptr, nullptr, static_cast<std::size_t>(b.size())});
+      if (whole_transpose && n > 1) flips_.push_back({leaf, Buffer{}});
+      held_.push_back(std::move(b));
+    }
+  }
+
+  // The inputs for rows [first, first + count) of the block (scalars stay scalars); valid until
+  // the next call.
+  [[nodiscard]] std::vector<expr::Input> rows(std::int64_t first, std::int64_t count) {
+    const auto begin = static_cast<std::size_t>(first) * row;
+    const auto length = static_cast<std::size_t>(count) * row;
+    std::vector<expr::Input> out = inputs_;
+    for (auto& i : out) {
+      if (i.length != n || n == 1) continue;
+      i.data = static_cast<const std::byte*>(i.data) + begin * element_size(i.type);
+      i.length = length;
+    }
+    for (auto& [leaf, scratch] : flips_) {
+      const Block& base = held_[leaf];
+      const std::size_t bytes = length * element_size(base.dtype);
+      if (scratch.size() < bytes) scratch = Buffer::allocate(bytes);
+      transpose_rows_into(base, first, count, scratch.mutable_data());
+      out[leaf].data = scratch.data();
+    }
+    return out;
+  }
+
+  const std::size_t n;    // elements in the block
+  const std::size_t row;  // elements in one row (along axis 0) of it
+
+ private:
+  // A partial broadcast (a row against a matrix): `b` repeated out to `shape`.
+  static Block repeat_out(const Block& b, const Shape& shape) {
+    const std::size_t nd = shape.size();
+    Shape src_shape(nd, 1);
+    std::copy(b.shape.begin(), b.shape.end(),
+              src_shape.begin() + static_cast<std::ptrdiff_t>(nd - b.ndim()));
+    Block out = Block::allocate(b.dtype, shape);
+    const auto n = static_cast<std::size_t>(element_count(shape));
+    std::vector<std::int64_t> pos(nd, 0);
+    const std::size_t item = element_size(b.dtype);
+    for (std::size_t k = 0; k < n; ++k) {
+      std::int64_t src = 0;
+      for (std::size_t a = 0; a < nd; ++a)
+        src = src * src_shape[a] + (src_shape[a] == 1 ? 0 : pos[a]);
+      std::memcpy(out.data.mutable_data() + k * item,
+                  b.data.data() + static_cast<std::size_t>(src) * item, item);
+      for (std::size_t a = nd; a-- > 0;) {
+        if (++pos[a] < shape[a]) break;
+        pos[a] = 0;
+      }
+    }
+    return out;
+  }
+
+  struct Flip {
+    std::size_t leaf;  // a leaf read through its transpose
+    Buffer scratch;    // the rows of the transpose asked for last
+  };
+  std::vector<expr::Input> inputs_;
+  std::vector<Block> held_;
+  std::vector<Flip> flips_;
+};
+
+}  // namespace
+
 BlockRecipe block_recipe(const ArrayNode& node, std::span<const std::int64_t> index) {
   const Elementwise& ew = *node.pending;
   BlockRecipe r;
@@ -179,66 +268,37 @@ BlockRecipe block_recipe(const ArrayNode& node, std::span<const std::int64_t> in
                          : l.block_key(li));
     transposed.push_back(t);
   }
-  const auto n = static_cast<std::size_t>(element_count(out_shape));
   const DType type = node.dtype;
   auto program = ew.program;
-  r.make = [program, out_shape, n, type, transposed](std::span<const Value> in) {
-    std::vector<expr::Input> inputs;
-    std::vector<Block> expanded;  // leaves broadcast to the block's shape, when needed
-    std::vector<Buffer> flipped;  // transposed leaves, for as long as the program runs
-    expanded.reserve(in.size());
-    for (std::size_t leaf = 0; leaf < in.size(); ++leaf) {
-      Block b = in[leaf].get<Block>();
-      if (transposed[leaf] && b.size() > 1) {
-        if (static_cast<std::size_t>(b.size()) == n) {
-          Buffer& t = flipped.emplace_back(Buffer::allocate(b.data.size()));
-          transpose_into(b, t.mutable_data());
-          inputs.push_back({b.dtype, t.data(), nullptr, nullptr, n});
-          continue;
-        }
-        const int swap[] = {1, 0};
-        b = permute_block(b, swap);  // and broadcast below
-      }
-      if (static_cast<std::size_t>(b.size()) == n || b.size() == 1) {
-        inputs.push_back(
-            {b.dtype, b.data.data(), nullptr, nullptr, static_cast<std::size_t>(b.size())});
-        continue;
-      }
-      // A partial broadcast (a row against a matrix): repeat it out to the block's shape.
-      const std::size_t nd = out_shape.size();
-      Shape src_shape(nd, 1);
-      std::copy(b.shape.begin(), b.shape.end(),
-                src_shape.begin() + static_cast<std::ptrdiff_t>(nd - b.ndim()));
-      std::vector<std::vector<std::int64_t>> maps(nd);
-      for (std::size_t a = 0; a < nd; ++a)
-        for (std::int64_t i = 0; i < out_shape[a]; ++i)
-          maps[a].push_back(src_shape[a] == 1 ? 0 : i);
-      Block viewed = b;
-      viewed.shape = src_shape;
-      Block e = Block::allocate(b.dtype, out_shape);
-      std::vector<std::int64_t> pos(nd, 0);
-      const std::size_t item = element_size(b.dtype);
-      for (std::size_t k = 0; k < n; ++k) {
-        std::int64_t src = 0;
-        for (std::size_t a = 0; a < nd; ++a)
-          src = src * src_shape[a] + maps[a][static_cast<std::size_t>(pos[a])];
-        std::memcpy(e.data.mutable_data() + k * item,
-                    viewed.data.data() + static_cast<std::size_t>(src) * item, item);
-        for (std::size_t a = nd; a-- > 0;) {
-          if (++pos[a] < out_shape[a]) break;
-          pos[a] = 0;
-        }
-      }
-      expanded.push_back(std::move(e));
-      inputs.push_back({expanded.back().dtype, expanded.back().data.data(), nullptr, nullptr, n});
-    }
-    expr::Output out = program.run(inputs, n);
-    Block result{type, out_shape, std::move(out.data)};
-    if (result.data.size() != n * element_size(type))
-      result.data = result.data.slice(0, n * element_size(type));
-    return result;
+  r.run = [program, out_shape, type, transposed](std::span<const Value> in,
+                                                 std::size_t slab_elements, const SlabSink& sink) {
+    ProgramInputs inputs(in, transposed, out_shape);
+    const std::int64_t rows = out_shape.empty() ? 1 : out_shape[0];
+    const auto step = static_cast<std::int64_t>(
+        std::clamp<std::size_t>(slab_elements / std::max<std::size_t>(inputs.row, 1), 1,
+                                static_cast<std::size_t>(std::max<std::int64_t>(rows, 1))));
+    std::int64_t first = 0;
+    do {  // at least once: a block with no rows is one empty slab
+      const std::int64_t count = std::min(step, rows - first);
+      Shape shape = out_shape;
+      if (!shape.empty()) shape[0] = count;
+      const std::size_t n = static_cast<std::size_t>(count) * inputs.row;
+      expr::Output out = program.run(inputs.rows(first, count), n);
+      Block slab{type, std::move(shape), std::move(out.data)};
+      if (slab.data.size() != n * element_size(type))
+        slab.data = slab.data.slice(0, n * element_size(type));
+      sink(std::move(slab), first);
+      first += count;
+    } while (first < rows);
   };
   return r;
+}
+
+Block BlockRecipe::make(std::span<const Value> in) const {
+  Block block;
+  run(in, std::numeric_limits<std::size_t>::max(),
+      [&](Block slab, std::int64_t) { block = std::move(slab); });
+  return block;
 }
 
 std::vector<const Graph*> leaf_graphs(const ArrayNode& node) {
@@ -270,11 +330,13 @@ void materialize(const ArrayNode& node) {
     BlockRecipe r = block_recipe(node, idx);
     Task t;
     t.key = Key(token, idx);
-    t.inputs = std::move(r.inputs);
+    t.inputs = std::move(r.inputs);  // the recipe keeps only how to run
     const auto n = element_count(block_shape(node.chunks, idx));
     t.nbytes = static_cast<std::uint64_t>(n) * element_size(node.dtype);
     t.cost = static_cast<double>(n) * 2e-9;
-    t.fn = [make = std::move(r.make)](std::span<const Value> in) { return Value::of(make(in)); };
+    t.fn = [recipe = std::move(r)](std::span<const Value> in) {
+      return Value::of(recipe.make(in));
+    };
     tasks.push_back(std::move(t));
   });
   node.graph = Graph(std::move(tasks), std::span<const Graph* const>(deps));

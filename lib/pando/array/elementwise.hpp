@@ -151,11 +151,19 @@ Array<E> abs(const Array<E>& a) {
 
 namespace detail {
 struct ArrayNode;
-// For reductions over a pending expression: the inputs of block `index` and a function that
-// evaluates the block from their values, without a task of its own.
+// Takes a slab of a block (its rows [first, first + slab.shape[0]) along axis 0).
+using SlabSink = std::function<void(Block slab, std::int64_t first)>;
+// For reductions over a pending expression: the inputs of block `index` and how to evaluate
+// the block from their values, without a task of its own. A reduction takes the block in
+// slabs that stay in cache, so a large block is never stored whole.
 struct BlockRecipe {
   std::vector<Key> inputs;
-  std::function<Block(std::span<const Value>)> make;
+  // Evaluates the block in order, in slabs of whole rows of at most `slab_elements` elements
+  // (at least one row each), handing each to `sink`.
+  std::function<void(std::span<const Value> in, std::size_t slab_elements, const SlabSink& sink)>
+      run;
+  // The whole block.
+  [[nodiscard]] Block make(std::span<const Value> in) const;
 };
 BlockRecipe block_recipe(const ArrayNode& node, std::span<const std::int64_t> index);
 // The graphs of a pending expression's leaves.

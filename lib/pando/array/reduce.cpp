@@ -368,6 +368,53 @@ void fill_identity(Partial& p) {
   }
 }
 
+namespace {
+
+// Partials of consecutive slabs of a block along a kept axis 0, as one partial.
+Partial stack_rows(std::vector<Partial>& parts) {
+  if (parts.size() == 1) return std::move(parts[0]);
+  Partial out;
+  out.kind = parts[0].kind;
+  out.count = parts[0].count;
+  out.shape = parts[0].shape;
+  out.shape[0] = 0;
+  for (const auto& p : parts) out.shape[0] += p.shape[0];
+  auto stack = [&](Block Partial::*member) {
+    Block joined = Block::allocate((parts[0].*member).dtype, out.shape);
+    std::size_t at = 0;
+    for (const auto& p : parts) {
+      const Block& b = p.*member;
+      if (b.data.size()) std::memcpy(joined.data.mutable_data() + at, b.data.data(), b.data.size());
+      at += b.data.size();
+    }
+    return joined;
+  };
+  out.a = stack(&Partial::a);
+  if (out.has_b()) out.b = stack(&Partial::b);
+  return out;
+}
+
+}  // namespace
+
+Partial partial_in_slabs(ReduceKind kind, const BlockRecipe& block, std::span<const Value> in,
+                         const std::vector<int>& reduced, std::span<const std::int64_t> offset,
+                         std::span<const std::int64_t> whole) {
+  // 32k elements: a slab and the program's inputs for it stay in a core's L2 cache.
+  constexpr std::size_t slab_elements = std::size_t{1} << 15;
+  const bool axis0_reduced = !reduced.empty() && reduced.front() == 0;
+  std::vector<Partial> parts;
+  Shape at(offset.begin(), offset.end());
+  block.run(in, slab_elements, [&](Block slab, std::int64_t first) {
+    if (!at.empty()) at[0] = offset[0] + first;
+    Partial p = partial_of(kind, slab, reduced, at, whole);
+    if (axis0_reduced && !parts.empty())
+      parts.back() = combine(parts.back(), p);
+    else
+      parts.push_back(std::move(p));
+  });
+  return stack_rows(parts);
+}
+
 Partial combine(const Partial& x, const Partial& y) {
   if (x.shape != y.shape || x.kind != y.kind)
     throw ValueError("combining mismatched partial reductions");
@@ -525,7 +572,7 @@ AnyArray AnyArray::reduce(ReduceKind kind, const ReduceOptions& options) const {
   }
   const DType out_type = reduce_result_type(kind, dtype());
   Hasher h(to_string(kind));
-  h.add(token())
+  h.add(detail::identity(*this))  // not token(): that would store a pending expression's blocks
       .add_all(axes)
       .add(static_cast<std::int64_t>(options.keepdims))
       .add(static_cast<std::int64_t>(options.ddof));
@@ -543,11 +590,10 @@ AnyArray AnyArray::reduce(ReduceKind kind, const ReduceOptions& options) const {
   for_each_block(chunks(), [&](std::span<const std::int64_t> idx) {
     Task t;
     t.key = Key(partial_token, idx);
-    std::function<Block(std::span<const Value>)> make;
+    std::shared_ptr<detail::BlockRecipe> recipe;
     if (fused) {
-      auto recipe = detail::block_recipe(node(), idx);
-      t.inputs = std::move(recipe.inputs);
-      make = std::move(recipe.make);
+      recipe = std::make_shared<detail::BlockRecipe>(detail::block_recipe(node(), idx));
+      t.inputs = std::move(recipe->inputs);
     } else {
       t.inputs = {block_key(idx)};
     }
@@ -558,8 +604,9 @@ AnyArray AnyArray::reduce(ReduceKind kind, const ReduceOptions& options) const {
       if (!reduced(a)) out_elems *= bshape[a];
     t.nbytes = static_cast<std::uint64_t>(out_elems) * 16;
     t.cost = static_cast<double>(element_count(bshape)) * 5e-10;
-    t.fn = [kind, axes, offset, whole, make](std::span<const Value> in) {
-      if (make) return Value::of(detail::partial_of(kind, make(in), axes, offset, whole));
+    t.fn = [kind, axes, offset, whole, recipe](std::span<const Value> in) {
+      if (recipe)
+        return Value::of(detail::partial_in_slabs(kind, *recipe, in, axes, offset, whole));
       return Value::of(detail::partial_of(kind, in[0].get<Block>(), axes, offset, whole));
     };
     tasks.push_back(std::move(t));

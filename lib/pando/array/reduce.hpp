@@ -29,6 +29,13 @@ struct Partial {
 Partial partial_of(ReduceKind kind, const Block& x, const std::vector<int>& reduced,
                    std::span<const std::int64_t> offset, std::span<const std::int64_t> whole);
 void fill_identity(Partial& p);
+struct BlockRecipe;
+// The same for a block of a pending element-wise expression, evaluated slab by slab so that
+// the block is never stored whole. Rounding may differ from partial_of over the stored block,
+// but depends, like it, only on the chunking.
+Partial partial_in_slabs(ReduceKind kind, const BlockRecipe& block, std::span<const Value> in,
+                         const std::vector<int>& reduced, std::span<const std::int64_t> offset,
+                         std::span<const std::int64_t> whole);
 // x then y, in block order.
 Partial combine(const Partial& x, const Partial& y);
 // The result block, of `out_shape` (the partial's shape with or without the reduced axes).
@@ -36,8 +43,9 @@ Block finalize(const Partial& p, DType input, int ddof, const Shape& out_shape);
 
 // A block with its axes permuted (a copy): output axis i is input axis perm[i].
 Block permute_block(const Block& x, std::span<const int> perm);
-// The transpose of a 2-d block, written to `out` (room for x.size() elements, suitably aligned).
-void transpose_into(const Block& x, std::byte* out);
+// Rows [first, first + count) of the transpose of a 2-d block, written to `out` (room for
+// count * x.shape[0] elements, suitably aligned).
+void transpose_rows_into(const Block& x, std::int64_t first, std::int64_t count, std::byte* out);
 
 }  // namespace detail
 

@@ -278,32 +278,37 @@ Hasher op_hasher(std::string_view name, const AnyArray& in) {
   return h;
 }
 
-// dst (r x c) = transpose of src (c x r), in 8x8 tiles: each tile reads 8 whole cache lines of
-// src and writes 8 of dst. Rows of a power-of-two length fall in the same cache set, so larger
-// tiles evict their own lines (measured on 1024x1024 doubles: 32x32 tiles 6.4 GB/s, 8x8 11.9).
+// dst (r x c) = transpose of src (c x r, rows `stride` apart), in 8x8 tiles: each tile reads
+// 8 whole cache lines of src and writes 8 of dst. Rows of a power-of-two length fall in the
+// same cache set, so larger tiles evict their own lines (measured on 1024x1024 doubles: 32x32
+// tiles 6.4 GB/s, 8x8 11.9).
 template <class T>
-void transpose_2d(const T* src, T* dst, std::int64_t r, std::int64_t c) {
+void transpose_2d(const T* src, std::int64_t stride, T* dst, std::int64_t r, std::int64_t c) {
   constexpr std::int64_t tile = 8;
   std::int64_t i0 = 0;
   for (; i0 + tile <= r; i0 += tile) {
     std::int64_t j0 = 0;
     for (; j0 + tile <= c; j0 += tile)
       for (std::int64_t j = j0; j < j0 + tile; ++j)
-        for (std::int64_t i = i0; i < i0 + tile; ++i) dst[i * c + j] = src[j * r + i];
+        for (std::int64_t i = i0; i < i0 + tile; ++i) dst[i * c + j] = src[j * stride + i];
     for (std::int64_t j = j0; j < c; ++j)
-      for (std::int64_t i = i0; i < i0 + tile; ++i) dst[i * c + j] = src[j * r + i];
+      for (std::int64_t i = i0; i < i0 + tile; ++i) dst[i * c + j] = src[j * stride + i];
   }
   for (std::int64_t i = i0; i < r; ++i)
-    for (std::int64_t j = 0; j < c; ++j) dst[i * c + j] = src[j * r + i];
+    for (std::int64_t j = 0; j < c; ++j) dst[i * c + j] = src[j * stride + i];
 }
 
 }  // namespace
 
-void transpose_into(const Block& x, std::byte* out) {
-  if (x.ndim() != 2) throw ShapeError("transpose_into: a block of " + shape_text(x.shape));
+void transpose_rows_into(const Block& x, std::int64_t first, std::int64_t count, std::byte* out) {
+  if (x.ndim() != 2 || first < 0 || count < 0 || first + count > x.shape[1])
+    throw ShapeError(
+        fmt::format("transpose_rows_into: rows {}..{} of the transpose of a block of {}", first,
+                    first + count, shape_text(x.shape)));
   visit_numeric(x.dtype, [&](auto t) {
     using T = decltype(t);
-    transpose_2d(x.values<T>().data(), reinterpret_cast<T*>(out), x.shape[1], x.shape[0]);
+    transpose_2d(x.values<T>().data() + first, x.shape[1], reinterpret_cast<T*>(out), count,
+                 x.shape[0]);
   });
 }
 
@@ -323,7 +328,7 @@ Block permute_block(const Block& x, std::span<const int> perm) {
     const T* src = x.values<T>().data();
     T* dst = out.mutable_values<T>().data();
     if (nd == 2 && perm[0] == 1) {
-      transpose_2d(src, dst, shape[0], shape[1]);
+      transpose_2d(src, shape[0], dst, shape[0], shape[1]);
       return;
     }
     std::vector<std::int64_t> i(nd, 0);

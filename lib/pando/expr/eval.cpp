@@ -7,8 +7,6 @@
 
 #include <fmt/format.h>
 
-#include <sys/mman.h>
-
 #include <bit>
 #include <cstdlib>
 #include <cstring>
@@ -288,19 +286,6 @@ const std::uint64_t* validity_words(const View& v, std::size_t count, std::uint6
   return scratch;
 }
 
-// Room for a result column. A large one is backed by transparent huge pages where the kernel
-// offers them on request (THP "madvise" mode, Debian's default): first touching 256 MB of
-// 4 KiB pages costs more than computing sin(x) into them.
-Buffer allocate_result(std::size_t bytes) {
-  constexpr std::size_t huge = std::size_t{2} << 20;
-  if (bytes < 4 * huge) return Buffer::allocate(bytes);
-  const std::size_t rounded = (bytes + huge - 1) / huge * huge;
-  void* p = std::aligned_alloc(huge, rounded);
-  if (p == nullptr) throw std::bad_alloc();
-  ::madvise(p, rounded, MADV_HUGEPAGE);  // a hint: failure only costs speed
-  return Buffer::wrap(std::shared_ptr<void>(p, [](void* q) { std::free(q); }), p, bytes);
-}
-
 }  // namespace
 
 std::string_view to_string(OpCode code) noexcept {
@@ -368,7 +353,7 @@ Output Program::run(std::span<const Input> inputs, std::size_t n) const {
     offsets = offsets_buffer.as_mutable<std::int64_t>().data();
     offsets[0] = 0;
   } else {
-    out.data = allocate_result(n * size);
+    out.data = Buffer::allocate(n * size);
   }
   Runner runner(c, inputs, n);
   if (n == 0) {
