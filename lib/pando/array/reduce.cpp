@@ -132,10 +132,17 @@ double pairwise_sum(const T* x, std::int64_t n) {
 
 template <class T>
 double pairwise_sq_dev(const T* x, std::int64_t n, double mean) {
-  if (n <= 128) {
-    double s = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-      double d = static_cast<double>(x[i]) - mean;
+  if (n <= 128) {  // eight accumulators, as in pairwise_sum
+    double r[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+      for (int k = 0; k < 8; ++k) {
+        const double d = static_cast<double>(x[i + k]) - mean;
+        r[k] += d * d;
+      }
+    double s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) {
+      const double d = static_cast<double>(x[i]) - mean;
       s += d * d;
     }
     return s;
@@ -148,9 +155,21 @@ double pairwise_sq_dev(const T* x, std::int64_t n, double mean) {
 template <class T, class F>
 void pairwise_cols(const T* x, std::int64_t m, std::int64_t k, double* out, F&& term) {
   if (m <= 16) {
-    std::fill(out, out + k, 0.0);
-    for (std::int64_t i = 0; i < m; ++i)
-      for (std::int64_t j = 0; j < k; ++j) out[j] += term(x[i * k + j], j);
+    // Eight columns at a time, summed down the rows in registers (the same order as a row at a
+    // time, without storing and reloading `out` for every row).
+    constexpr std::int64_t width = 8;
+    std::int64_t j0 = 0;
+    for (; j0 + width <= k; j0 += width) {
+      double s[width] = {};
+      for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t j = 0; j < width; ++j) s[j] += term(x[i * k + j0 + j], j0 + j);
+      std::copy(s, s + width, out + j0);
+    }
+    for (std::int64_t j = j0; j < k; ++j) {
+      double s = 0;
+      for (std::int64_t i = 0; i < m; ++i) s += term(x[i * k + j], j);
+      out[j] = s;
+    }
     return;
   }
   std::vector<double> lower(static_cast<std::size_t>(k));
