@@ -10,7 +10,11 @@
 // Array<T> is the same with the type in the C++ type. Both are cheap handles: operations
 // return new arrays and record tasks; compute() and persist() run them on every rank.
 // Element-wise operations are not run one by one: chains of them are fused into one task per
-// block that evaluates the whole expression tile by tile (module expr).
+// block that evaluates the whole expression tile by tile (module expr). A reduction of such an
+// expression evaluates it inside its own tasks, slab by slab, so the expression's blocks are
+// never stored (several reductions of one expression each evaluate it). Anything else that
+// reads the expression's blocks (slicing, rechunk, compute()) makes them tasks of their own,
+// and reductions made after that read those.
 
 #include <pando/array/block.hpp>
 #include <pando/array/chunks.hpp>
