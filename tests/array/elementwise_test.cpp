@@ -41,6 +41,18 @@ TEST(Elementwise, BroadcastingAsNumPy) {
   for (std::size_t i = 0; i < 6; ++i)
     for (std::size_t j = 0; j < 4; ++j)
       EXPECT_DOUBLE_EQ(got[i * 4 + j], mv[i * 4 + j] + rv[j] - cv[i]);
+  // 3-d: a middle axis and a last axis broadcast, in uneven blocks.
+  Block ab = test::random_block({3, 4, 5}, 6), bb = test::random_block({3, 1, 5}, 7),
+        db = test::random_block({4, 1}, 8);
+  auto got3 = values((from_values(ab, Shape{2, 3, 2}) + from_values(bb, Shape{2, 1, 2}) -
+                      from_values(db, Shape{3, 1}))
+                         .compute());
+  auto av = values(ab), bv = values(bb), dv = values(db);
+  for (std::size_t i = 0; i < 3; ++i)
+    for (std::size_t j = 0; j < 4; ++j)
+      for (std::size_t k = 0; k < 5; ++k)
+        EXPECT_DOUBLE_EQ(got3[(i * 4 + j) * 5 + k],
+                         av[(i * 4 + j) * 5 + k] + bv[i * 5 + k] - dv[j]);
   try {
     (void)(m + from_values(test::random_block({5}, 1), Shape{5}));
     FAIL();

@@ -247,53 +247,162 @@ TEST(Reduce, BitIdenticalToSerialTree) {
   }
 }
 
-TEST(Reduce, OverAnExpressionMatchesTheStoredBlocks) {
-  // Blocks of more than 32k elements: a reduction over a fused expression evaluates them in
-  // slabs of rows (axis 0 reduced: slab partials combined; kept: laid side by side), with a
-  // transpose and a broadcast row among the inputs.
-  const std::vector<Case> large = {{{40000}, {35000}},               // 1-d: slabs of elements
-                                   {{257, 257}, {200, 200}},         // 2-d: slabs of 163 rows
-                                   {{3, 190, 180}, {3, 190, 180}}};  // rows above a slab
-  std::uint64_t seed = 500;
-  for (const auto& c : large) {
-    AnyArray x = from_values(test::random_block(c.shape, seed++), c.block);
-    AnyArray row = from_values(test::random_block({c.shape.back()}, seed++), {c.shape.back()});
-    auto expression = [&] {  // pending until something needs its blocks
-      return c.shape.size() == 2 ? x + x.T() * 0.5 + row : pando::sin(x) * 2.0 + row;
+namespace {
+
+// An array and the same values on the host.
+struct Operand {
+  AnyArray array;
+  Block host;
+};
+Operand operand(const Shape& shape, const Shape& block, std::uint64_t seed) {
+  Block b = test::random_block(shape, seed);
+  return {from_values(b, block), b};
+}
+
+// A fused expression over large blocks and its values computed on the host (multiplications and
+// divisions by powers of two are exact, so both round alike: min, max and arg* compare exactly).
+struct ExpressionCase {
+  std::string name;
+  std::function<AnyArray()> make;  // a new, pending handle each call
+  Block want;
+};
+
+std::vector<ExpressionCase> expression_cases() {
+  std::vector<ExpressionCase> all;
+  auto host = [](const Shape& shape,
+                 const std::function<double(std::span<const std::int64_t>)>& f) {
+    Block out = Block::allocate(DType::float64, shape);
+    auto v = out.mutable_values<double>();
+    for (std::int64_t k = 0; k < out.size(); ++k)
+      v[static_cast<std::size_t>(k)] = f(test::unravel(k, shape));
+    return out;
+  };
+  {  // 1-d: slabs of elements
+    auto x = operand({40000}, {35000}, 501), y = operand({40000}, {35000}, 502);
+    all.push_back(
+        {"1-d", [=] { return 1.0 + (x.array * 2.0 + y.array) / 64.0; }, host({40000}, [&](auto i) {
+           const auto k = static_cast<std::size_t>(i[0]);
+           return 1.0 + (x.host.values<double>()[k] * 2.0 + y.host.values<double>()[k]) / 64.0;
+         })});
+  }
+  {  // x + x.T + a row: square blocks, one of them in slabs of 163 rows
+    auto x = operand({257, 257}, {200, 200}, 503), r = operand({257}, {257}, 504);
+    auto at = [x](std::int64_t i, std::int64_t j) {
+      return x.host.values<double>()[static_cast<std::size_t>(i * 257 + j)];
     };
-    AnyArray stored = expression().persist();
-    for (const auto& axes : axes_of(c.shape.size())) {
-      const std::string what = shape_text(stored.shape()) + " axes " + std::to_string(axes.size());
-      for (ReduceKind kind :
-           {ReduceKind::sum, ReduceKind::mean, ReduceKind::var, ReduceKind::prod}) {
-        Block got = expression().reduce(kind, {axes, false, 0}).compute();
-        Block want = stored.reduce(kind, {axes, false, 0}).compute();
-        expect_near_all(
-            got, std::vector<double>(want.values<double>().begin(), want.values<double>().end()),
-            1e-12, std::string(to_string(kind)) + " " + what);
-      }
-      for (ReduceKind kind : {ReduceKind::min, ReduceKind::max}) {
-        Block got = expression().reduce(kind, {axes, false, 0}).compute();
-        Block want = stored.reduce(kind, {axes, false, 0}).compute();
-        EXPECT_TRUE(std::ranges::equal(got.values<double>(), want.values<double>()))
-            << to_string(kind) << " " << what;
-      }
-      for (ReduceKind kind : {ReduceKind::any, ReduceKind::all}) {
-        Block got = (expression() > 0.5).reduce(kind, {axes, false, 0}).compute();
-        Block want = (stored > 0.5).persist().reduce(kind, {axes, false, 0}).compute();
-        EXPECT_TRUE(std::ranges::equal(got.values<bool>(), want.values<bool>()))
-            << to_string(kind) << " " << what;
-      }
+    all.push_back({"x + x.T + row",
+                   [=] { return 1.0 + (x.array + x.array.T() * 0.5 + r.array) / 64.0; },
+                   host({257, 257}, [&](auto i) {
+                     return 1.0 + (at(i[0], i[1]) + at(i[1], i[0]) * 0.5 +
+                                   r.host.values<double>()[static_cast<std::size_t>(i[1])]) /
+                                      64.0;
+                   })});
+  }
+  {  // z + w.T, not square: blocks of 260 x 150 in slabs of 218 rows
+    auto z = operand({260, 150}, {260, 150}, 505), w = operand({150, 260}, {150, 260}, 506);
+    all.push_back(
+        {"z + w.T", [=] { return 1.0 + (z.array + w.array.T() * 0.5) / 64.0; },
+         host({260, 150}, [&](auto i) {
+           const auto zi = static_cast<std::size_t>(i[0] * 150 + i[1]);
+           const auto wi = static_cast<std::size_t>(i[1] * 260 + i[0]);
+           return 1.0 + (z.host.values<double>()[zi] + w.host.values<double>()[wi] * 0.5) / 64.0;
+         })});
+  }
+  {  // 3-d + a 2-d w.T broadcast along axis 0, in blocks of 2 and of 1 along it
+    auto z = operand({3, 190, 180}, {2, 190, 180}, 507), w = operand({180, 190}, {180, 190}, 508);
+    all.push_back(
+        {"3-d + w.T", [=] { return 1.0 + (z.array + w.array.T() * 0.5) / 64.0; },
+         host({3, 190, 180}, [&](auto i) {
+           const auto zi = static_cast<std::size_t>((i[0] * 190 + i[1]) * 180 + i[2]);
+           const auto wi = static_cast<std::size_t>(i[2] * 190 + i[1]);
+           return 1.0 + (z.host.values<double>()[zi] + w.host.values<double>()[wi] * 0.5) / 64.0;
+         })});
+  }
+  return all;
+}
+
+std::vector<double> doubles(const Block& b) {
+  std::vector<double> out;
+  visit_numeric(b.dtype, [&](auto t) {
+    for (auto v : b.values<decltype(t)>()) out.push_back(static_cast<double>(v));
+  });
+  return out;
+}
+
+}  // namespace
+
+TEST(Reduce, OverAnExpressionMatchHostLoops) {
+  // Blocks of more than 32k elements: a reduction over a fused expression evaluates them in
+  // slabs of rows (axis 0 reduced: slab partials combined; kept: laid side by side), with
+  // transposed and broadcast operands.
+  for (const auto& c : expression_cases()) {
+    const Block& y = c.want;
+    auto v = y.values<double>();
+    const double lowest = *std::min_element(v.begin(), v.end());
+    const double highest = *std::max_element(v.begin(), v.end());
+    for (const auto& axes : axes_of(y.ndim())) {
+      const std::string what = c.name + " axes " + std::to_string(axes.size());
+      auto reduce = [&](ReduceKind kind) {
+        return c.make().reduce(kind, {axes, false, 0}).compute();
+      };
+      expect_near_all(reduce(ReduceKind::sum), test::reduce_reference(y, axes, test::ref_sum),
+                      1e-12, "sum " + what);
+      expect_near_all(reduce(ReduceKind::mean), test::reduce_reference(y, axes, test::ref_mean),
+                      1e-12, "mean " + what);
+      expect_near_all(reduce(ReduceKind::var),
+                      test::reduce_reference(y, axes, [](auto& g) { return test::ref_var(g, 0); }),
+                      1e-12, "var " + what);
+      auto prod = test::reduce_reference(y, axes, [](auto& g) {
+        long double p = 1;
+        for (double x : g) p *= x;
+        return static_cast<double>(p);
+      });
+      Block got_prod = reduce(ReduceKind::prod);
+      for (std::size_t i = 0; i < prod.size(); ++i)
+        EXPECT_NEAR(got_prod.values<double>()[i], prod[i], 1e-10 * prod[i]) << "prod " << what;
+      auto extreme = [&](bool max) {
+        return test::reduce_reference(y, axes, [max](auto& g) {
+          return max ? *std::max_element(g.begin(), g.end())
+                     : *std::min_element(g.begin(), g.end());
+        });
+      };
+      EXPECT_EQ(doubles(reduce(ReduceKind::min)), extreme(false)) << "min " << what;
+      EXPECT_EQ(doubles(reduce(ReduceKind::max)), extreme(true)) << "max " << what;
+      // False only where the group holds the lowest value / true only where the highest.
+      auto all = test::reduce_reference(y, axes, [&](auto& g) {
+        return static_cast<double>(
+            std::all_of(g.begin(), g.end(), [&](double x) { return x > lowest; }));
+      });
+      auto any = test::reduce_reference(y, axes, [&](auto& g) {
+        return static_cast<double>(
+            std::any_of(g.begin(), g.end(), [&](double x) { return x >= highest; }));
+      });
+      EXPECT_EQ(doubles((c.make() > lowest).all(axes).compute()), all) << "all " << what;
+      EXPECT_EQ(doubles((c.make() >= highest).any(axes).compute()), any) << "any " << what;
       if (axes.size() > 1) continue;
       std::optional<int> axis;
       if (!axes.empty()) axis = axes[0];
-      EXPECT_TRUE(std::ranges::equal(expression().argmax(axis).compute().values<std::int64_t>(),
-                                     stored.argmax(axis).compute().values<std::int64_t>()))
-          << "argmax " << what;
-      EXPECT_TRUE(std::ranges::equal(expression().argmin(axis).compute().values<std::int64_t>(),
-                                     stored.argmin(axis).compute().values<std::int64_t>()))
-          << "argmin " << what;
+      auto arg = [&](bool max) {
+        return test::reduce_reference(y, axes, [max](auto& g) {
+          auto it =
+              max ? std::max_element(g.begin(), g.end()) : std::min_element(g.begin(), g.end());
+          return static_cast<double>(it - g.begin());
+        });
+      };
+      EXPECT_EQ(doubles(c.make().argmax(axis).compute()), arg(true)) << "argmax " << what;
+      EXPECT_EQ(doubles(c.make().argmin(axis).compute()), arg(false)) << "argmin " << what;
     }
+    // The expression stays unevaluated: its blocks are never tasks of their own.
+    AnyArray e = c.make();
+    (void)e.sum().compute();
+    EXPECT_TRUE(e.node().is_pending()) << c.name;
+    // The same reduction before and after the blocks are stored: different tasks, both right.
+    AnyArray fused_mean = e.mean();
+    AnyArray stored = e.persist();
+    auto both = compute({fused_mean, stored.mean()});
+    EXPECT_NEAR(both[0].values<double>()[0], both[1].values<double>()[0], 1e-14) << c.name;
+    // And the stored blocks are the expression's values.
+    EXPECT_EQ(doubles(stored.compute()), doubles(y)) << c.name;
   }
 }
 

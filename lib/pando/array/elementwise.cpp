@@ -166,9 +166,9 @@ AnyArray make_elementwise(const expr::Expr& e,
 namespace {
 
 // The values of a block's leaves as the program's inputs, each of the block's shape or a scalar,
-// row by row: transposed leaves are transposed a slab of rows at a time (into a buffer that
-// stays in cache), and leaves broadcast along some axes are repeated out to the block's shape.
-// Owns the copies it makes.
+// a slab of rows at a time: the transpose of a whole 2-d block is made slab by slab (into one
+// small buffer); other transposed leaves are permuted, and leaves broadcast along some axes
+// repeated out to the block's shape, once and whole. Owns the copies it makes.
 class ProgramInputs {
  public:
   ProgramInputs(std::span<const Value> in, const std::vector<std::uint8_t>& transposed,
@@ -178,7 +178,10 @@ class ProgramInputs {
     held_.reserve(in.size());
     for (std::size_t leaf = 0; leaf < in.size(); ++leaf) {
       Block b = in[leaf].get<Block>();
-      const bool whole_transpose = transposed[leaf] && static_cast<std::size_t>(b.size()) == n;
+      // The transpose of a whole 2-d block, read a slab of rows at a time (a 2-d leaf of a
+      // block with more axes has its size only when the leading ones are 1: transposed whole).
+      const bool whole_transpose =
+          transposed[leaf] && shape.size() == 2 && static_cast<std::size_t>(b.size()) == n;
       if (transposed[leaf] && b.size() > 1 && !whole_transpose) {
         const int swap[] = {1, 0};
         b = permute_block(b, swap);  // and broadcast below
@@ -213,7 +216,7 @@ class ProgramInputs {
   }
 
   const std::size_t n;    // elements in the block
-  const std::size_t row;  // elements in one row (along axis 0) of it
+  const std::size_t row;  // elements in one row (along axis 0) of it; n if it has no rows
 
  private:
   // A partial broadcast (a row against a matrix): `b` repeated out to `shape`.
@@ -223,16 +226,25 @@ class ProgramInputs {
     std::copy(b.shape.begin(), b.shape.end(),
               src_shape.begin() + static_cast<std::ptrdiff_t>(nd - b.ndim()));
     Block out = Block::allocate(b.dtype, shape);
-    const auto n = static_cast<std::size_t>(element_count(shape));
-    std::vector<std::int64_t> pos(nd, 0);
+    if (out.size() == 0) return out;
+    // Row by row along the last axis: a whole source row copied, or one value repeated.
     const std::size_t item = element_size(b.dtype);
-    for (std::size_t k = 0; k < n; ++k) {
-      std::int64_t src = 0;
-      for (std::size_t a = 0; a < nd; ++a)
+    const std::int64_t last = shape[nd - 1];
+    const bool whole_rows = src_shape[nd - 1] == last;
+    const std::size_t row_bytes = static_cast<std::size_t>(last) * item;
+    std::vector<std::int64_t> pos(nd - 1, 0);  // the row's place along the other axes
+    std::byte* to = out.data.mutable_data();
+    for (std::int64_t r = 0; r < out.size() / last; ++r, to += row_bytes) {
+      std::int64_t src = 0;  // the source row (whole_rows) or value
+      for (std::size_t a = 0; a + 1 < nd; ++a)
         src = src * src_shape[a] + (src_shape[a] == 1 ? 0 : pos[a]);
-      std::memcpy(out.data.mutable_data() + k * item,
-                  b.data.data() + static_cast<std::size_t>(src) * item, item);
-      for (std::size_t a = nd; a-- > 0;) {
+      const std::byte* from = b.data.data() + static_cast<std::size_t>(src) * item *
+                                                  (whole_rows ? static_cast<std::size_t>(last) : 1);
+      if (whole_rows)
+        std::memcpy(to, from, row_bytes);
+      else
+        for (std::int64_t j = 0; j < last; ++j) std::memcpy(to + j * item, from, item);
+      for (std::size_t a = nd - 1; a-- > 0;) {
         if (++pos[a] < shape[a]) break;
         pos[a] = 0;
       }
@@ -285,8 +297,6 @@ BlockRecipe block_recipe(const ArrayNode& node, std::span<const std::int64_t> in
       const std::size_t n = static_cast<std::size_t>(count) * inputs.row;
       expr::Output out = program.run(inputs.rows(first, count), n);
       Block slab{type, std::move(shape), std::move(out.data)};
-      if (slab.data.size() != n * element_size(type))
-        slab.data = slab.data.slice(0, n * element_size(type));
       sink(std::move(slab), first);
       first += count;
     } while (first < rows);

@@ -155,7 +155,7 @@ struct ArrayNode;
 using SlabSink = std::function<void(Block slab, std::int64_t first)>;
 // For reductions over a pending expression: the inputs of block `index` and how to evaluate
 // the block from their values, without a task of its own. A reduction takes the block in
-// slabs that stay in cache, so a large block is never stored whole.
+// slabs of a few hundred KiB, so the expression's result is never stored whole.
 struct BlockRecipe {
   std::vector<Key> inputs;
   // Evaluates the block in order, in slabs of whole rows of at most `slab_elements` elements

@@ -418,7 +418,8 @@ Partial stack_rows(std::vector<Partial>& parts) {
 Partial partial_in_slabs(ReduceKind kind, const BlockRecipe& block, std::span<const Value> in,
                          const std::vector<int>& reduced, std::span<const std::int64_t> offset,
                          std::span<const std::int64_t> whole) {
-  // 32k elements: a slab and the program's inputs for it stay in a core's L2 cache.
+  // 32k elements: 256 KiB of float64 per slab and per input, so a slab of a short expression
+  // and its inputs stay in a core's L2 cache (1-2 MiB).
   constexpr std::size_t slab_elements = std::size_t{1} << 15;
   const bool axis0_reduced = !reduced.empty() && reduced.front() == 0;
   std::vector<Partial> parts;
@@ -590,8 +591,13 @@ AnyArray AnyArray::reduce(ReduceKind kind, const ReduceOptions& options) const {
     }
   }
   const DType out_type = reduce_result_type(kind, dtype());
+  // Over a pending expression, the partials evaluate it themselves. identity(), not token():
+  // token() would make the expression's blocks tasks. The same reduction made once the blocks
+  // are tasks reads them instead (other tasks, other rounding): another key.
+  const bool fused = node().is_pending();
   Hasher h(to_string(kind));
-  h.add(detail::identity(*this))  // not token(): that would store a pending expression's blocks
+  h.add(detail::identity(*this))
+      .add(static_cast<std::int64_t>(fused))
       .add_all(axes)
       .add(static_cast<std::int64_t>(options.keepdims))
       .add(static_cast<std::int64_t>(options.ddof));
@@ -605,7 +611,6 @@ AnyArray AnyArray::reduce(ReduceKind kind, const ReduceOptions& options) const {
   const int ddof = options.ddof;
   // 1. A partial per block. Over a pending element-wise expression, the partial evaluates the
   //    block itself: the expression's result is never a task's output.
-  const bool fused = node().is_pending();
   for_each_block(chunks(), [&](std::span<const std::int64_t> idx) {
     Task t;
     t.key = Key(partial_token, idx);
