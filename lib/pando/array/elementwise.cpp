@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 
 namespace pando {
@@ -220,36 +219,16 @@ class ProgramInputs {
 
  private:
   // A partial broadcast (a row against a matrix): `b` repeated out to `shape`.
-  static Block repeat_out(const Block& b, const Shape& shape) {
+  static Block repeat_out(Block b, const Shape& shape) {
     const std::size_t nd = shape.size();
     Shape src_shape(nd, 1);
     std::copy(b.shape.begin(), b.shape.end(),
               src_shape.begin() + static_cast<std::ptrdiff_t>(nd - b.ndim()));
-    Block out = Block::allocate(b.dtype, shape);
-    if (out.size() == 0) return out;
-    // Row by row along the last axis: a whole source row copied, or one value repeated.
-    const std::size_t item = element_size(b.dtype);
-    const std::int64_t last = shape[nd - 1];
-    const bool whole_rows = src_shape[nd - 1] == last;
-    const std::size_t row_bytes = static_cast<std::size_t>(last) * item;
-    std::vector<std::int64_t> pos(nd - 1, 0);  // the row's place along the other axes
-    std::byte* to = out.data.mutable_data();
-    for (std::int64_t r = 0; r < out.size() / last; ++r, to += row_bytes) {
-      std::int64_t src = 0;  // the source row (whole_rows) or value
-      for (std::size_t a = 0; a + 1 < nd; ++a)
-        src = src * src_shape[a] + (src_shape[a] == 1 ? 0 : pos[a]);
-      const std::byte* from = b.data.data() + static_cast<std::size_t>(src) * item *
-                                                  (whole_rows ? static_cast<std::size_t>(last) : 1);
-      if (whole_rows)
-        std::memcpy(to, from, row_bytes);
-      else
-        for (std::int64_t j = 0; j < last; ++j) std::memcpy(to + j * item, from, item);
-      for (std::size_t a = nd - 1; a-- > 0;) {
-        if (++pos[a] < shape[a]) break;
-        pos[a] = 0;
-      }
-    }
-    return out;
+    b.shape = src_shape;  // the same values, with the broadcast axes as length 1
+    std::vector<std::vector<std::int64_t>> maps(nd);
+    for (std::size_t a = 0; a < nd; ++a)
+      for (std::int64_t i = 0; i < shape[a]; ++i) maps[a].push_back(src_shape[a] == 1 ? 0 : i);
+    return gather(b, maps);
   }
 
   struct Flip {

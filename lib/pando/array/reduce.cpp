@@ -113,42 +113,34 @@ DType partial_type(ReduceKind kind, DType in) {
 // rows: K outputs, each reducing M contiguous elements (reduced axes last).
 // cols: M rows of K contiguous elements, reduced across rows (reduced axes first).
 
-template <class T>
-double pairwise_sum(const T* x, std::int64_t n) {
-  // Like NumPy: blocks of 128 summed with 8 accumulators, halves summed recursively; error
-  // grows with log n rather than n.
+// The sum of term(x[i]) over n values, like NumPy's pairwise sum: blocks of 128 summed with 8
+// accumulators, halves summed recursively; error grows with log n rather than n.
+template <class T, class F>
+double pairwise(const T* x, std::int64_t n, F&& term) {
   if (n <= 128) {
     double r[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     std::int64_t i = 0;
     for (; i + 8 <= n; i += 8)
-      for (int k = 0; k < 8; ++k) r[k] += static_cast<double>(x[i + k]);
+      for (int k = 0; k < 8; ++k) r[k] += term(x[i + k]);
     double s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; ++i) s += static_cast<double>(x[i]);
+    for (; i < n; ++i) s += term(x[i]);
     return s;
   }
   std::int64_t half = (n / 2) & ~std::int64_t{7};
-  return pairwise_sum(x, half) + pairwise_sum(x + half, n - half);
+  return pairwise(x, half, term) + pairwise(x + half, n - half, term);
+}
+
+template <class T>
+double pairwise_sum(const T* x, std::int64_t n) {
+  return pairwise(x, n, [](T v) { return static_cast<double>(v); });
 }
 
 template <class T>
 double pairwise_sq_dev(const T* x, std::int64_t n, double mean) {
-  if (n <= 128) {  // eight accumulators, as in pairwise_sum
-    double r[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    std::int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-      for (int k = 0; k < 8; ++k) {
-        const double d = static_cast<double>(x[i + k]) - mean;
-        r[k] += d * d;
-      }
-    double s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; ++i) {
-      const double d = static_cast<double>(x[i]) - mean;
-      s += d * d;
-    }
-    return s;
-  }
-  std::int64_t half = (n / 2) & ~std::int64_t{7};
-  return pairwise_sq_dev(x, half, mean) + pairwise_sq_dev(x + half, n - half, mean);
+  return pairwise(x, n, [mean](T v) {
+    const double d = static_cast<double>(v) - mean;
+    return d * d;
+  });
 }
 
 // Column sums of an M x K row-major block, pairwise over rows.

@@ -41,6 +41,9 @@ Partial combine(const Partial& x, const Partial& y);
 // The result block, of `out_shape` (the partial's shape with or without the reduced axes).
 Block finalize(const Partial& p, DType input, int ddof, const Shape& out_shape);
 
+// out[i0, i1, ...] = src[map0[i0], map1[i1], ...]: any selection of rows/columns along each
+// axis (a copy; a run of consecutive columns is copied whole).
+Block gather(const Block& src, const std::vector<std::vector<std::int64_t>>& maps);
 // A block with its axes permuted (a copy): output axis i is input axis perm[i].
 Block permute_block(const Block& x, std::span<const int> perm);
 // Rows [first, first + count) of the transpose of a 2-d block, written to `out` (room for

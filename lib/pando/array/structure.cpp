@@ -73,7 +73,8 @@ bool consecutive(const std::vector<std::int64_t>& m) {
          m.end();
 }
 
-// out[i0, i1, ...] = src[map0[i0], map1[i1], ...]: any selection of rows/columns along each axis.
+}  // namespace
+
 Block gather(const Block& src, const std::vector<std::vector<std::int64_t>>& maps) {
   Shape shape;
   for (const auto& m : maps) shape.push_back(static_cast<std::int64_t>(m.size()));
@@ -113,6 +114,8 @@ Block gather(const Block& src, const std::vector<std::vector<std::int64_t>>& map
   }
   return out;
 }
+
+namespace {
 
 std::vector<std::int64_t> iota(std::int64_t start, std::int64_t count) {
   std::vector<std::int64_t> v(static_cast<std::size_t>(count));
