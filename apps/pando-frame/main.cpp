@@ -168,7 +168,13 @@ void run_plan(const Plan& plan) {
   DataFrame df;
   {
     app::Stage s("read");
-    df = read_csv(plan.inputs, read_options(plan));
+    const ReadCsvOptions options = read_options(plan);
+    if (options.csv.on_bad_lines == BadLines::error) {
+      df = read_csv(plan.inputs, options);  // lazy: the files stream through the computation
+    } else {
+      csv::BadLineReport skipped;  // counted, and said in the log, before the computation
+      df = read_csv(plan.inputs, options, skipped);
+    }
   }
   df = transform(df, plan);
   const int outputs = plan.head.has_value() + !plan.agg.empty() + plan.describe + plan.nulls;

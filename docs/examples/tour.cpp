@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   // count), from_local (each rank's own slab, no copy), from_eigen, slicing, reshape, rechunk,
   // concatenate, stack, map_blocks, map_overlap (halos), persist, to_delayed.
 
-  // Dataframes: CSV partitions read in parallel, pandas semantics.
+  // Dataframes: lazy; each computation parses the CSV ranges in parallel as it streams them
+  // (persist() parses them once and keeps them). pandas semantics.
   auto df = pando::read_csv({"transactions-*.csv"});
   auto with_total = df.assign("total", df["amount"] * df["qty"]);
   auto big = with_total.filter(with_total["total"] > 100 && !with_total["flag"]);
@@ -28,8 +29,11 @@ int main(int argc, char** argv) {
   big.select({"id", "total"}).to_csv("big.csv");
   // Few distinct strings (category, customer) are held as codes: this runs once per category.
   std::int64_t books = df.filter(df["category"] == "books").length();
+  // Rows in id order (as pando-gen writes them): sorted_by checks it in one pass and records
+  // each partition's range of ids, so loc reads only the partitions that can hold 1000..1999.
+  auto ids = df.sorted_by("id").loc(pando::expr::lit(1000), pando::expr::lit(1999));
   // Also: head, length, select/drop/rename/astype, fillna, dropna, isna, null_counts,
-  // map_partitions, persist, to_delayed/from_delayed, text expressions
+  // map_partitions, persist, divisions, to_delayed/from_delayed, text expressions
   // (pando::expr::parse_expression("amount > 100 and flag", "--where")).
 
   // Custom computations: delayed functions and futures, planned as one schedule.
@@ -40,7 +44,7 @@ int main(int argc, char** argv) {
     fits.push_back(session.submit([](double al) { return al * al; }, alpha));
   std::vector<double> results = pando::gather(fits);  // runs the whole batch
   return (answer == 42 && results.size() == 3 && one > 0.999 && col_means.size() > 0 &&
-          stats.rows() == 8 && sums.rows() == 1 && books > 0)
+          stats.rows() == 8 && sums.rows() == 1 && books > 0 && ids.length() == 1000)
              ? 0
              : 1;
 }

@@ -18,9 +18,10 @@
 //   3. one task per file gathers its RangeScans in order: resolve_ranges -> RowRanges.
 //   4. per range a task reads [row.begin, row.end) and calls parse_rows (bad-line reports merge
 //      in range order).
-//   5. unify_schemas over the parsed schemas; log widened_columns; Table::cast the partitions
-//      that differ.
-// read.hpp's read_csv_text_split does exactly this on one rank and is the reference.
+// The partitions are parsed when a computation uses them, with allow_widening off: the schema
+// of step 1 holds for every partition. read.hpp's read_csv_text_split does the same on one rank
+// and is the reference; with widening on (its default, for a whole text read at once) it then
+// unifies the parsed schemas (unify_schemas, Table::cast).
 
 #include <pando/frame/csv/gzip.hpp>
 #include <pando/frame/csv/infer.hpp>

@@ -118,9 +118,9 @@ DataFrame DataFrame::filter(const expr::Expr& mask) const {
                                 mask.to_string(), to_string(program.result_type())));
   Hasher h("filter");
   h.add(mask.to_string());
-  return per_partition(*this, "filter", h, schema_, [program](const Table& t) {
+  return keeping_order(per_partition(*this, "filter", h, schema_, [program](const Table& t) {
     return t.filter(detail::evaluate(program, t));
-  });
+  }));
 }
 
 DataFrame DataFrame::assign(const std::string& name, const expr::Expr& value) const {
@@ -133,33 +133,39 @@ DataFrame DataFrame::assign(const std::string& name, const expr::Expr& value) co
     fields.push_back({name, program.result_type()});
   Hasher h("assign");
   h.add(name).add(value.to_string());
-  return per_partition(*this, "assign", h, Schema(std::move(fields)),
-                       [program, name](const Table& t) {
-                         return t.with_column(name, detail::evaluate(program, t));
-                       });
+  DataFrame out =
+      per_partition(*this, "assign", h, Schema(std::move(fields)), [program, name](const Table& t) {
+        return t.with_column(name, detail::evaluate(program, t));
+      });
+  return name == sorted_column() ? out : keeping_order(std::move(out));
 }
 
 DataFrame DataFrame::select(const std::vector<std::string>& names) const {
   Hasher h("select");
   h.add_all(names);
   Schema out = Table::empty(schema_).select(names).schema();
-  return per_partition(*this, "select", h, out,
-                       [names](const Table& t) { return t.select(names); });
+  return keeping_order(
+      per_partition(*this, "select", h, out, [names](const Table& t) { return t.select(names); }));
 }
 
 DataFrame DataFrame::drop(const std::vector<std::string>& names) const {
   Hasher h("drop");
   h.add_all(names);
   Schema out = Table::empty(schema_).drop(names).schema();
-  return per_partition(*this, "drop", h, out, [names](const Table& t) { return t.drop(names); });
+  return keeping_order(
+      per_partition(*this, "drop", h, out, [names](const Table& t) { return t.drop(names); }));
 }
 
 DataFrame DataFrame::rename(const std::vector<std::pair<std::string, std::string>>& renames) const {
   Hasher h("rename");
   for (const auto& [a, b] : renames) h.add(a).add(b);
   Schema out = Table::empty(schema_).rename(renames).schema();
-  return per_partition(*this, "rename", h, out,
-                       [renames](const Table& t) { return t.rename(renames); });
+  std::string sorted = sorted_column();
+  for (const auto& [from, to] : renames)
+    if (from == sorted_column()) sorted = to;
+  return keeping_order(per_partition(*this, "rename", h, out,
+                                     [renames](const Table& t) { return t.rename(renames); }),
+                       sorted);
 }
 
 DataFrame DataFrame::astype(const std::vector<std::pair<std::string, DType>>& types) const {
@@ -170,7 +176,11 @@ DataFrame DataFrame::astype(const std::vector<std::pair<std::string, DType>>& ty
     h.add(name).add(static_cast<std::int64_t>(type));
   }
   Schema out(std::move(fields));
-  return per_partition(*this, "astype", h, out, [out](const Table& t) { return t.cast(out); });
+  DataFrame cast =
+      per_partition(*this, "astype", h, out, [out](const Table& t) { return t.cast(out); });
+  const bool recast = known_divisions() && out[out.index_of(sorted_column())].type !=
+                                               schema_[schema_.index_of(sorted_column())].type;
+  return recast ? cast : keeping_order(std::move(cast));
 }
 
 DataFrame DataFrame::fillna(const std::vector<std::pair<std::string, expr::Expr>>& values) const {
@@ -288,7 +298,18 @@ DataFrame DataFrame::persist() const {
   Runtime::current().persist(graph_, keys);
   auto pin = Runtime::pin(std::move(keys));
   // Frames built on this one keep its partitions: the graph holds the pin.
-  return DataFrame(schema_, partitions_, token_, Graph::pinned(pin), pin);
+  return keeping_order(DataFrame(schema_, partitions_, token_, Graph::pinned(pin), pin));
+}
+
+DataFrame DataFrame::keeping_order(DataFrame out, const std::string& renamed_to) const {
+  if (!order_) return out;
+  const std::string& name = renamed_to.empty() ? order_->column : renamed_to;
+  if (!out.schema_.find(name)) return out;  // the sorted column is not in it
+  out.order_ =
+      name == order_->column
+          ? order_
+          : std::make_shared<const detail::Divisions>(detail::Divisions{name, order_->bounds});
+  return out;
 }
 
 std::vector<Delayed<Table>> DataFrame::to_delayed() const {

@@ -2,7 +2,7 @@
 // DataFrame: a pandas-like table cut into partitions (local Tables) that live on the ranks,
 // lazy over the task graph (../shared/DESIGN.md §0 example 1).
 //
-//   auto df = pando::read_csv({"data/*.csv"});                         // collective: reads
+//   auto df = pando::read_csv({"data/*.csv"});                         // lazy
 //   auto big = df.assign("total", df["amount"] * df["qty"])             // lazy
 //                .filter(df["amount"] > 100 && df["flag"]);
 //   pando::Table stats = big.describe();                                // collective
@@ -29,6 +29,10 @@
 #include <vector>
 
 namespace pando {
+
+namespace detail {
+struct Divisions;  // partitions.hpp
+}
 
 class DataFrame {
  public:
@@ -71,6 +75,26 @@ class DataFrame {
   [[nodiscard]] DataFrame map_partitions(std::function<Table(const Table&)> f, Schema schema,
                                          std::string name) const;
 
+  // ---- known divisions (Dask's, from set_index(column, sorted=True)) ----
+  // Collective: the same frame, known to be sorted by `column`. One pass checks that the rows
+  // are in non-decreasing order of `column` (within and across partitions, no nulls or NaN) and
+  // records each partition's range of it; a ValueError names the first row out of order.
+  // Filtering, assign/select/drop/rename that leave `column` alone and persist keep the
+  // divisions; other operations (map_partitions, isna, a new `column`) forget them.
+  //   auto by_time = df.sorted_by("ts");
+  //   auto june = by_time.loc(expr::lit("2024-06-01"), expr::lit("2024-06-30 23:59:59"));
+  [[nodiscard]] DataFrame sorted_by(const std::string& column) const;
+  [[nodiscard]] bool known_divisions() const noexcept { return order_ != nullptr; }
+  // The sorted column ("" when the order is not known).
+  [[nodiscard]] const std::string& sorted_column() const noexcept;
+  // One row per partition: partition, min, max of the sorted column (nulls for an empty
+  // partition). UsageError when the order is not known.
+  [[nodiscard]] Table divisions() const;
+  // The rows whose sorted column lies in [lo, hi] (values, e.g. expr::lit(100); a timestamp as
+  // ISO-8601 text), in order; only the partitions whose range meets [lo, hi] are read.
+  // UsageError when the order is not known.
+  [[nodiscard]] DataFrame loc(const expr::Expr& lo, const expr::Expr& hi) const;
+
   // ---- results (collective) ----
   // Every partition, concatenated in order, on every rank (or on rank 0 only).
   [[nodiscard]] Table compute(bool everywhere = true) const;
@@ -103,6 +127,11 @@ class DataFrame {
   std::string token_;
   Graph graph_;
   std::shared_ptr<const void> pin_;
+  std::shared_ptr<const detail::Divisions> order_;  // known divisions, or none
+
+  // `out` with this frame's divisions, when it keeps this frame's rows in order and holds the
+  // sorted column (renamed to `renamed_to` when given) unchanged.
+  [[nodiscard]] DataFrame keeping_order(DataFrame out, const std::string& renamed_to = {}) const;
 };
 
 struct ReadCsvOptions {
@@ -116,12 +145,16 @@ struct ReadCsvOptions {
   std::vector<std::string> projection;
 };
 
-// Collective. Reads CSV files (paths, globs like "data/part-*.csv", or both) into memory, in
-// partitions of about `blocksize` bytes read in parallel. The header and column types come from
-// rank 0's look at the first file (or options.csv.dtypes); every file must have the same header.
+// Collective. CSV files (paths, globs like "data/part-*.csv", or both) as a lazy frame of
+// partitions of about `blocksize` bytes: rank 0 reads the headers (every file must have the same
+// one) and infers the column types from the first file's first bytes (or takes
+// options.csv.dtypes) now; the rows are parsed, in parallel, by each computation that uses them,
+// streaming through it (persist() to parse them once for several computations). A value beyond
+// the sample that does not fit its column's type is a ParseError naming the file, line, column
+// and the --dtype that fixes it.
 DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options = {});
-// The same, and the lines skipped with on_bad_lines skip or warn: their count and the first
-// few messages ("file:line:column: ..."), in file order, on every rank.
+// The same, read now and persisted, and the lines skipped with on_bad_lines skip or warn: their
+// count and the first few messages ("file:line:column: ..."), in file order, on every rank.
 DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options,
                    csv::BadLineReport& bad_lines);
 

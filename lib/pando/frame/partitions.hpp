@@ -6,6 +6,13 @@
 
 namespace pando::detail {
 
+// What sorted_by found (divisions.cpp): the rows are in non-decreasing order of `column`, and
+// row p of `bounds` (columns min, max; nulls for an empty partition) is partition p's range.
+struct Divisions {
+  std::string column;
+  Table bounds;
+};
+
 // A column as the expression evaluator sees it, and a result as a column (no copies).
 expr::Input input_of(const Column& c);
 Column column_of(expr::Output out);

@@ -9,8 +9,11 @@
 //   per file:                            resolve -- picks the true start of every range
 //   per range:                           parse -- reads its rows [start_i, start_i+1), parses
 //   .gz files:                           parse  -- inflates and parses the whole file
-// The partitions are then kept in memory (the frame is read eagerly, like pandas): int64
-// columns that met a non-integer in some partition become float64 everywhere, said in the log.
+// The frame is lazy, as Dask's: a computation over it streams the files through its pipeline
+// range by range, so memory holds the ranges in flight, not the files (persist() keeps them).
+// The schema is fixed before any range is parsed, so every partition agrees without a pass
+// over the data; a later value that does not fit its inferred type is an error naming the fix
+// (--dtype COL=float64), where a local read of the whole text would widen the column.
 
 #include <pando/frame/partitions.hpp>
 
@@ -152,18 +155,17 @@ struct Reports {
   }
 };
 
-}  // namespace
-
-DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options) {
-  csv::BadLineReport ignored;
-  return read_csv(paths, options, ignored);
-}
-
-DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options,
-                   csv::BadLineReport& bad_lines) {
+// The frame read_csv returns: its partitions are parsed when a computation uses them (and
+// again by the next one, unless persisted). Parse tasks add the lines they skip to `reports`
+// (when given), by partition.
+DataFrame lazy_frame(const std::vector<std::string>& paths, const ReadCsvOptions& options,
+                     const std::shared_ptr<Reports>& reports) {
   const Comm& comm = Session::current().comm();
   const CsvPlan plan = on_root(comm, [&] { return plan_files(paths, options); });
-  const CsvOptions o = with_projection(options, plan.schema);
+  CsvOptions o = with_projection(options, plan.schema);
+  // Partitions are parsed separately and when used, so they cannot widen a column as a local
+  // read does: a value beyond the sample that does not fit its column is an error (csv/infer.hpp).
+  o.allow_widening = false;
   const Schema parsed = csv::selected_schema(plan.schema, o);
 
   Hasher h("read-csv");
@@ -172,9 +174,9 @@ DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& 
   const std::string scan_token = make_token("scan-csv", h.value());
   const std::string resolve_token = make_token("resolve-csv", h.value());
   const std::string token = make_token("read-csv", h.value());
-  // Bad lines are counted where each partition is parsed, then gathered.
-  auto reports = std::make_shared<Reports>();
-
+  auto note = [reports](std::int64_t part, const csv::BadLineReport& bad) {
+    if (reports && bad.count) reports->parts.emplace_back(part, bad);
+  };
   std::vector<Task> tasks;
   std::int64_t part = 0;
   for (std::size_t fi = 0; fi < plan.files.size(); ++fi) {
@@ -185,13 +187,13 @@ DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& 
       t.key = Key(token, {part});
       t.nbytes = static_cast<std::uint64_t>(f.size) * 4;
       t.cost = static_cast<double>(f.size) / 1e8;
-      t.fn = [f, schema, o, reports, part](std::span<const Value>) {
+      t.fn = [f, schema, o, note, part](std::span<const Value>) {
         Buffer all = csv::read_gzip_file(f.path);
         std::string_view text(reinterpret_cast<const char*>(all.data()), all.size());
         csv::BadLineReport bad;
         Table table = csv::parse_rows(text.substr(static_cast<std::size_t>(f.header.data_begin)),
                                       f.header.data_first_line, schema, o, f.path, bad);
-        if (bad.count) reports->parts.emplace_back(part, bad);
+        note(part, bad);
         return Value::of(std::move(table));
       };
       tasks.push_back(std::move(t));
@@ -230,13 +232,13 @@ DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& 
       t.inputs = {resolved};
       t.nbytes = static_cast<std::uint64_t>(ranges[r].second - ranges[r].first);
       t.cost = static_cast<double>(ranges[r].second - ranges[r].first) / 6e8;
-      t.fn = [path = f.path, schema, parsed, o, reports, part, r](std::span<const Value> in) {
+      t.fn = [path = f.path, schema, parsed, o, note, part, r](std::span<const Value> in) {
         const auto& rows = in[0].get<std::vector<csv::RowRange>>()[r];
         if (rows.empty()) return Value::of(Table::empty(parsed));
         const Buffer bytes = read_bytes(path, rows.begin, rows.end - rows.begin);
         csv::BadLineReport bad;
         Table table = csv::parse_rows(text_of(bytes), rows.first_line, schema, o, path, bad);
-        if (bad.count) reports->parts.emplace_back(part, bad);
+        note(part, bad);
         return Value::of(std::move(table));
       };
       tasks.push_back(std::move(t));
@@ -244,53 +246,43 @@ DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& 
     }
   }
 
-  // Read now, and keep the partitions where they were parsed.
-  DataFrame raw = DataFrame(parsed, part, token, Graph(std::move(tasks))).persist();
+  return DataFrame(parsed, part, token, Graph(std::move(tasks)));
+}
 
-  // Every partition's schema, and the bad lines, on every rank.
-  auto& runtime = Runtime::current();
-  std::vector<std::pair<std::int64_t, Schema>> mine;
-  for (std::int64_t i = 0; i < part; ++i)
-    if (const Value* v = runtime.persisted_value(raw.partition_key(i)))
-      mine.emplace_back(i, v->get<Table>().schema());
-  auto gather = [&](const auto& local) {
-    Bytes b = to_bytes(local);
-    auto all = comm.allgatherv(std::span<const std::byte>(b));
-    std::remove_cvref_t<decltype(local)> merged;
-    for (int r = 0; r < comm.size(); ++r) {
-      auto partial = from_bytes<std::remove_cvref_t<decltype(local)>>(all.part(r));
-      merged.insert(merged.end(), partial.begin(), partial.end());
-    }
-    std::sort(merged.begin(), merged.end(),
-              [](const auto& x, const auto& y) { return x.first < y.first; });
-    return merged;
-  };
-  const auto schemas = gather(mine);
-  const auto bad = gather(reports->parts);
-  bad_lines = {};
-  if (!bad.empty()) {
-    csv::BadLineReport& total = bad_lines;
-    for (const auto& [i, r] : bad) total.merge(r);
-    if (comm.rank() == 0)
-      log(o.on_bad_lines == BadLines::warn ? LogLevel::warn : LogLevel::info,
-          "read_csv: {} bad line{} skipped (first: {})", total.count, total.count == 1 ? "" : "s",
-          total.messages.empty() ? "" : total.messages.front());
+// Every rank's reports, merged in partition order, on every rank.
+csv::BadLineReport gather_reports(const Comm& comm, const Reports& mine) {
+  const Bytes b = to_bytes(mine);
+  auto all = comm.allgatherv(std::span<const std::byte>(b));
+  std::vector<std::pair<std::int64_t, csv::BadLineReport>> parts;
+  for (int r = 0; r < comm.size(); ++r) {
+    auto theirs = from_bytes<Reports>(all.part(r));
+    parts.insert(parts.end(), theirs.parts.begin(), theirs.parts.end());
   }
-  std::vector<Schema> all;
-  for (const auto& [i, s] : schemas) all.push_back(s);
-  const Schema unified = all.empty() ? parsed : csv::unify_schemas(all);
-  if (unified == parsed) return raw;
-  for (const auto& name : csv::widened_columns(parsed, unified))
-    if (comm.rank() == 0)
-      log_warn(
-          "read_csv: column '{}' holds non-integer numbers beyond the first {} bytes: read as "
-          "float64 "
-          "(give --dtype {}=float64 to say so)",
-          name, o.sample_bytes, name);
-  Hasher hc("widen");
-  return detail::per_partition(raw, "widen", hc, unified,
-                               [unified](const Table& t) { return t.cast(unified); })
-      .persist();
+  std::sort(parts.begin(), parts.end(),
+            [](const auto& x, const auto& y) { return x.first < y.first; });
+  csv::BadLineReport total;
+  for (const auto& [i, report] : parts) total.merge(report);
+  return total;
+}
+
+}  // namespace
+
+DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options) {
+  return lazy_frame(paths, options, nullptr);
+}
+
+DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options,
+                   csv::BadLineReport& bad_lines) {
+  auto reports = std::make_shared<Reports>();
+  DataFrame df = lazy_frame(paths, options, reports).persist();
+  const Comm& comm = Session::current().comm();
+  bad_lines = gather_reports(comm, *reports);
+  if (bad_lines.count && comm.rank() == 0)
+    log(options.csv.on_bad_lines == BadLines::warn ? LogLevel::warn : LogLevel::info,
+        "read_csv: {} bad line{} skipped (first: {})", bad_lines.count,
+        bad_lines.count == 1 ? "" : "s",
+        bad_lines.messages.empty() ? "" : bad_lines.messages.front());
+  return df;
 }
 
 }  // namespace pando

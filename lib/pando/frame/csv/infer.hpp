@@ -23,11 +23,12 @@
 // Int64 with dtype=). Code that compares dtypes with pandas should expect int64 where pandas
 // says float64 for such columns.
 //
-// Widening: when a later value of an inferred int64 column reads as a float, parse_rows makes
-// that partition's column float64 (CsvOptions::allow_widening). The caller gathers the parsed
-// schemas, calls unify_schemas, logs widened_columns and casts the other partitions
-// (Table::cast). Any other value that does not fit is a ParseError naming file, line, column
-// and suggesting --dtype.
+// A later value that does not fit its column's type is a ParseError naming file, line, column
+// and the --dtype that fixes it (the distributed read_csv: its partitions are parsed when used,
+// so the sample's types must hold for all of them, as in Dask). Local reads of a whole text may
+// widen instead (CsvOptions::allow_widening): when a later value of an inferred int64 column
+// reads as a float, parse_rows makes that partition's column float64, and the caller unifies
+// the parsed schemas (unify_schemas), logs widened_columns and casts the others (Table::cast).
 
 #include <pando/frame/csv/options.hpp>
 #include <pando/frame/table.hpp>

@@ -41,6 +41,8 @@ struct CsvOptions {
   BadLines on_bad_lines = BadLines::error;
   // An inferred int64 column that meets a float value later becomes float64 in that partition
   // (the caller unifies partitions and logs it, see infer.hpp). Off: such a value is an error.
+  // Local reads only (read.hpp): the distributed read_csv parses partitions when they are used
+  // and always turns it off.
   bool allow_widening = true;
   // Bytes at the head of the first file used to infer types.
   std::size_t sample_bytes = 64 * 1024;

@@ -888,14 +888,17 @@ class Parser {
                            s.kind == Kind::int32 ? "int64" : "float64", s.name));
     const bool is_number = parse_double(tt).has_value();
     std::string hint;
-    if (is_number && (s.kind == Kind::int64 || s.kind == Kind::int32))
+    std::string inferred;  // why the column has a type this value does not fit
+    if (is_number && (s.kind == Kind::int64 || s.kind == Kind::int32)) {
       hint = fmt::format("--dtype {}=float64", s.name);
-    else if (text.size() > 40)  // not a null marker anyone would list
+      if (!options_.dtypes.count(s.name))
+        inferred = fmt::format(", inferred from the first {} bytes", options_.sample_bytes);
+    } else if (text.size() > 40)  // not a null marker anyone would list
       hint = fmt::format("--dtype {}=string", s.name);
     else
       hint = fmt::format("--na-values {} or --dtype {}=string", shell_word(text), s.name);
-    fail(at, fmt::format("cannot read {} as {} (column '{}'); hint: {}", detail::show_text(text),
-                         type, s.name, hint));
+    fail(at, fmt::format("cannot read {} as {} (column '{}'{}); hint: {}", detail::show_text(text),
+                         type, s.name, inferred, hint));
   }
 
   std::string_view bytes_;
