@@ -295,6 +295,42 @@ struct Selection {
 constexpr int digit_bits = 16;
 constexpr std::size_t digit_bins = std::size_t{1} << digit_bits;
 
+// A histogram's non-zero bins as (bin, count) pairs in bin order, in one int64 column. Keys of
+// real data fill few of a pass's bins (a column's values span a few exponents), and histograms
+// travel between ranks: dense, they were megabytes per partition and pass.
+Value sparse_counts(std::span<const std::int64_t> dense) {
+  std::size_t filled = 0;
+  for (const auto n : dense) filled += n != 0;
+  Buffer pairs = Buffer::allocate(2 * filled * sizeof(std::int64_t));
+  std::int64_t* out = pairs.as_mutable<std::int64_t>().data();
+  for (std::size_t bin = 0; bin < dense.size(); ++bin)
+    if (dense[bin]) {
+      *out++ = static_cast<std::int64_t>(bin);
+      *out++ = dense[bin];
+    }
+  return counts_value(std::move(pairs));
+}
+
+// The sum of sparse histograms, sparse.
+Value sum_sparse_counts(std::span<const Value> in) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> all;
+  for (const auto& part : in) {
+    const auto pairs = part.get<Column>().values<std::int64_t>();
+    for (std::size_t i = 0; i < pairs.size(); i += 2) all.emplace_back(pairs[i], pairs[i + 1]);
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<std::int64_t> flat;
+  for (const auto& [bin, n] : all) {
+    if (!flat.empty() && flat[flat.size() - 2] == bin) {
+      flat.back() += n;
+      continue;
+    }
+    flat.push_back(bin);
+    flat.push_back(n);
+  }
+  return Value::of(Column::from_values(std::move(flat)));
+}
+
 std::vector<double> select_ranks(const DataFrame& df, std::vector<Selection> wanted) {
   for (int pass = 0; pass < 64 / digit_bits; ++pass) {
     const int shift = 64 - digit_bits * (pass + 1);
@@ -327,18 +363,19 @@ std::vector<double> select_ranks(const DataFrame& df, std::vector<Selection> wan
             for_each_number(t.column(asks[a].first), count);
             a = b;
           }
-          return counts_value(std::move(counts));
+          return sparse_counts(counts.as<std::int64_t>());
         },
-        sum_counts);
-    const auto hist = v.get<Column>().values<std::int64_t>();
+        sum_sparse_counts);
+    const auto pairs = v.get<Column>().values<std::int64_t>();  // (bin, count), bin order
     for (auto& s : wanted) {
-      const auto at = static_cast<std::size_t>(
+      const auto at = static_cast<std::int64_t>(
           std::lower_bound(asks.begin(), asks.end(), std::pair{s.column, s.prefix}) - asks.begin());
       std::int64_t below = 0;
-      for (std::uint64_t d = 0; d < digit_bins; ++d) {
-        const auto n = hist[at * digit_bins + d];
+      for (std::size_t i = 0; i < pairs.size(); i += 2) {
+        if (pairs[i] / std::int64_t{digit_bins} != at) continue;
+        const auto n = pairs[i + 1];
         if (s.rank < below + n) {
-          s.prefix |= d << shift;
+          s.prefix |= static_cast<std::uint64_t>(pairs[i] % std::int64_t{digit_bins}) << shift;
           s.rank -= below;
           break;
         }
