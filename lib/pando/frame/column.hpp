@@ -37,6 +37,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <new>
 #include <type_traits>
 #include <vector>
 
@@ -44,8 +45,12 @@ namespace pando {
 
 namespace detail {
 
-// Growable storage that does not initialize what it grows (malloc/realloc), for builders and
-// parsers; becomes a Buffer without a copy.
+[[noreturn]] void throw_out_of_memory(std::size_t bytes);
+
+// Growable storage that does not initialize what it grows, for builders and parsers; becomes a
+// Buffer without a copy. The storage is a Buffer::allocate one, so that the columns of one
+// partition after another reuse the memory of those freed before them (a fresh page costs a
+// fault in a virtual machine, more than the parser spends filling it).
 template <class T>
 class RawVec {
   static_assert(std::is_trivially_copyable_v<T>);
@@ -54,18 +59,18 @@ class RawVec {
   RawVec() = default;
   RawVec(const RawVec&) = delete;
   RawVec& operator=(const RawVec&) = delete;
-  RawVec(RawVec&& o) noexcept : p_(o.p_), n_(o.n_), cap_(o.cap_) {
-    o.p_ = nullptr, o.n_ = o.cap_ = 0;
+  RawVec(RawVec&& o) noexcept : storage_(std::move(o.storage_)), p_(o.p_), n_(o.n_), cap_(o.cap_) {
+    o.storage_ = Buffer(), o.p_ = nullptr, o.n_ = o.cap_ = 0;
   }
   RawVec& operator=(RawVec&& o) noexcept {
     if (this != &o) {
-      std::free(p_);
+      storage_ = std::move(o.storage_);
       p_ = o.p_, n_ = o.n_, cap_ = o.cap_;
-      o.p_ = nullptr, o.n_ = o.cap_ = 0;
+      o.storage_ = Buffer(), o.p_ = nullptr, o.n_ = o.cap_ = 0;
     }
     return *this;
   }
-  ~RawVec() { std::free(p_); }
+  ~RawVec() = default;
 
   [[nodiscard]] std::size_t size() const noexcept { return n_; }
   [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
@@ -98,37 +103,41 @@ class RawVec {
     n_ = n;
   }
 
-  // The first `n` elements as a Buffer (the storage moves into it; this becomes empty).
+  // The first `n` elements (n <= size()) as a Buffer; this becomes empty.
   Buffer release(std::size_t n) {
     if (n == 0) {
       *this = RawVec();
       return {};
     }
-    if (cap_ > n + n / 16 + 64) grow_to(n);  // give back a generous reserve (in place)
-    T* p = p_;
-    p_ = nullptr, n_ = cap_ = 0;
-    std::shared_ptr<void> owner(p, [](void* q) { std::free(q); });
-    return Buffer::wrap(std::move(owner), p, n * sizeof(T));
+    if (cap_ > n + n / 8 + 64) grow_to(n);  // a right-sized copy, not a large unused tail
+    Buffer out = storage_.slice(0, n * sizeof(T));
+    *this = RawVec();
+    return out;
   }
   Buffer release() { return release(n_); }
 
  private:
+  // New storage for n elements holding the first min(n, size()) of the old.
   void grow_to(std::size_t n);
 
+  Buffer storage_;
   T* p_ = nullptr;
   std::size_t n_ = 0;
   std::size_t cap_ = 0;
 };
 
-[[noreturn]] void throw_out_of_memory(std::size_t bytes);
-
 template <class T>
 void RawVec<T>::grow_to(std::size_t n) {
-  void* q = std::realloc(static_cast<void*>(p_), n * sizeof(T));
-  if (!q) throw_out_of_memory(n * sizeof(T));
-  p_ = static_cast<T*>(q);
+  Buffer next;
+  try {
+    next = Buffer::allocate(n * sizeof(T));
+  } catch (const std::bad_alloc&) {
+    throw_out_of_memory(n * sizeof(T));
+  }
+  if (n_) std::memcpy(next.mutable_data(), p_, std::min(n_, n) * sizeof(T));
+  storage_ = std::move(next);
+  p_ = reinterpret_cast<T*>(storage_.mutable_data());
   cap_ = n;
-  pando::detail::advise_huge_pages(q, n * sizeof(T));
 }
 
 // A validity bitmap built one row at a time; costs nothing until the first null.

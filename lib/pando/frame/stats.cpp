@@ -106,17 +106,18 @@ std::int64_t nan_count(const Column& c) {
 
 bool is_number(DType t) { return is_numeric(t) || t == DType::boolean; }
 
-// A column's values as doubles, calling f(value) for each non-null, non-NaN one.
+// Calls f(value as a double, value as stored) for each non-null, non-NaN value of a column.
 template <class F>
 void for_each_number(const Column& c, F&& f) {
   auto visit = [&](auto typed) {
     using T = decltype(typed);
-    auto v = c.values<T>();
+    const auto v = c.values<T>();
+    const bool all_valid = c.null_count() == 0;
     for (std::size_t i = 0; i < v.size(); ++i) {
-      if (!c.is_valid(i)) continue;
-      const double x = static_cast<double>(v[i]);
-      if (std::isnan(x)) continue;
-      f(x, i);
+      if (!all_valid && !c.is_valid(i)) continue;
+      if constexpr (std::is_floating_point_v<T>)
+        if (std::isnan(v[i])) continue;
+      f(static_cast<double>(v[i]), v[i]);
     }
   };
   switch (c.type()) {
@@ -189,12 +190,10 @@ Summary summarize(const Column& c) {
   Buffer kept = Buffer::allocate((c.size() - c.null_count()) * sizeof(double));
   double* next = kept.as_mutable<double>().data();
   const bool integral = !is_floating(c.type());
-  for_each_number(c, [&](double x, std::size_t i) {
+  for_each_number(c, [&](double x, auto stored) {
     *next++ = x;
     if (integral) {
-      const std::int64_t v = c.type() == DType::boolean ? c.values<std::uint8_t>()[i]
-                             : c.type() == DType::int32 ? c.values<std::int32_t>()[i]
-                                                        : c.values<std::int64_t>()[i];
+      const auto v = static_cast<std::int64_t>(stored);
       s.isum += v;
       if (!s.has_extremes || v < s.imin) s.imin = v;
       if (!s.has_extremes || v > s.imax) s.imax = v;
@@ -351,16 +350,24 @@ std::vector<double> select_ranks(const DataFrame& df, std::vector<Selection> wan
           for (std::size_t a = 0; a < asks.size();) {
             std::size_t b = a;  // asks [a, b) are this column's
             while (b < asks.size() && asks[b].first == asks[a].first) ++b;
-            auto count = [&](double x, std::size_t) {
-              const std::uint64_t k = key_of(x);
-              const std::uint64_t high = first ? 0 : k >> (shift + digit_bits);
+            std::int64_t* column_hist = hist + a * digit_bins;
+            const Column& c = t.column(asks[a].first);
+            if (first) {  // one ask: every value counts
+              for_each_number(c, [&](double x, auto) { ++column_hist[key_of(x) >> shift]; });
+            } else {
+              std::vector<std::uint64_t> highs;  // the bits each ask has found so far
               for (std::size_t i = a; i < b; ++i)
-                if (first || asks[i].second >> (shift + digit_bits) == high) {
-                  ++hist[i * digit_bins + ((k >> shift) & (digit_bins - 1))];
-                  return;
-                }
-            };
-            for_each_number(t.column(asks[a].first), count);
+                highs.push_back(asks[i].second >> (shift + digit_bits));
+              for_each_number(c, [&](double x, auto) {
+                const std::uint64_t k = key_of(x);
+                const std::uint64_t high = k >> (shift + digit_bits);
+                for (std::size_t i = 0; i < highs.size(); ++i)
+                  if (highs[i] == high) {
+                    ++column_hist[i * digit_bins + ((k >> shift) & (digit_bins - 1))];
+                    return;
+                  }
+              });
+            }
             a = b;
           }
           return sparse_counts(counts.as<std::int64_t>());
