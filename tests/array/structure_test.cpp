@@ -174,6 +174,18 @@ TEST(Structure, TransposeAndPlusTransposeSum) {
   ASSERT_EQ(wt.shape, (Shape{29, 37}));
   for (std::int64_t i = 0; i < 29; ++i)
     for (std::int64_t j = 0; j < 37; ++j) EXPECT_EQ(at(wt, {i, j}), at(w, {j, i}));
+  // int64 through the same 8-byte tiles: every bit kept (values no double holds exactly, and
+  // patterns that would be NaNs as doubles).
+  std::vector<std::int64_t> big(19 * 17);
+  for (std::size_t k = 0; k < big.size(); ++k)
+    big[k] = (k % 3 ? std::int64_t{0x7ff8000000000001} : (std::int64_t{1} << 62) + 1) +
+             static_cast<std::int64_t>(k);
+  Block bi = Block::of<std::int64_t>(Shape{19, 17}, big);
+  Block bit = from_values(bi, Shape{9, 10}).T().compute();
+  for (std::int64_t i = 0; i < 17; ++i)
+    for (std::int64_t j = 0; j < 19; ++j)
+      EXPECT_EQ(bit.values<std::int64_t>()[static_cast<std::size_t>(i * 19 + j)],
+                big[static_cast<std::size_t>(j * 17 + i)]);
   Block x3 = test::random_block({3, 4, 5}, 2);
   Block p = from_values(x3, Shape{2, 3, 2}).transpose({2, 0, 1}).compute();
   EXPECT_EQ(p.shape, (Shape{5, 3, 4}));
