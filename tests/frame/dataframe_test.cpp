@@ -240,6 +240,36 @@ TEST(DataFrame, StatisticsMatchPandas) {
     EXPECT_EQ(static_cast<double>(nulls.column(1).values<std::int64_t>()[r]), next()) << r;
 }
 
+// Quartiles of columns built to take each way of the exact selection (stats.cpp): more values
+// than it gathers sharing their first bits (near: consecutive doubles), a run of one value
+// (run), and two values one bit apart (twins), against sorted copies.
+TEST(DataFrame, DescribeQuartilesAreExactForRunsAndNeighbouringDoubles) {
+  SharedDir dir;
+  constexpr int rows = 270'000;  // above the 2^18 keys a pass gathers
+  std::vector<double> near, run, twins;
+  std::string text = "near,run,twins\n";
+  for (int i = 0; i < rows; ++i) {
+    const int k = (i * 7919) % rows;  // not in order
+    near.push_back(1.0 + k * 0x1p-52);
+    run.push_back(i % 10'000 == 0 ? 1000.0 + i : 3.5);
+    twins.push_back(k % 3 ? 1.0 : 1.0 + 0x1p-52);
+    text += fmt::format("{},{},{}\n", near.back(), run.back(), twins.back());
+  }
+  const Table d = read_csv({dir.file("q.csv", text)}, blocks(1 << 20)).describe();
+  auto quartile = [](std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    const double at = q * static_cast<double>(v.size() - 1);
+    const auto lo = static_cast<std::size_t>(at);
+    const double t = at - static_cast<double>(lo), a = v[lo], b = v[std::min(lo + 1, v.size() - 1)];
+    return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;  // NumPy's linear rule
+  };
+  for (const auto& [name, values] : {std::pair{"near", &near}, {"run", &run}, {"twins", &twins}})
+    for (int r = 0; r < 3; ++r)
+      EXPECT_EQ(d.column(name).values<double>()[static_cast<std::size_t>(4 + r)],
+                quartile(*values, 0.25 * (r + 1)))
+          << name << " quartile " << r + 1;
+}
+
 TEST(DataFrame, EmptyAndTinyFrames) {
   SharedDir dir;
   auto empty = read_csv({dir.file("h.csv", "a,b\n")}, blocks(4));

@@ -8,6 +8,7 @@
 
 #include <pando/frame/partitions.hpp>
 
+#include <pando/core/log.hpp>
 #include <pando/core/text.hpp>
 #include <pando/graph/runtime.hpp>
 
@@ -17,6 +18,7 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace pando {
 
@@ -283,115 +285,180 @@ double value_of(std::uint64_t key) {
 // A request: the element of 0-based rank `rank` among the non-null values of column `column`.
 struct Selection {
   std::size_t column;
-  std::int64_t rank;
-  std::uint64_t prefix = 0;  // the key's bits found so far
+  std::int64_t rank;             // among the values whose keys share the bits found so far
+  std::uint64_t prefix = 0;      // the key's bits found so far
+  std::int64_t candidates = -1;  // how many values share them (-1: not counted yet)
+  std::optional<std::uint64_t> key = std::nullopt;  // the answer, once known
 };
 
-// Radix selection: each pass counts the next 16 bits of the keys that share a selection's bits
-// found so far, so four counting passes over the data pin every selection down exactly.
-// Selections of one column that share their bits so far share one histogram, and each column is
-// read once per pass.
+// Radix selection over the keys of the values (key_of: unsigned, in the order of the values).
+// Each pass reads every column that still has a selection, once, for each distinct (column,
+// bits found so far) asked:
+//   - when few values share those bits (gather_limit, known from the pass before), their keys
+//     are gathered, and the selection is picked from them: done;
+//   - otherwise the next 16 bits are counted, and the lowest and highest key sharing the bits
+//     are noted: when they are equal (a run of one value: integers, repeats), that is the
+//     answer; else the count picks the next 16 bits.
+// Four passes pin any key down; with real data most selections end after two.
 constexpr int digit_bits = 16;
 constexpr std::size_t digit_bins = std::size_t{1} << digit_bits;
+constexpr std::int64_t gather_limit = std::int64_t{1} << 18;
 
-// A histogram's non-zero bins as (bin, count) pairs in bin order, in one int64 column. Keys of
-// real data fill few of a pass's bins (a column's values span a few exponents), and histograms
-// travel between ranks: dense, they were megabytes per partition and pass.
-Value sparse_counts(std::span<const std::int64_t> dense) {
-  std::size_t filled = 0;
-  for (const auto n : dense) filled += n != 0;
-  Buffer pairs = Buffer::allocate(2 * filled * sizeof(std::int64_t));
-  std::int64_t* out = pairs.as_mutable<std::int64_t>().data();
-  for (std::size_t bin = 0; bin < dense.size(); ++bin)
-    if (dense[bin]) {
-      *out++ = static_cast<std::int64_t>(bin);
-      *out++ = dense[bin];
-    }
-  return counts_value(std::move(pairs));
+struct Ask {
+  std::size_t column;
+  std::uint64_t prefix;
+  bool gather;
+  auto operator<=>(const Ask&) const = default;
+};
+
+// What one pass found, per ask, over the partitions read so far.
+struct PassResult {
+  std::vector<std::int64_t> bins;                // counting asks: (ask * digit_bins + digit,
+                                                 // count) pairs, non-zero ones, in order
+  std::vector<std::uint64_t> lowest, highest;    // the extreme keys sharing the ask's bits
+  std::vector<std::vector<std::uint64_t>> keys;  // gathering asks: the keys sharing them
+
+  template <class A>
+  void serialize(A& a, unsigned) {
+    fields(a, bins, lowest, highest, keys);
+  }
+};
+
+// One partition's part of a pass. `shift`: where the pass's 16 bits start.
+PassResult count_partition(const Table& t, const std::vector<Ask>& asks, int shift) {
+  PassResult r;
+  r.lowest.assign(asks.size(), std::numeric_limits<std::uint64_t>::max());
+  r.highest.assign(asks.size(), 0);
+  r.keys.resize(asks.size());
+  const bool counting =
+      std::any_of(asks.begin(), asks.end(), [](const Ask& a) { return !a.gather; });
+  Buffer counts = counting ? zero_counts(asks.size() * digit_bins) : Buffer();
+  std::int64_t* hist = counts.as_mutable<std::int64_t>().data();
+  const int found = shift + digit_bits;  // bits above this are found; 64 in the first pass
+  for (std::size_t a = 0; a < asks.size();) {
+    std::size_t b = a;  // asks [a, b) are this column's
+    while (b < asks.size() && asks[b].column == asks[a].column) ++b;
+    std::vector<std::uint64_t> highs;
+    for (std::size_t i = a; i < b; ++i) highs.push_back(found >= 64 ? 0 : asks[i].prefix >> found);
+    for_each_number(t.column(asks[a].column), [&](double x, auto) {
+      const std::uint64_t k = key_of(x);
+      const std::uint64_t high = found >= 64 ? 0 : k >> found;
+      for (std::size_t i = 0; i < highs.size(); ++i) {
+        if (highs[i] != high) continue;
+        const std::size_t at = a + i;
+        if (asks[at].gather) {
+          r.keys[at].push_back(k);
+          return;
+        }
+        r.lowest[at] = std::min(r.lowest[at], k);
+        r.highest[at] = std::max(r.highest[at], k);
+        ++hist[at * digit_bins + ((k >> shift) & (digit_bins - 1))];
+        return;
+      }
+    });
+    a = b;
+  }
+  if (counting)
+    for (std::size_t bin = 0; bin < asks.size() * digit_bins; ++bin)
+      if (hist[bin]) r.bins.insert(r.bins.end(), {static_cast<std::int64_t>(bin), hist[bin]});
+  return r;
 }
 
-// The sum of sparse histograms, sparse.
-Value sum_sparse_counts(std::span<const Value> in) {
-  std::vector<std::pair<std::int64_t, std::int64_t>> all;
-  for (const auto& part : in) {
-    const auto pairs = part.get<Column>().values<std::int64_t>();
-    for (std::size_t i = 0; i < pairs.size(); i += 2) all.emplace_back(pairs[i], pairs[i + 1]);
+PassResult combine_passes(std::span<const Value> in) {
+  PassResult out = in[0].get<PassResult>();
+  std::vector<std::pair<std::int64_t, std::int64_t>> bins;
+  for (const auto& v : in) {
+    const auto& r = v.get<PassResult>();
+    for (std::size_t i = 0; i < r.bins.size(); i += 2) bins.emplace_back(r.bins[i], r.bins[i + 1]);
+    if (&v == &in[0]) continue;
+    for (std::size_t a = 0; a < r.keys.size(); ++a) {
+      out.lowest[a] = std::min(out.lowest[a], r.lowest[a]);
+      out.highest[a] = std::max(out.highest[a], r.highest[a]);
+      out.keys[a].insert(out.keys[a].end(), r.keys[a].begin(), r.keys[a].end());
+    }
   }
-  std::sort(all.begin(), all.end());
-  std::vector<std::int64_t> flat;
-  for (const auto& [bin, n] : all) {
-    if (!flat.empty() && flat[flat.size() - 2] == bin) {
-      flat.back() += n;
+  std::sort(bins.begin(), bins.end());
+  out.bins.clear();
+  for (const auto& [bin, n] : bins) {
+    if (!out.bins.empty() && out.bins[out.bins.size() - 2] == bin) {
+      out.bins.back() += n;
       continue;
     }
-    flat.push_back(bin);
-    flat.push_back(n);
+    out.bins.insert(out.bins.end(), {bin, n});
   }
-  return Value::of(Column::from_values(std::move(flat)));
+  return out;
+}
+
+// Moves a selection on by what its ask found in the pass whose bits start at `shift`.
+void narrow(Selection& s, std::size_t at, const Ask& ask, PassResult& found, int shift) {
+  if (ask.gather) {
+    auto& keys = found.keys[at];
+    const auto nth = keys.begin() + s.rank;
+    std::nth_element(keys.begin(), nth, keys.end());
+    s.key = *nth;
+    return;
+  }
+  if (found.lowest[at] == found.highest[at]) {
+    s.key = found.lowest[at];
+    return;
+  }
+  // The ask's bins: the pairs from the first whose bin is at or past the ask's first bin.
+  const auto ask_first = static_cast<std::int64_t>(at * digit_bins);
+  std::size_t lo = 0, hi = found.bins.size() / 2;
+  while (lo < hi) {
+    const std::size_t mid = (lo + hi) / 2;
+    if (found.bins[2 * mid] < ask_first)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  std::int64_t below = 0;
+  for (std::size_t i = 2 * lo; i < found.bins.size(); i += 2) {
+    const auto n = found.bins[i + 1];
+    if (s.rank < below + n) {
+      s.prefix |= static_cast<std::uint64_t>(found.bins[i] % std::int64_t{digit_bins}) << shift;
+      s.rank -= below;
+      s.candidates = n;
+      break;
+    }
+    below += n;
+  }
+  if (shift == 0) s.key = s.prefix;  // every bit found
 }
 
 std::vector<double> select_ranks(const DataFrame& df, std::vector<Selection> wanted) {
   for (int pass = 0; pass < 64 / digit_bits; ++pass) {
     const int shift = 64 - digit_bits * (pass + 1);
-    // One histogram per distinct (column, prefix), in order, so that a column's are adjacent.
-    std::vector<std::pair<std::size_t, std::uint64_t>> asks;
-    for (const auto& s : wanted) asks.emplace_back(s.column, s.prefix);
+    std::vector<Ask> asks;  // in order, so that a column's are adjacent
+    for (const auto& s : wanted)
+      if (!s.key)
+        asks.push_back({s.column, s.prefix, s.candidates >= 0 && s.candidates <= gather_limit});
+    if (asks.empty()) break;
     std::sort(asks.begin(), asks.end());
     asks.erase(std::unique(asks.begin(), asks.end()), asks.end());
+    log_debug("quantiles: pass {}, {} ask{} ({} gathering)", pass + 1, asks.size(),
+              asks.size() == 1 ? "" : "s",
+              std::count_if(asks.begin(), asks.end(), [](const Ask& a) { return a.gather; }));
     Hasher h("quantile-pass");
     h.add(pass);
-    for (const auto& [c, p] : asks) h.add(c).add(static_cast<std::int64_t>(p));
+    for (const auto& a : asks)
+      h.add(a.column).add(static_cast<std::int64_t>(a.prefix)).add(a.gather);
     Value v = reduce_partitions(
         df, "quantile", h,
-        [asks, shift](const Table& t) {
-          Buffer counts = zero_counts(asks.size() * digit_bins);
-          std::int64_t* hist = counts.as_mutable<std::int64_t>().data();
-          const bool first = shift + digit_bits >= 64;
-          for (std::size_t a = 0; a < asks.size();) {
-            std::size_t b = a;  // asks [a, b) are this column's
-            while (b < asks.size() && asks[b].first == asks[a].first) ++b;
-            std::int64_t* column_hist = hist + a * digit_bins;
-            const Column& c = t.column(asks[a].first);
-            if (first) {  // one ask: every value counts
-              for_each_number(c, [&](double x, auto) { ++column_hist[key_of(x) >> shift]; });
-            } else {
-              std::vector<std::uint64_t> highs;  // the bits each ask has found so far
-              for (std::size_t i = a; i < b; ++i)
-                highs.push_back(asks[i].second >> (shift + digit_bits));
-              for_each_number(c, [&](double x, auto) {
-                const std::uint64_t k = key_of(x);
-                const std::uint64_t high = k >> (shift + digit_bits);
-                for (std::size_t i = 0; i < highs.size(); ++i)
-                  if (highs[i] == high) {
-                    ++column_hist[i * digit_bins + ((k >> shift) & (digit_bins - 1))];
-                    return;
-                  }
-              });
-            }
-            a = b;
-          }
-          return sparse_counts(counts.as<std::int64_t>());
-        },
-        sum_sparse_counts);
-    const auto pairs = v.get<Column>().values<std::int64_t>();  // (bin, count), bin order
+        [asks, shift](const Table& t) { return Value::of(count_partition(t, asks, shift)); },
+        [](std::span<const Value> in) { return Value::of(combine_passes(in)); });
+    PassResult found = v.get<PassResult>();
     for (auto& s : wanted) {
-      const auto at = static_cast<std::int64_t>(
-          std::lower_bound(asks.begin(), asks.end(), std::pair{s.column, s.prefix}) - asks.begin());
-      std::int64_t below = 0;
-      for (std::size_t i = 0; i < pairs.size(); i += 2) {
-        if (pairs[i] / std::int64_t{digit_bins} != at) continue;
-        const auto n = pairs[i + 1];
-        if (s.rank < below + n) {
-          s.prefix |= static_cast<std::uint64_t>(pairs[i] % std::int64_t{digit_bins}) << shift;
-          s.rank -= below;
-          break;
-        }
-        below += n;
-      }
+      if (s.key) continue;
+      const auto at = static_cast<std::size_t>(
+          std::find_if(asks.begin(), asks.end(),
+                       [&](const Ask& a) { return a.column == s.column && a.prefix == s.prefix; }) -
+          asks.begin());
+      narrow(s, at, asks[at], found, shift);
     }
   }
   std::vector<double> out;
-  for (const auto& s : wanted) out.push_back(value_of(s.prefix));
+  for (const auto& s : wanted) out.push_back(value_of(*s.key));
   return out;
 }
 
