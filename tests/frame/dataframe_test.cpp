@@ -21,6 +21,7 @@
 using namespace pando;
 using pando::test::blocks;
 using pando::test::error_text;
+using pando::test::expect_error;
 using pando::test::render;
 using pando::test::SharedDir;
 
@@ -82,14 +83,6 @@ TEST(DataFrame, ReadAcrossFilesAndGlobs) {
 
 TEST(DataFrame, BadInputIsTheSameClearErrorEverywhere) {
   SharedDir dir;
-  auto expect_error = [](auto&& f, const std::string& want) {
-    try {
-      f();
-      ADD_FAILURE() << "no error; wanted: " << want;
-    } catch (const Error& e) {
-      EXPECT_EQ(error_text(e), want);
-    }
-  };
   expect_error([&] { (void)read_csv({dir.path + "/none-*.csv"}); },
                "no files match '" + dir.path + "/none-*.csv'");
   expect_error([&] { (void)read_csv({dir.path + "/missing.csv"}); },

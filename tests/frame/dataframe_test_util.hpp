@@ -5,6 +5,7 @@
 #include <pando/core/consensus.hpp>
 #include <pando/frame/dataframe.hpp>
 
+#include <gtest/gtest.h>
 #include <mpi_test.hpp>
 
 #include "frame_test_util.hpp"
@@ -27,6 +28,17 @@ inline ReadCsvOptions blocks(std::int64_t blocksize, CsvOptions csv = {}) {
 inline std::string error_text(const std::exception& e) {
   if (const auto* t = dynamic_cast<const TaskError*>(&e)) return t->message();
   return e.what();
+}
+
+// `f` throws a pando::Error whose text is `want`.
+template <class F>
+void expect_error(F&& f, const std::string& want) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; wanted: " << want;
+  } catch (const Error& e) {
+    EXPECT_EQ(error_text(e), want);
+  }
 }
 
 // A folder every rank can see, named by rank 0, removed at the end.

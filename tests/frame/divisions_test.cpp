@@ -14,10 +14,7 @@
 #include <fmt/format.h>
 
 using namespace pando;
-using pando::test::blocks;
-using pando::test::error_text;
-using pando::test::render;
-using pando::test::SharedDir;
+using namespace pando::test;
 
 namespace {
 
@@ -32,16 +29,6 @@ std::string sorted_csv(int rows) {
 
 Table partition(const DataFrame& df, std::int64_t p) {
   return df.to_delayed()[static_cast<std::size_t>(p)].compute();
-}
-
-template <class F>
-void expect_error(F&& f, const std::string& want) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; wanted: " << want;
-  } catch (const Error& e) {
-    EXPECT_EQ(error_text(e), want);
-  }
 }
 
 }  // namespace
