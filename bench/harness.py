@@ -54,12 +54,14 @@ class Run:
             raise RuntimeError(f"{' '.join(cmd)} printed no JSON result:\n{p.stdout[-2000:]}")
         m = json.loads(lines[-1])
         seconds = m.get("seconds", m.get("total", m.get("work_seconds", wall)))
-        if "seconds" in m:
-            m["in_process"] = m["seconds"]
+        if "seconds" in m or "work_seconds" in m:
+            m["in_process"] = m.get("seconds", m.get("work_seconds"))
         if self.measure_wall:
             seconds = wall
         if ctx.input_bytes:
             m["mb_s"] = ctx.input_bytes / 1e6 / seconds
+            if "work_seconds" in m and m.get("ranks"):  # a Pando app: its own rate per rank
+                m["in_process_mb_s_per_rank"] = ctx.input_bytes / 1e6 / m["work_seconds"] / m["ranks"]
         return Result(seconds, wall, max(m.get("rss_mib", [0.0])), m)
 
 

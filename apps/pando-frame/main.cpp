@@ -209,14 +209,16 @@ int main(int argc, char** argv) {
   cli.add_option("--sep", plan.sep, "field delimiter (default ','; 'tab' for tabs)")
       ->group(reading);
   cli.add_option("--dtype", plan.dtypes,
-                 "COL=TYPE: int64, float64, bool, string or timestamp, "
-                 "instead of the inferred type (repeatable)")
+                 "COL=TYPE: int64, float64, bool, string or timestamp, instead of the type "
+                 "inferred from the first 64 KiB (repeatable)")
       ->group(reading);
   cli.add_option("--na-values", plan.na_values,
                  "TOKEN,...: more texts that mean null (added to "
                  "'', NA, NaN, null, ...)")
       ->group(reading);
-  cli.add_option("--on-bad-lines", plan.bad_lines, "rows with too many fields: error, skip or warn")
+  cli.add_option("--on-bad-lines", plan.bad_lines,
+                 "rows with too many fields: error, skip or warn (skip and warn read the files "
+                 "first, to count them)")
       ->check(CLI::IsMember({"error", "skip", "warn"}))
       ->group(reading);
   cli.add_option("--chunk-size", plan.chunk_size, "bytes of CSV per partition (default 64 MiB)")

@@ -35,5 +35,5 @@ def workloads(ctx):
                            ["--engine", "dask", "--glob", pattern, "--op", op], measure_wall=True))
         runs.append(Python("pandas", "peers/dask_frame.py",
                            ["--engine", "pandas", "--glob", pattern, "--op", op], measure_wall=True))
-        yield Workload(f"{label}, {rows:,} rows CSV", runs, extra=["mb_s", "in_process"], setup=setup,
+        yield Workload(f"{label}, {rows:,} rows CSV", runs, extra=["mb_s", "in_process", "in_process_mb_s_per_rank"], setup=setup,
                        inputs=pattern)

@@ -313,14 +313,39 @@ struct Ask {
 
 // What one pass found, per ask, over the partitions read so far.
 struct PassResult {
-  std::vector<std::int64_t> bins;                // counting asks: (ask * digit_bins + digit,
+  std::vector<std::uint64_t> bins;               // counting asks: (ask * digit_bins + digit,
                                                  // count) pairs, non-zero ones, in order
   std::vector<std::uint64_t> lowest, highest;    // the extreme keys sharing the ask's bits
   std::vector<std::vector<std::uint64_t>> keys;  // gathering asks: the keys sharing them
 
-  template <class A>
-  void serialize(A& a, unsigned) {
-    fields(a, bins, lowest, highest, keys);
+  // Between ranks it travels as one flat vector (raw bytes, not an archive: it holds up to
+  // gather_limit keys per ask): asks, pairs, lowest, highest, key counts, bins, keys.
+  [[nodiscard]] Value flat() const {
+    const std::size_t n = lowest.size();
+    std::vector<std::uint64_t> out = {n, bins.size() / 2};
+    out.insert(out.end(), lowest.begin(), lowest.end());
+    out.insert(out.end(), highest.begin(), highest.end());
+    for (const auto& k : keys) out.push_back(k.size());
+    out.insert(out.end(), bins.begin(), bins.end());
+    for (const auto& k : keys) out.insert(out.end(), k.begin(), k.end());
+    return Value::of(std::move(out));
+  }
+  static PassResult from(const Value& v) {
+    const auto& in = v.get<std::vector<std::uint64_t>>();
+    const std::size_t n = in[0], pairs = in[1];
+    auto next = in.begin() + 2;
+    auto take = [&](std::size_t count) {
+      std::vector<std::uint64_t> part(next, next + static_cast<std::ptrdiff_t>(count));
+      next += static_cast<std::ptrdiff_t>(count);
+      return part;
+    };
+    PassResult r;
+    r.lowest = take(n);
+    r.highest = take(n);
+    const std::vector<std::uint64_t> counts = take(n);
+    r.bins = take(2 * pairs);
+    for (const auto count : counts) r.keys.push_back(take(count));
+    return r;
   }
 };
 
@@ -360,17 +385,18 @@ PassResult count_partition(const Table& t, const std::vector<Ask>& asks, int shi
   }
   if (counting)
     for (std::size_t bin = 0; bin < asks.size() * digit_bins; ++bin)
-      if (hist[bin]) r.bins.insert(r.bins.end(), {static_cast<std::int64_t>(bin), hist[bin]});
+      if (hist[bin]) r.bins.insert(r.bins.end(), {bin, static_cast<std::uint64_t>(hist[bin])});
   return r;
 }
 
 PassResult combine_passes(std::span<const Value> in) {
-  PassResult out = in[0].get<PassResult>();
-  std::vector<std::pair<std::int64_t, std::int64_t>> bins;
-  for (const auto& v : in) {
-    const auto& r = v.get<PassResult>();
+  PassResult out = PassResult::from(in[0]);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> bins;
+  for (std::size_t i = 0; i < out.bins.size(); i += 2)
+    bins.emplace_back(out.bins[i], out.bins[i + 1]);
+  for (const auto& v : in.subspan(1)) {
+    const PassResult r = PassResult::from(v);
     for (std::size_t i = 0; i < r.bins.size(); i += 2) bins.emplace_back(r.bins[i], r.bins[i + 1]);
-    if (&v == &in[0]) continue;
     for (std::size_t a = 0; a < r.keys.size(); ++a) {
       out.lowest[a] = std::min(out.lowest[a], r.lowest[a]);
       out.highest[a] = std::max(out.highest[a], r.highest[a]);
@@ -403,7 +429,7 @@ void narrow(Selection& s, std::size_t at, const Ask& ask, PassResult& found, int
     return;
   }
   // The ask's bins: the pairs from the first whose bin is at or past the ask's first bin.
-  const auto ask_first = static_cast<std::int64_t>(at * digit_bins);
+  const std::uint64_t ask_first = at * digit_bins;
   std::size_t lo = 0, hi = found.bins.size() / 2;
   while (lo < hi) {
     const std::size_t mid = (lo + hi) / 2;
@@ -414,9 +440,9 @@ void narrow(Selection& s, std::size_t at, const Ask& ask, PassResult& found, int
   }
   std::int64_t below = 0;
   for (std::size_t i = 2 * lo; i < found.bins.size(); i += 2) {
-    const auto n = found.bins[i + 1];
+    const auto n = static_cast<std::int64_t>(found.bins[i + 1]);
     if (s.rank < below + n) {
-      s.prefix |= static_cast<std::uint64_t>(found.bins[i] % std::int64_t{digit_bins}) << shift;
+      s.prefix |= (found.bins[i] % digit_bins) << shift;
       s.rank -= below;
       s.candidates = n;
       break;
@@ -445,9 +471,9 @@ std::vector<double> select_ranks(const DataFrame& df, std::vector<Selection> wan
       h.add(a.column).add(static_cast<std::int64_t>(a.prefix)).add(a.gather);
     Value v = reduce_partitions(
         df, "quantile", h,
-        [asks, shift](const Table& t) { return Value::of(count_partition(t, asks, shift)); },
-        [](std::span<const Value> in) { return Value::of(combine_passes(in)); });
-    PassResult found = v.get<PassResult>();
+        [asks, shift](const Table& t) { return count_partition(t, asks, shift).flat(); },
+        [](std::span<const Value> in) { return combine_passes(in).flat(); });
+    PassResult found = PassResult::from(v);
     for (auto& s : wanted) {
       if (s.key) continue;
       const auto at = static_cast<std::size_t>(
