@@ -477,6 +477,20 @@ class FrameTest(AppTest):
         line = self.assertFails(self.main, "--agg", "id:count,nope:sum", message="'nope'")
         self.assertIn("'when'", line)
 
+    def test_a_float_after_the_sample_names_the_dtype_that_reads_it(self):
+        # Types come from the first 64 KiB (the files stream, so a later partition cannot change
+        # them): a float far down an int column stops the job, and the --dtype it names reads it.
+        path = os.path.join(self.data, "late_float.csv")
+        with open(path, "w") as f:
+            f.write("n,s\n" + "".join(f"{i},x{i}\n" for i in range(9000)) + "2.5,y\n")
+        line = self.assertFails(path, "--chunk-size", "20000", "--agg", "n:sum",
+                                message=f"{path}:9002:1")
+        self.assertIn("cannot read \"2.5\" as int64 (column 'n', inferred from the first 65536 "
+                      "bytes); hint: --dtype n=float64", line)
+        got = pd_read(self.run_frame(path, "--chunk-size", "20000", "--dtype", "n=float64",
+                                     "--agg", "n:sum"), dates=[])
+        self.assertEqual(got["n_sum"][0], pd.read_csv(path)["n"].sum())
+
     def test_pando_options_on_the_command_line(self):
         # --pando-log goes to the library (as PANDO_LOG), not to the app's own options.
         r = self.app(FRAME, self.main, "--pando-log=info", "--agg", "id:count")
