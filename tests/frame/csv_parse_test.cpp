@@ -157,6 +157,36 @@ TEST(CsvParse, WideningAcrossPartitions) {
             "column 'a' is int64 in one partition and string in partition 1");
 }
 
+// The parser sizes its columns from the first 64 KiB; when the rows after it are much shorter,
+// the columns grow while being filled, and every value written before must survive the move.
+TEST(CsvParse, RowsBeyondTheSampledEstimateKeepTheirValues) {
+  std::string text = "n,f,s,c,b\n";
+  constexpr int long_rows = 1500, rows = 61'500;
+  auto s_of = [](int i) {
+    return i < long_rows ? fmt::format("s{:0>200}", i) : fmt::format("s{}", i);
+  };
+  for (int i = 0; i < rows; ++i)
+    text += fmt::format("{},{},{},{},{}\n", i, i % 7 == 0 ? "" : fmt::format("{}.5", i), s_of(i),
+                        "xyz"[i % 3], i % 2 ? "True" : "False");
+  const Table t = read_csv_text(text, {}, "grow.csv");
+  ASSERT_EQ(t.rows(), static_cast<std::size_t>(rows));
+  ASSERT_EQ(t.schema().to_string(), "n: int64, f: float64, s: string, c: string, b: bool");
+  const auto n = t.column("n").values<std::int64_t>();
+  const auto& f = t.column("f");
+  const auto b = t.column("b").values<std::uint8_t>();
+  for (int i = 0; i < rows; ++i) {
+    const auto r = static_cast<std::size_t>(i);
+    ASSERT_EQ(n[r], i) << "row " << i;
+    ASSERT_EQ(f.is_valid(r), i % 7 != 0) << "row " << i;
+    if (i % 7) {
+      ASSERT_EQ(f.values<double>()[r], i + 0.5) << "row " << i;
+    }
+    ASSERT_EQ(std::string(t.column("s").string_at(r)), s_of(i)) << "row " << i;
+    ASSERT_EQ(std::string(t.column("c").string_at(r)), std::string(1, "xyz"[i % 3])) << "row " << i;
+    ASSERT_EQ(b[r], i % 2) << "row " << i;
+  }
+}
+
 TEST(CsvParse, TypesAndNulls) {
   Schema s{{"i", DType::int32}, {"f", DType::float32}, {"d", DType::float64}, {"s", DType::string}};
   Table t = parse(" 7 ,+1.5,nan,\n-2147483648,1e-5,inf,\"\"\n,NA,-nan,NA\n", s);

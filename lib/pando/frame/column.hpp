@@ -117,7 +117,8 @@ class RawVec {
   Buffer release() { return release(n_); }
 
  private:
-  // New storage for n elements holding the first min(n, size()) of the old.
+  // New storage for n elements holding the first min(n, capacity()) of the old: all of it, as
+  // realloc would, since writers may fill slots past size() before they set it (the parser).
   void grow_to(std::size_t n);
 
   Buffer storage_;
@@ -134,10 +135,11 @@ void RawVec<T>::grow_to(std::size_t n) {
   } catch (const std::bad_alloc&) {
     throw_out_of_memory(n * sizeof(T));
   }
-  if (n_) std::memcpy(next.mutable_data(), p_, std::min(n_, n) * sizeof(T));
+  if (cap_) std::memcpy(next.mutable_data(), p_, std::min(cap_, n) * sizeof(T));
   storage_ = std::move(next);
   p_ = reinterpret_cast<T*>(storage_.mutable_data());
   cap_ = n;
+  n_ = std::min(n_, n);
 }
 
 // A validity bitmap built one row at a time; costs nothing until the first null.
