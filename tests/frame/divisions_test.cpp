@@ -5,6 +5,7 @@
 // naming the row, the same on every rank.
 
 #include <pando/frame/dataframe.hpp>
+#include <pando/graph/delayed.hpp>
 
 #include <gtest/gtest.h>
 #include <mpi_test.hpp>
@@ -156,6 +157,45 @@ TEST(Divisions, RowsOutOfOrderAreAClearErrorNamingTheRow) {
   expect_error([&] { (void)sorted.loc(expr::col("v"), expr::lit(2)); },
                "loc: a bound must be a value, not 'v', which reads columns");
   EXPECT_THROW((void)sorted.loc(expr::lit("a"), expr::lit("b")), TypeError);
+}
+
+// A frame of given int64 partitions (column v), made by custom code.
+DataFrame frame_of(const std::vector<std::vector<std::int64_t>>& parts) {
+  std::vector<Delayed<Table>> made;
+  for (std::size_t p = 0; p < parts.size(); ++p)
+    made.push_back(delayed([parts](std::int64_t i) {
+                     return Table({"v"}, {Column::from_values(parts[static_cast<std::size_t>(i)])});
+                   }).name("part")(static_cast<std::int64_t>(p)));
+  return DataFrame::from_delayed(made, Schema{{"v", DType::int64}});
+}
+
+TEST(Divisions, TheFirstRowOutOfOrderInFrameOrderIsNamed) {
+  // Row 2 (4 after 5, across partitions) comes before row 5 (3 after 7, within one).
+  expect_error(
+      [] {
+        (void)frame_of({{1, 5}, {4, 6}, {7, 3}}).sorted_by("v");
+      },
+      "sorted_by('v'): the rows are not sorted by 'v': row 2 (partition 1) holds 4 after 5");
+  expect_error(
+      [] {
+        (void)frame_of({{1, 2}, {}, {3, 9, 8}, {10}, {0}}).sorted_by("v");
+      },
+      "sorted_by('v'): the rows are not sorted by 'v': row 4 (partition 2) holds 8 after 9");
+  // No partitions at all.
+  const DataFrame none = frame_of({}).sorted_by("v");
+  EXPECT_EQ(none.divisions().schema().to_string(), "partition: int64, min: int64, max: int64");
+  EXPECT_EQ(none.divisions().rows(), 0u);
+  EXPECT_EQ(none.loc(expr::lit(0), expr::lit(1)).length(), 0);
+}
+
+TEST(Divisions, LocOfDifferentSortedColumnsAreDifferentFrames) {
+  SharedDir dir;
+  const DataFrame df = read_csv({dir.file("s.csv", sorted_csv(60))}, blocks(128));
+  const DataFrame both = df.assign("j", df["k"] * 2);  // sorted too
+  const DataFrame by_k = both.sorted_by("k").loc(expr::lit(3), expr::lit(4)).persist();
+  const DataFrame by_j = both.sorted_by("j").loc(expr::lit(3), expr::lit(4));
+  EXPECT_EQ(by_k.length(), 6);  // k = 3, 4
+  EXPECT_EQ(by_j.length(), 3);  // j = 4: k = 2
 }
 
 TEST(Divisions, EmptyAndOneRowFrames) {

@@ -87,8 +87,9 @@ class DataFrame {
   [[nodiscard]] bool known_divisions() const noexcept { return order_ != nullptr; }
   // The sorted column ("" when the order is not known).
   [[nodiscard]] const std::string& sorted_column() const noexcept;
-  // One row per partition: partition, min, max of the sorted column (nulls for an empty
-  // partition). UsageError when the order is not known.
+  // One row per partition: partition, min, max: bounds of the sorted column's values in it
+  // (its least and greatest when sorted_by found them; after a filter, bounds that still hold
+  // every row; nulls for a partition that was empty). UsageError when the order is not known.
   [[nodiscard]] Table divisions() const;
   // The rows whose sorted column lies in [lo, hi] (values, e.g. expr::lit(100); a timestamp as
   // ISO-8601 text), in order; only the partitions whose range meets [lo, hi] are read.
@@ -151,7 +152,8 @@ struct ReadCsvOptions {
 // options.csv.dtypes) now; the rows are parsed, in parallel, by each computation that uses them,
 // streaming through it (persist() to parse them once for several computations). A value beyond
 // the sample that does not fit its column's type is a ParseError naming the file, line, column
-// and the --dtype that fixes it.
+// and the --dtype that fixes it. With on_bad_lines warn, each computation that parses a range
+// logs the first lines it skips there; the overload below counts them once, for all files.
 DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options = {});
 // The same, read now and persisted, and the lines skipped with on_bad_lines skip or warn: their
 // count and the first few messages ("file:line:column: ..."), in file order, on every rank.

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 namespace pando {
 
 namespace {
@@ -65,18 +67,18 @@ Table order_summary(const Table& t, std::size_t at) {
                 Column::from_strings(std::vector<std::optional<std::string>>{problem})});
 }
 
-[[noreturn]] void not_sorted(const std::string& column, std::int64_t row, std::int64_t partition,
-                             const std::string& problem) {
-  throw ValueError(
-      fmt::format("sorted_by('{0}'): the rows are not sorted by '{0}': row {1} (partition {2}) {3}",
-                  column, row, partition, problem));
-}
-
+// A row that breaks the order: where it is in the frame, and what is wrong there.
+struct Disorder {
+  std::int64_t row;
+  std::int64_t partition;
+  std::string problem;
+};
 // Every partition's summary in partition order (on every rank); ValueError for the first row,
 // in frame order, that breaks the order.
 Table checked_bounds(const DataFrame& df, const std::string& column) {
   const std::size_t at = df.schema().index_of(column);
-  if (df.npartitions() == 0) return order_summary(Table::empty(df.schema()), at).head(0);
+  if (df.npartitions() == 0)
+    return order_summary(Table::empty(df.schema()), at).head(0).select({"min", "max"});
   Hasher h("sorted-by");
   h.add(column);
   const Table all =
@@ -89,13 +91,15 @@ Table checked_bounds(const DataFrame& df, const std::string& column) {
           })
           .get<Table>();
   const auto rows = all.column("rows").values<std::int64_t>();
-  const Column& bad_row = all.column("bad_row");
   std::vector<std::int64_t> start(rows.size() + 1, 0);  // each partition's first row in the frame
   for (std::size_t p = 0; p < rows.size(); ++p) start[p + 1] = start[p] + rows[p];
-  for (std::size_t p = 0; p < rows.size(); ++p)
+  std::optional<Disorder> first;
+  // Within a partition: the first partition with a bad row has the earliest one.
+  const Column& bad_row = all.column("bad_row");
+  for (std::size_t p = 0; p < rows.size() && !first; ++p)
     if (bad_row.is_valid(p))
-      not_sorted(column, start[p] + bad_row.values<std::int64_t>()[p], static_cast<std::int64_t>(p),
-                 std::string(all.column("problem").string_at(p)));
+      first = Disorder{start[p] + bad_row.values<std::int64_t>()[p], static_cast<std::int64_t>(p),
+                       std::string(all.column("problem").string_at(p))};
   // Across partitions: each non-empty one starts at or above the end of the one before.
   std::vector<std::int64_t> filled;
   for (std::size_t p = 0; p < rows.size(); ++p)
@@ -107,10 +111,16 @@ Table checked_bounds(const DataFrame& df, const std::string& column) {
     const Column& hi = all.column("max");
     if (auto k = first_false(in_order(hi.take(prev), lo.take(next)))) {
       const auto p = static_cast<std::size_t>(next[*k]);
-      not_sorted(column, start[p], static_cast<std::int64_t>(p),
-                 fmt::format("holds {} after {}", cell_text(lo, p), cell_text(hi, prev[*k])));
+      if (!first || start[p] < first->row)
+        first =
+            Disorder{start[p], static_cast<std::int64_t>(p),
+                     fmt::format("holds {} after {}", cell_text(lo, p), cell_text(hi, prev[*k]))};
     }
   }
+  if (first)
+    throw ValueError(fmt::format(
+        "sorted_by('{0}'): the rows are not sorted by '{0}': row {1} (partition {2}) {3}", column,
+        first->row, first->partition, first->problem));
   return all.select({"min", "max"});
 }
 
@@ -161,7 +171,7 @@ DataFrame DataFrame::loc(const expr::Expr& lo, const expr::Expr& hi) const {
     if (keep.is_valid(p) && flags[p]) kept.push_back(static_cast<std::int64_t>(p));
 
   Hasher h("loc");
-  h.add(token_).add(lo.to_string()).add(hi.to_string());
+  h.add(token_).add(order.column).add(lo.to_string()).add(hi.to_string());
   const std::string token = make_token("loc", h.value());
   std::vector<Task> tasks;
   for (std::size_t j = 0; j < kept.size(); ++j) {
