@@ -302,7 +302,8 @@ struct Selection {
 // Four passes pin any key down; with real data most selections end after two.
 constexpr int digit_bits = 16;
 constexpr std::size_t digit_bins = std::size_t{1} << digit_bits;
-constexpr std::int64_t gather_limit = std::int64_t{1} << 18;
+constexpr std::int64_t gather_limit = std::int64_t{1} << 18;   // keys of one ask
+constexpr std::int64_t gather_budget = std::int64_t{1} << 20;  // of all asks of a pass
 
 struct Ask {
   std::size_t column;
@@ -452,16 +453,32 @@ void narrow(Selection& s, std::size_t at, const Ask& ask, PassResult& found, int
   if (shift == 0) s.key = s.prefix;  // every bit found
 }
 
+// The asks of the next pass, in order (a column's adjacent): one per distinct (column, bits
+// found so far) of the selections still open. Those with the fewest candidates gather, while
+// each has at most gather_limit and all together gather_budget (wide frames stay bounded).
+std::vector<Ask> next_asks(const std::vector<Selection>& wanted) {
+  std::vector<std::pair<std::int64_t, Ask>> open;  // (candidates, ask)
+  for (const auto& s : wanted)
+    if (!s.key) open.push_back({s.candidates, {s.column, s.prefix, false}});
+  std::sort(open.begin(), open.end());
+  open.erase(std::unique(open.begin(), open.end()), open.end());
+  std::int64_t gathered = 0;
+  std::vector<Ask> asks;
+  for (auto& [candidates, ask] : open) {
+    ask.gather =
+        candidates >= 0 && candidates <= gather_limit && gathered + candidates <= gather_budget;
+    if (ask.gather) gathered += candidates;
+    asks.push_back(ask);
+  }
+  std::sort(asks.begin(), asks.end());
+  return asks;
+}
+
 std::vector<double> select_ranks(const DataFrame& df, std::vector<Selection> wanted) {
   for (int pass = 0; pass < 64 / digit_bits; ++pass) {
     const int shift = 64 - digit_bits * (pass + 1);
-    std::vector<Ask> asks;  // in order, so that a column's are adjacent
-    for (const auto& s : wanted)
-      if (!s.key)
-        asks.push_back({s.column, s.prefix, s.candidates >= 0 && s.candidates <= gather_limit});
+    const std::vector<Ask> asks = next_asks(wanted);
     if (asks.empty()) break;
-    std::sort(asks.begin(), asks.end());
-    asks.erase(std::unique(asks.begin(), asks.end()), asks.end());
     log_debug("quantiles: pass {}, {} ask{} ({} gathering)", pass + 1, asks.size(),
               asks.size() == 1 ? "" : "s",
               std::count_if(asks.begin(), asks.end(), [](const Ask& a) { return a.gather; }));
