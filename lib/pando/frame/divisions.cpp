@@ -3,7 +3,7 @@
 // and keeps each partition's range of the sorted column; operations that keep rows in order
 // keep it (dataframe.cpp), and loc reads only the partitions whose range meets the one asked
 // for. Comparisons are the expression language's (`a <= b`), so every ordered type works alike:
-// numbers, timestamps, strings (byte order), bools.
+// numbers, timestamps, strings (byte order).
 
 #include <pando/frame/partitions.hpp>
 
@@ -73,6 +73,7 @@ struct Disorder {
   std::int64_t partition;
   std::string problem;
 };
+
 // Every partition's summary in partition order (on every rank); ValueError for the first row,
 // in frame order, that breaks the order.
 Table checked_bounds(const DataFrame& df, const std::string& column) {
@@ -124,6 +125,19 @@ Table checked_bounds(const DataFrame& df, const std::string& column) {
   return all.select({"min", "max"});
 }
 
+// The partitions whose bounds meet [lo, hi] (an empty one's null bounds meet nothing).
+std::vector<std::int64_t> partitions_meeting(const detail::Divisions& order, const expr::Expr& lo,
+                                             const expr::Expr& hi) {
+  const auto meets =
+      detail::compile_for(expr::col("max") >= lo && expr::col("min") <= hi, order.bounds.schema());
+  const Column keep = detail::evaluate(meets, order.bounds);
+  const auto flags = keep.values<std::uint8_t>();
+  std::vector<std::int64_t> kept;
+  for (std::size_t p = 0; p < flags.size(); ++p)
+    if (keep.is_valid(p) && flags[p]) kept.push_back(static_cast<std::int64_t>(p));
+  return kept;
+}
+
 }  // namespace
 
 DataFrame DataFrame::sorted_by(const std::string& column) const {
@@ -162,14 +176,7 @@ DataFrame DataFrame::loc(const expr::Expr& lo, const expr::Expr& hi) const {
   const detail::Divisions& order = *order_;
   const expr::Expr key = col(order.column);
   const auto in_range = detail::compile_for(key >= lo && key <= hi, schema_);  // checks types
-  const auto meets =
-      detail::compile_for(expr::col("max") >= lo && expr::col("min") <= hi, order.bounds.schema());
-  const Column keep = detail::evaluate(meets, order.bounds);
-  std::vector<std::int64_t> kept;
-  const auto flags = keep.values<std::uint8_t>();
-  for (std::size_t p = 0; p < flags.size(); ++p)
-    if (keep.is_valid(p) && flags[p]) kept.push_back(static_cast<std::int64_t>(p));
-
+  const std::vector<std::int64_t> kept = partitions_meeting(order, lo, hi);
   Hasher h("loc");
   h.add(token_).add(order.column).add(lo.to_string()).add(hi.to_string());
   const std::string token = make_token("loc", h.value());
