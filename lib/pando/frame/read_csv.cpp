@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 
 namespace pando {
@@ -155,69 +156,66 @@ struct Reports {
   }
 };
 
-// The frame read_csv returns: its partitions are parsed when a computation uses them (and
-// again by the next one, unless persisted). Parse tasks add the lines they skip to `reports`
-// (when given), by partition.
-DataFrame lazy_frame(const std::vector<std::string>& paths, const ReadCsvOptions& options,
-                     const std::shared_ptr<Reports>& reports) {
-  const Comm& comm = Session::current().comm();
-  const CsvPlan plan = on_root(comm, [&] { return plan_files(paths, options); });
-  CsvOptions o = with_projection(options, plan.schema);
-  // Partitions are parsed separately and when used, so they cannot widen a column as a local
-  // read does: a value beyond the sample that does not fit its column is an error (csv/infer.hpp).
-  o.allow_widening = false;
-  const Schema parsed = csv::selected_schema(plan.schema, o);
-
-  Hasher h("read-csv");
-  for (const auto& f : plan.files) h.add(f.path).add(f.size);
-  h.add(options.blocksize).add(Runtime::current().next_sequence());
-  const std::string scan_token = make_token("scan-csv", h.value());
-  const std::string resolve_token = make_token("resolve-csv", h.value());
-  const std::string token = make_token("read-csv", h.value());
-  auto note = [reports](std::int64_t part, const csv::BadLineReport& bad) {
-    if (reports && bad.count) reports->parts.emplace_back(part, bad);
-  };
-  std::vector<Task> tasks;
-  std::int64_t part = 0;
-  for (std::size_t fi = 0; fi < plan.files.size(); ++fi) {
-    const CsvFile& f = plan.files[fi];
-    const auto schema = plan.schema;
-    if (f.gzip) {
-      Task t;
-      t.key = Key(token, {part});
-      t.nbytes = static_cast<std::uint64_t>(f.size) * 4;
-      t.cost = static_cast<double>(f.size) / 1e8;
-      t.fn = [f, schema, o, note, part](std::span<const Value>) {
-        Buffer all = csv::read_gzip_file(f.path);
-        std::string_view text(reinterpret_cast<const char*>(all.data()), all.size());
-        csv::BadLineReport bad;
-        Table table = csv::parse_rows(text.substr(static_cast<std::size_t>(f.header.data_begin)),
-                                      f.header.data_first_line, schema, o, f.path, bad);
-        note(part, bad);
-        return Value::of(std::move(table));
-      };
-      tasks.push_back(std::move(t));
-      ++part;
-      continue;
+// The tasks of a read: per range of a plain file a scan, per file a resolve, per range a parse;
+// a .gz file is one parse task. Partitions are numbered in file order. Parse tasks add the lines
+// they skip to `reports` (when given), by partition.
+class ReadGraph {
+ public:
+  ReadGraph(const CsvPlan& plan, CsvOptions o, std::int64_t blocksize,
+            std::shared_ptr<Reports> reports)
+      : schema_(plan.schema),
+        parsed_(csv::selected_schema(plan.schema, o)),
+        o_(std::move(o)),
+        blocksize_(blocksize),
+        reports_(std::move(reports)) {
+    Hasher h("read-csv");
+    for (const auto& f : plan.files) h.add(f.path).add(f.size);
+    h.add(blocksize).add(Runtime::current().next_sequence());
+    scan_token_ = make_token("scan-csv", h.value());
+    resolve_token_ = make_token("resolve-csv", h.value());
+    token_ = make_token("read-csv", h.value());
+    for (std::size_t fi = 0; fi < plan.files.size(); ++fi) {
+      if (plan.files[fi].gzip)
+        add_gzip_file(plan.files[fi]);
+      else
+        add_plain_file(plan.files[fi], static_cast<std::int64_t>(fi));
     }
-    const auto ranges = csv::plan_ranges(f.header.data_begin, f.size, options.blocksize);
+  }
+
+  DataFrame frame() && { return DataFrame(parsed_, part_, token_, Graph(std::move(tasks_))); }
+
+ private:
+  // Records a partition's skipped lines (called where the partition is parsed).
+  std::function<void(const csv::BadLineReport&)> note_for(std::int64_t part) const {
+    return [reports = reports_, part](const csv::BadLineReport& bad) {
+      if (reports && bad.count) reports->parts.emplace_back(part, bad);
+    };
+  }
+
+  void add_gzip_file(const CsvFile& f) {
+    Task t;
+    t.key = Key(token_, {part_});
+    t.nbytes = static_cast<std::uint64_t>(f.size) * 4;
+    t.cost = static_cast<double>(f.size) / 1e8;
+    t.fn = [f, schema = schema_, o = o_, note = note_for(part_)](std::span<const Value>) {
+      Buffer all = csv::read_gzip_file(f.path);
+      std::string_view text(reinterpret_cast<const char*>(all.data()), all.size());
+      csv::BadLineReport bad;
+      Table table = csv::parse_rows(text.substr(static_cast<std::size_t>(f.header.data_begin)),
+                                    f.header.data_first_line, schema, o, f.path, bad);
+      note(bad);
+      return Value::of(std::move(table));
+    };
+    tasks_.push_back(std::move(t));
+    ++part_;
+  }
+
+  void add_plain_file(const CsvFile& f, std::int64_t file) {
+    const auto ranges = csv::plan_ranges(f.header.data_begin, f.size, blocksize_);
     Task resolve;
-    resolve.key = Key(resolve_token, {static_cast<std::int64_t>(fi)});
+    resolve.key = Key(resolve_token_, {file});
     for (std::size_t r = 0; r < ranges.size(); ++r) {
-      const auto [begin, end] = ranges[r];
-      Task scan;
-      scan.key = Key(scan_token, {static_cast<std::int64_t>(fi), static_cast<std::int64_t>(r)});
-      scan.cost = static_cast<double>(end - begin) / 3e9;
-      scan.fn = [path = f.path, begin = begin, end = end, size = f.size, first = r == 0,
-                 o](std::span<const Value>) {
-        const std::int64_t from = first ? begin : std::max<std::int64_t>(0, begin - 2);
-        const std::int64_t to = std::min(size, end + 4096);
-        const Buffer window = read_bytes(path, from, to - from);
-        csv::RangeBytes bytes{text_of(window), from, begin, end, to >= size, first};
-        return Value::of(csv::scan_range(bytes, o, path));
-      };
-      resolve.inputs.push_back(scan.key);
-      tasks.push_back(std::move(scan));
+      resolve.inputs.push_back(add_scan(f, file, r, ranges[r]));
     }
     resolve.fn = [first_line = f.header.data_first_line](std::span<const Value> in) {
       std::vector<csv::RangeScan> scans;
@@ -225,28 +223,72 @@ DataFrame lazy_frame(const std::vector<std::string>& paths, const ReadCsvOptions
       return Value::of(csv::resolve_ranges(scans, first_line));
     };
     const Key resolved = resolve.key;
-    tasks.push_back(std::move(resolve));
-    for (std::size_t r = 0; r < ranges.size(); ++r) {
-      Task t;
-      t.key = Key(token, {part});
-      t.inputs = {resolved};
-      t.nbytes = static_cast<std::uint64_t>(ranges[r].second - ranges[r].first);
-      t.cost = static_cast<double>(ranges[r].second - ranges[r].first) / 6e8;
-      t.fn = [path = f.path, schema, parsed, o, note, part, r](std::span<const Value> in) {
-        const auto& rows = in[0].get<std::vector<csv::RowRange>>()[r];
-        if (rows.empty()) return Value::of(Table::empty(parsed));
-        const Buffer bytes = read_bytes(path, rows.begin, rows.end - rows.begin);
-        csv::BadLineReport bad;
-        Table table = csv::parse_rows(text_of(bytes), rows.first_line, schema, o, path, bad);
-        note(part, bad);
-        return Value::of(std::move(table));
-      };
-      tasks.push_back(std::move(t));
-      ++part;
-    }
+    tasks_.push_back(std::move(resolve));
+    for (std::size_t r = 0; r < ranges.size(); ++r) add_parse(f, resolved, r, ranges[r]);
   }
 
-  return DataFrame(parsed, part, token, Graph(std::move(tasks)));
+  // Reads range r once and finds its first row start under both quote assumptions.
+  Key add_scan(const CsvFile& f, std::int64_t file, std::size_t r,
+               std::pair<std::int64_t, std::int64_t> range) {
+    const auto [begin, end] = range;
+    Task scan;
+    scan.key = Key(scan_token_, {file, static_cast<std::int64_t>(r)});
+    scan.cost = static_cast<double>(end - begin) / 3e9;
+    scan.fn = [path = f.path, begin = begin, end = end, size = f.size, first = r == 0,
+               o = o_](std::span<const Value>) {
+      const std::int64_t from = first ? begin : std::max<std::int64_t>(0, begin - 2);
+      const std::int64_t to = std::min(size, end + 4096);
+      const Buffer window = read_bytes(path, from, to - from);
+      csv::RangeBytes bytes{text_of(window), from, begin, end, to >= size, first};
+      return Value::of(csv::scan_range(bytes, o, path));
+    };
+    tasks_.push_back(std::move(scan));
+    return tasks_.back().key;
+  }
+
+  // Parses the rows that range r holds, once the file's ranges are resolved.
+  void add_parse(const CsvFile& f, const Key& resolved, std::size_t r,
+                 std::pair<std::int64_t, std::int64_t> range) {
+    Task t;
+    t.key = Key(token_, {part_});
+    t.inputs = {resolved};
+    t.nbytes = static_cast<std::uint64_t>(range.second - range.first);
+    t.cost = static_cast<double>(range.second - range.first) / 6e8;
+    t.fn = [path = f.path, schema = schema_, parsed = parsed_, o = o_, note = note_for(part_),
+            r](std::span<const Value> in) {
+      const auto& rows = in[0].get<std::vector<csv::RowRange>>()[r];
+      if (rows.empty()) return Value::of(Table::empty(parsed));
+      const Buffer bytes = read_bytes(path, rows.begin, rows.end - rows.begin);
+      csv::BadLineReport bad;
+      Table table = csv::parse_rows(text_of(bytes), rows.first_line, schema, o, path, bad);
+      note(bad);
+      return Value::of(std::move(table));
+    };
+    tasks_.push_back(std::move(t));
+    ++part_;
+  }
+
+  Schema schema_;  // every column of the files
+  Schema parsed_;  // the columns parsed
+  CsvOptions o_;
+  std::int64_t blocksize_;
+  std::shared_ptr<Reports> reports_;
+  std::string scan_token_, resolve_token_, token_;
+  std::vector<Task> tasks_;
+  std::int64_t part_ = 0;
+};
+
+// The frame read_csv returns: its partitions are parsed when a computation uses them (and
+// again by the next one, unless persisted).
+DataFrame lazy_frame(const std::vector<std::string>& paths, const ReadCsvOptions& options,
+                     std::shared_ptr<Reports> reports) {
+  const Comm& comm = Session::current().comm();
+  const CsvPlan plan = on_root(comm, [&] { return plan_files(paths, options); });
+  CsvOptions o = with_projection(options, plan.schema);
+  // Partitions are parsed separately and when used, so they cannot widen a column as a local
+  // read does: a value beyond the sample that does not fit its column is an error (csv/infer.hpp).
+  o.allow_widening = false;
+  return ReadGraph(plan, std::move(o), options.blocksize, std::move(reports)).frame();
 }
 
 // Every rank's reports, merged in partition order, on every rank.
