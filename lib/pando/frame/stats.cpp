@@ -4,7 +4,8 @@
 // order, so results are identical on any number of ranks. Quartiles are exact order statistics
 // found by distributed radix selection: each pass counts, per partition, the values of a
 // column in 65536 buckets of the next 16 bits of their order-preserving key, below the prefix
-// found so far; 4 passes pin down the exact element, without sorting or moving the data.
+// found so far, until few enough values are left to gather (or one value): at most 4 passes,
+// usually 2, without sorting the data.
 
 #include <pando/frame/partitions.hpp>
 
@@ -74,9 +75,8 @@ namespace {
 
 // ---- per-column summaries ----
 
-// Counts per partition (a histogram, nulls per column) travel as an int64 column: a quantile
-// pass holds megabytes of them per partition, so in reused Buffers sent as raw bytes, never in
-// fresh vectors.
+// Counts per partition (nulls per column; a quantile pass's dense histogram while it counts)
+// live in reused Buffers, and null counts travel as an int64 column (raw bytes).
 Buffer zero_counts(std::size_t n) { return Buffer::zeros(n * sizeof(std::int64_t)); }
 Value counts_value(Buffer counts) {
   const std::size_t n = counts.size() / sizeof(std::int64_t);
