@@ -338,29 +338,21 @@ bool has_avx512() {
 template <class T>
 void transpose_2d(const T* src, std::int64_t stride, T* dst, std::int64_t r, std::int64_t c) {
   constexpr std::int64_t tile = 8;
+  [[maybe_unused]] bool registers = false;  // whole tiles through AVX-512 registers
 #if defined(__x86_64__)
-  if constexpr (sizeof(T) == 8) {
-    if (has_avx512()) {
-      std::int64_t i0 = 0;
-      for (; i0 + tile <= r; i0 += tile) {
-        std::int64_t j0 = 0;
-        for (; j0 + tile <= c; j0 += tile)
-          transpose_tile_8x8(src + j0 * stride + i0, stride, dst + i0 * c + j0, c);
-        for (std::int64_t j = j0; j < c; ++j)
-          for (std::int64_t i = i0; i < i0 + tile; ++i) dst[i * c + j] = src[j * stride + i];
-      }
-      for (std::int64_t i = i0; i < r; ++i)
-        for (std::int64_t j = 0; j < c; ++j) dst[i * c + j] = src[j * stride + i];
-      return;
-    }
-  }
+  if constexpr (sizeof(T) == 8) registers = has_avx512();
 #endif
+  auto whole_tile = [&](std::int64_t i0, std::int64_t j0) {
+#if defined(__x86_64__)
+    if (registers) return transpose_tile_8x8(src + j0 * stride + i0, stride, dst + i0 * c + j0, c);
+#endif
+    for (std::int64_t j = j0; j < j0 + tile; ++j)
+      for (std::int64_t i = i0; i < i0 + tile; ++i) dst[i * c + j] = src[j * stride + i];
+  };
   std::int64_t i0 = 0;
   for (; i0 + tile <= r; i0 += tile) {
     std::int64_t j0 = 0;
-    for (; j0 + tile <= c; j0 += tile)
-      for (std::int64_t j = j0; j < j0 + tile; ++j)
-        for (std::int64_t i = i0; i < i0 + tile; ++i) dst[i * c + j] = src[j * stride + i];
+    for (; j0 + tile <= c; j0 += tile) whole_tile(i0, j0);
     for (std::int64_t j = j0; j < c; ++j)
       for (std::int64_t i = i0; i < i0 + tile; ++i) dst[i * c + j] = src[j * stride + i];
   }
