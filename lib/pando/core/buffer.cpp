@@ -17,15 +17,28 @@ namespace {
 
 constexpr std::size_t huge_page = std::size_t{2} << 20;
 
+// Asks the kernel to back [p, p + n) with 2 MiB pages where it can (large buffers only; a no-op
+// elsewhere). Fresh memory costs a page fault per 4 KiB page on first touch, and in a virtual
+// machine a fault costs microseconds: filling 72 MiB of fresh 4 KiB pages was measured at
+// 0.29 s, of 2 MiB pages at 0.006 s, here. Safe on any range: only whole huge pages inside it
+// are affected, and a kernel without transparent huge pages ignores the advice.
+void advise_huge_pages(void* p, std::size_t n) noexcept {
+  if (n < huge_page) return;
+  const auto begin = (reinterpret_cast<std::uintptr_t>(p) + huge_page - 1) / huge_page * huge_page;
+  const auto end = (reinterpret_cast<std::uintptr_t>(p) + n) / huge_page * huge_page;
+  if (end > begin)
+    (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);  // advice only
+}
+
 // Buffers of a huge page or more start on a huge-page boundary, so that all of them can be
-// backed by huge pages (detail::advise_huge_pages).
+// backed by huge pages (advise_huge_pages).
 std::size_t alignment_for(std::size_t n) noexcept {
   return n >= huge_page ? huge_page : Buffer::alignment;
 }
 
 std::byte* allocate_aligned(std::size_t n) {
   auto* p = static_cast<std::byte*>(::operator new[](n, std::align_val_t{alignment_for(n)}));
-  detail::advise_huge_pages(p, n);
+  advise_huge_pages(p, n);
   return p;
 }
 void free_aligned(std::byte* p, std::size_t n) noexcept {
@@ -92,14 +105,6 @@ class LargeBufferCache {
 };
 
 }  // namespace
-
-void detail::advise_huge_pages(void* p, std::size_t n) noexcept {
-  if (n < huge_page) return;
-  const auto begin = (reinterpret_cast<std::uintptr_t>(p) + huge_page - 1) / huge_page * huge_page;
-  const auto end = (reinterpret_cast<std::uintptr_t>(p) + n) / huge_page * huge_page;
-  if (end > begin)
-    (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);  // advice only
-}
 
 Buffer Buffer::allocate(std::size_t n) {
   Buffer b;

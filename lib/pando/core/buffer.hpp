@@ -58,15 +58,4 @@ class Buffer {
   std::size_t size_ = 0;
 };
 
-namespace detail {
-
-// Asks the kernel to back [p, p + n) with 2 MiB pages where it can (large buffers only; a no-op
-// elsewhere). Fresh memory costs a page fault per 4 KiB page on first touch, and in a virtual
-// machine a fault costs microseconds: filling 72 MiB of fresh 4 KiB pages was measured at
-// 0.29 s, of 2 MiB pages at 0.006 s, here. Safe on any range: only whole huge pages inside it
-// are affected, and a kernel without transparent huge pages ignores the advice.
-void advise_huge_pages(void* p, std::size_t n) noexcept;
-
-}  // namespace detail
-
 }  // namespace pando

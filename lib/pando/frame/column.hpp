@@ -33,11 +33,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <new>
 #include <type_traits>
 #include <vector>
 
