@@ -314,8 +314,8 @@ struct Ask {
 
 // What one pass found, per ask, over the partitions read so far.
 struct PassResult {
-  std::vector<std::uint64_t> bins;               // counting asks: (ask * digit_bins + digit,
-                                                 // count) pairs, non-zero ones, in order
+  // Counting asks: (ask * digit_bins + digit, count) of the non-zero bins, in order.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> bins;
   std::vector<std::uint64_t> lowest, highest;    // the extreme keys sharing the ask's bits
   std::vector<std::vector<std::uint64_t>> keys;  // gathering asks: the keys sharing them
 
@@ -323,11 +323,11 @@ struct PassResult {
   // gather_limit keys per ask): asks, pairs, lowest, highest, key counts, bins, keys.
   [[nodiscard]] Value flat() const {
     const std::size_t n = lowest.size();
-    std::vector<std::uint64_t> out = {n, bins.size() / 2};
+    std::vector<std::uint64_t> out = {n, bins.size()};
     out.insert(out.end(), lowest.begin(), lowest.end());
     out.insert(out.end(), highest.begin(), highest.end());
     for (const auto& k : keys) out.push_back(k.size());
-    out.insert(out.end(), bins.begin(), bins.end());
+    for (const auto& [bin, count] : bins) out.insert(out.end(), {bin, count});
     for (const auto& k : keys) out.insert(out.end(), k.begin(), k.end());
     return Value::of(std::move(out));
   }
@@ -344,7 +344,9 @@ struct PassResult {
     r.lowest = take(n);
     r.highest = take(n);
     const std::vector<std::uint64_t> counts = take(n);
-    r.bins = take(2 * pairs);
+    const std::vector<std::uint64_t> flat_bins = take(2 * pairs);
+    for (std::size_t i = 0; i < flat_bins.size(); i += 2)
+      r.bins.emplace_back(flat_bins[i], flat_bins[i + 1]);
     for (const auto count : counts) r.keys.push_back(take(count));
     return r;
   }
@@ -386,33 +388,31 @@ PassResult count_partition(const Table& t, const std::vector<Ask>& asks, int shi
   }
   if (counting)
     for (std::size_t bin = 0; bin < asks.size() * digit_bins; ++bin)
-      if (hist[bin]) r.bins.insert(r.bins.end(), {bin, static_cast<std::uint64_t>(hist[bin])});
+      if (hist[bin]) r.bins.emplace_back(bin, static_cast<std::uint64_t>(hist[bin]));
   return r;
 }
 
 PassResult combine_passes(std::span<const Value> in) {
   PassResult out = PassResult::from(in[0]);
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> bins;
-  for (std::size_t i = 0; i < out.bins.size(); i += 2)
-    bins.emplace_back(out.bins[i], out.bins[i + 1]);
   for (const auto& v : in.subspan(1)) {
     const PassResult r = PassResult::from(v);
-    for (std::size_t i = 0; i < r.bins.size(); i += 2) bins.emplace_back(r.bins[i], r.bins[i + 1]);
+    out.bins.insert(out.bins.end(), r.bins.begin(), r.bins.end());
     for (std::size_t a = 0; a < r.keys.size(); ++a) {
       out.lowest[a] = std::min(out.lowest[a], r.lowest[a]);
       out.highest[a] = std::max(out.highest[a], r.highest[a]);
       out.keys[a].insert(out.keys[a].end(), r.keys[a].begin(), r.keys[a].end());
     }
   }
-  std::sort(bins.begin(), bins.end());
-  out.bins.clear();
-  for (const auto& [bin, n] : bins) {
-    if (!out.bins.empty() && out.bins[out.bins.size() - 2] == bin) {
-      out.bins.back() += n;
-      continue;
-    }
-    out.bins.insert(out.bins.end(), {bin, n});
+  // One entry per bin, its counts summed.
+  std::sort(out.bins.begin(), out.bins.end());
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> summed;
+  for (const auto& [bin, n] : out.bins) {
+    if (!summed.empty() && summed.back().first == bin)
+      summed.back().second += n;
+    else
+      summed.emplace_back(bin, n);
   }
+  out.bins = std::move(summed);
   return out;
 }
 
@@ -429,21 +429,15 @@ void narrow(Selection& s, std::size_t at, const Ask& ask, PassResult& found, int
     s.key = found.lowest[at];
     return;
   }
-  // The ask's bins: the pairs from the first whose bin is at or past the ask's first bin.
+  // The ask's bins, from the first at or past its first bin.
   const std::uint64_t ask_first = at * digit_bins;
-  std::size_t lo = 0, hi = found.bins.size() / 2;
-  while (lo < hi) {
-    const std::size_t mid = (lo + hi) / 2;
-    if (found.bins[2 * mid] < ask_first)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  const auto first = std::partition_point(found.bins.begin(), found.bins.end(),
+                                          [&](const auto& b) { return b.first < ask_first; });
   std::int64_t below = 0;
-  for (std::size_t i = 2 * lo; i < found.bins.size(); i += 2) {
-    const auto n = static_cast<std::int64_t>(found.bins[i + 1]);
+  for (auto bin = first; bin != found.bins.end(); ++bin) {
+    const auto n = static_cast<std::int64_t>(bin->second);
     if (s.rank < below + n) {
-      s.prefix |= (found.bins[i] % digit_bins) << shift;
+      s.prefix |= (bin->first % digit_bins) << shift;
       s.rank -= below;
       s.candidates = n;
       break;
