@@ -3,6 +3,8 @@
 #include <pando/core/options.hpp>
 #include <pando/core/session.hpp>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <mpi_test.hpp>
 
@@ -59,6 +61,26 @@ TEST(Options, BadValueNamesTheVariable) {
   }
 }
 
+TEST(Options, MemoryLimitTakesSizesWithUnits) {
+  EXPECT_EQ(pando::parse_bytes("1073741824", "x"), std::uint64_t{1} << 30);
+  EXPECT_EQ(pando::parse_bytes("4GiB", "x"), std::uint64_t{4} << 30);
+  EXPECT_EQ(pando::parse_bytes("512M", "x"), std::uint64_t{512} << 20);
+  EXPECT_EQ(pando::parse_bytes("1.5g", "x"), std::uint64_t{3} << 29);
+  EXPECT_EQ(pando::parse_bytes("64KB", "x"), std::uint64_t{64} << 10);
+  for (const char* bad : {"", "G", "-1G", "4X", "4GiBs", "0"})
+    EXPECT_THROW((void)pando::parse_bytes(bad, "x"), pando::UsageError) << bad;
+  EnvVar limit("PANDO_MEMORY_LIMIT", "2G");
+  EXPECT_EQ(pando::Options::from_env().memory_limit, std::uint64_t{2} << 30);
+}
+
+TEST(Session, MemoryLimitDefaultsToAShareOfTheNode) {
+  // Half of the node's memory over the ranks on it: at most half, at least something.
+  const std::uint64_t limit = pando::Session::current().memory_limit();
+  const auto pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  EXPECT_GT(limit, std::uint64_t{0});
+  EXPECT_LE(limit, static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) / 2);
+}
+
 namespace {
 // A mutable argv over strings, null-terminated like main's.
 struct Argv {
@@ -99,6 +121,9 @@ TEST(Options, BadArgumentsNameTheArgument) {
   EXPECT_EQ(message({"app", "--pando-log=loud"}),
             "--pando-log: unknown log level 'loud' (use error, warn, info or debug)");
   EXPECT_EQ(message({"app", "--pando-colour=red"}),
-            "unknown option --pando-colour (Pando's own options: --pando-log)");
+            "unknown option --pando-colour (Pando's own options: --pando-log, "
+            "--pando-memory-limit)");
+  EXPECT_EQ(message({"app", "--pando-memory-limit=lots"}),
+            "--pando-memory-limit: 'lots' is not a size in bytes (e.g. 4GiB, 512M or 1073741824)");
   EXPECT_EQ(message({"app", "--pando-log"}), "--pando-log needs a value (e.g. --pando-log=info)");
 }

@@ -1,6 +1,7 @@
 #include <pando/array/creation.hpp>
 
 #include <pando/array/node.hpp>
+#include <pando/core/consensus.hpp>
 #include <pando/core/session.hpp>
 #include <pando/graph/runtime.hpp>
 
@@ -268,19 +269,22 @@ AnyArray from_local(const Block& mine, int axis) {
 }
 
 AnyArray from_local(const std::vector<Block>& mine, int axis) {
-  for (const Block& b : mine) b.check();
   const Comm& comm = Session::current().comm();
   // What each rank holds, as numbers: dtype and ndim of its first block (-1 for none), then the
   // shape of every block. Every rank checks every rank's description against rank 0's first
-  // block, so a mismatch is the same error everywhere.
-  std::vector<std::int64_t> desc;
-  desc.push_back(mine.empty() ? -1 : static_cast<std::int64_t>(mine[0].dtype));
-  desc.push_back(mine.empty() ? -1 : static_cast<std::int64_t>(mine[0].ndim()));
-  for (const Block& b : mine) {
-    desc.push_back(static_cast<std::int64_t>(b.dtype));
-    desc.insert(desc.end(), b.shape.begin(), b.shape.end());
-  }
-  auto all = comm.allgatherv(std::span<const std::int64_t>(desc));
+  // block, so a mismatch is the same error everywhere; a malformed block on one rank is that
+  // rank's error, on every rank.
+  auto all = allgather_checked(comm, [&] {
+    for (const Block& b : mine) b.check();
+    std::vector<std::int64_t> desc;
+    desc.push_back(mine.empty() ? -1 : static_cast<std::int64_t>(mine[0].dtype));
+    desc.push_back(mine.empty() ? -1 : static_cast<std::int64_t>(mine[0].ndim()));
+    for (const Block& b : mine) {
+      desc.push_back(static_cast<std::int64_t>(b.dtype));
+      desc.insert(desc.end(), b.shape.begin(), b.shape.end());
+    }
+    return desc;
+  });
   int first = -1;  // the lowest rank that holds a block: the reference
   for (int r = 0; r < comm.size() && first < 0; ++r)
     if (all.part(r)[0] >= 0) first = r;

@@ -243,31 +243,44 @@ void to_hdf5(const AnyArray& array, const std::string& file, const std::string& 
           where.push_back(&at[c.positions[k] - 1]);
         }
       }
+      // What fails on this rank alone (a block of another type, a failed write) is kept, and
+      // this rank goes on making the same collective calls as the others (writing nothing);
+      // all ranks learn it at the end.
+      DeferredError local;
+      local.run([&] {
+        for (const Block* b : mine)
+          if (b->dtype != type)
+            throw TypeError(fmt::format("a block of type {} in an array of type {}",
+                                        to_string(b->dtype), to_string(type)));
+      });
       // A scalar (0-d) dataset has no empty selection to stand for "nothing" in a collective
       // call (its only selection is the element): the rank holding it writes it alone.
       if (at.size() == 1 && at[0].empty()) {
-        if (!mine.empty()) {
-          const Block& b = *mine[0];
-          if (b.dtype != type) throw TypeError("a block of another type than its array");
-          handle->dataset().write(b.data.data(), b.dtype, *where[0], b.shape,
-                                  h5::Transfer::independent);
-        }
+        if (!mine.empty() && !local.failed())
+          local.run([&] {
+            handle->dataset().write(mine[0]->data.data(), type, *where[0], mine[0]->shape,
+                                    h5::Transfer::independent);
+          });
+        local.agree(c.comm);
         return Value::of(0);
       }
       // Collective writes need the same number of calls on every rank.
       const int rounds = c.comm.allreduce(static_cast<int>(mine.size()), ReduceOp::max);
+      const Shape none(at.empty() ? 0 : at[0].size(), 0);
+      // Each round is one collective call on every rank: a collective transfer makes its call
+      // even when it fails (hdf5.hpp).
       for (int r = 0; r < rounds; ++r) {
         const auto k = static_cast<std::size_t>(r);
-        if (k < mine.size()) {
-          const Block& b = *mine[k];
-          if (b.dtype != type) throw TypeError("a block of another type than its array");
-          handle->dataset().write(b.data.data(), b.dtype, *where[k], b.shape,
-                                  h5::Transfer::collective);
-        } else {
-          Shape none(at.empty() ? 0 : at[0].size(), 0);
-          handle->dataset().write(nullptr, type, none, none, h5::Transfer::collective);
-        }
+        const bool mine_now = k < mine.size() && !local.failed();
+        local.run([&] {
+          if (mine_now)
+            handle->dataset().write(mine[k]->data.data(), type, *where[k], mine[k]->shape,
+                                    h5::Transfer::collective);
+          else
+            handle->dataset().write(nullptr, type, none, none, h5::Transfer::collective);
+        });
       }
+      local.agree(c.comm);
       return Value::of(0);
     });
     stages.push_back(s.key);

@@ -1,6 +1,9 @@
 #include <pando/core/buffer.hpp>
 
 #include <pando/core/error.hpp>
+#include <pando/core/fault.hpp>
+
+#include <fmt/format.h>
 
 #include <sys/mman.h>
 
@@ -111,7 +114,15 @@ Buffer Buffer::allocate(std::size_t n) {
   if (n == 0) return b;
   std::byte* p;
   if (n >= LargeBufferCache::smallest) {
-    auto [q, size] = LargeBufferCache::instance().take(n);
+    fault::point(fault::Point::alloc);
+    std::pair<std::byte*, std::size_t> taken;
+    try {
+      taken = LargeBufferCache::instance().take(n);
+    } catch (const std::bad_alloc&) {
+      throw MemoryError(fmt::format("out of memory: cannot allocate {} bytes ({:.1f} MiB)", n,
+                                    static_cast<double>(n) / (1 << 20)));
+    }
+    auto [q, size] = taken;
     p = q;
     b.owner_ = std::shared_ptr<std::byte>(
         p, [size](std::byte* r) noexcept { LargeBufferCache::instance().give_back(r, size); });

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <numeric>
 #include <string>
 
@@ -31,6 +34,13 @@ int checked_count(std::size_t n, const char* call) {
         call, n));
   return static_cast<int>(n);
 }
+
+namespace {
+std::size_t piece_bytes = std::size_t{1} << 30;
+}
+
+std::size_t message_piece_bytes() noexcept { return piece_bytes; }
+void set_message_piece_bytes(std::size_t bytes) noexcept { piece_bytes = bytes < 8 ? 8 : bytes; }
 
 MPI_Op mpi_op(ReduceOp op) {
   switch (op) {
@@ -95,6 +105,14 @@ RequestPool::~RequestPool() {
     MPI_Cancel(&r);
     MPI_Wait(&r, MPI_STATUS_IGNORE);
   }
+}
+
+void RequestPool::abandon(std::size_t slot) noexcept {
+  if (!active(slot)) return;
+  MPI_Request_free(&requests_[slot]);
+  requests_[slot] = MPI_REQUEST_NULL;
+  free_.push_back(slot);
+  --active_;
 }
 
 std::size_t RequestPool::add(Request r) {
@@ -191,20 +209,80 @@ int Comm::max_tag() const {
 
 void Comm::barrier() const { check_mpi(MPI_Barrier(c_), "MPI_Barrier"); }
 
+void Comm::abort(std::string_view why) const noexcept {
+  int rank = -1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  std::fprintf(stderr, "pando: fatal error on rank %d: %.*s; stopping the job\n", rank,
+               static_cast<int>(why.size()), why.data());
+  std::fflush(stderr);
+  MPI_Abort(c_ == MPI_COMM_NULL ? MPI_COMM_WORLD : c_, 1);
+  std::abort();  // MPI_Abort does not return; if it did, the process still must not go on
+}
+
 std::size_t Comm::total(const std::vector<std::size_t>& counts) {
   return std::accumulate(counts.begin(), counts.end(), std::size_t{0});
 }
 
+namespace {
+std::size_t type_size(MPI_Datatype t) {
+  int size = 0;
+  check_mpi(MPI_Type_size(t, &size), "MPI_Type_size");
+  return static_cast<std::size_t>(size);
+}
+// Elements of `t` per piece of a chain.
+std::size_t piece_elements(MPI_Datatype t) {
+  return std::max<std::size_t>(detail::message_piece_bytes() / type_size(t), 1);
+}
+}  // namespace
+
 void Comm::send_raw(const void* p, std::size_t n, MPI_Datatype t, int dest, int tag) const {
-  check_mpi(MPI_Send(p, checked_count(n, "MPI_Send"), t, dest, tag, c_), "MPI_Send");
+  // Full pieces, then a shorter one (possibly empty) that ends the chain.
+  const std::size_t piece = piece_elements(t), item = type_size(t);
+  const auto* at = static_cast<const std::byte*>(p);
+  for (;;) {
+    const std::size_t k = std::min(n, piece);
+    check_mpi(MPI_Send(at, static_cast<int>(k), t, dest, tag, c_), "MPI_Send");
+    if (k < piece) return;
+    at += k * item;
+    n -= k;
+  }
 }
 
 Status Comm::recv_raw(void* p, std::size_t n, MPI_Datatype t, int source, int tag) const {
-  MPI_Status st;
-  check_mpi(MPI_Recv(p, checked_count(n, "MPI_Recv"), t, source, tag, c_, &st), "MPI_Recv");
-  int count = 0;
-  check_mpi(MPI_Get_count(&st, t, &count), "MPI_Get_count");
-  return {st.MPI_SOURCE, st.MPI_TAG, static_cast<std::size_t>(count)};
+  const std::size_t piece = piece_elements(t), item = type_size(t);
+  auto* at = static_cast<std::byte*>(p);
+  Status out{source, tag, 0};
+  for (;;) {
+    MPI_Status st;
+    const std::size_t room = std::min(n - out.count, piece);
+    check_mpi(MPI_Recv(at, static_cast<int>(room), t, out.source, out.tag, c_, &st), "MPI_Recv");
+    int count = 0;
+    check_mpi(MPI_Get_count(&st, t, &count), "MPI_Get_count");
+    out.source = st.MPI_SOURCE;  // later pieces come from the first one's sender
+    out.tag = st.MPI_TAG;
+    out.count += static_cast<std::size_t>(count);
+    if (static_cast<std::size_t>(count) < piece) return out;
+    // A full piece: more follow (when the buffer is full, only the chain's empty end can).
+    at += static_cast<std::size_t>(count) * item;
+  }
+}
+
+std::vector<std::byte> Comm::recv_chain(int source, int tag, Status* status) const {
+  const std::size_t piece = detail::message_piece_bytes();
+  std::vector<std::byte> out;
+  for (;;) {
+    Status p = probe(source, tag, MPI_BYTE);
+    const std::size_t at = out.size();
+    out.resize(at + p.count);
+    MPI_Status st;
+    check_mpi(
+        MPI_Recv(out.data() + at, static_cast<int>(p.count), MPI_BYTE, p.source, p.tag, c_, &st),
+        "MPI_Recv");
+    source = p.source;
+    tag = p.tag;
+    if (status) *status = {p.source, p.tag, out.size()};
+    if (p.count < piece) return out;
+  }
 }
 
 Request Comm::isend_raw(const void* p, std::size_t n, MPI_Datatype t, int dest, int tag) const {
@@ -228,7 +306,15 @@ Status Comm::probe(int source, int tag, MPI_Datatype type) const {
 }
 
 void Comm::bcast_raw(void* p, std::size_t n, MPI_Datatype t, int root) const {
-  check_mpi(MPI_Bcast(p, checked_count(n, "MPI_Bcast"), t, root, c_), "MPI_Bcast");
+  // Every rank knows n: pieces need no end marker.
+  const std::size_t piece = piece_elements(t), item = type_size(t);
+  auto* at = static_cast<std::byte*>(p);
+  do {
+    const std::size_t k = std::min(n, piece);
+    check_mpi(MPI_Bcast(at, static_cast<int>(k), t, root, c_), "MPI_Bcast");
+    at += k * item;
+    n -= k;
+  } while (n > 0);
 }
 
 void Comm::allreduce_raw(const void* in, void* out, std::size_t n, MPI_Datatype t,
@@ -261,12 +347,13 @@ std::vector<int> to_ints(const std::vector<std::size_t>& v, const char* call) {
   for (std::size_t i = 0; i < v.size(); ++i) out[i] = checked_count(v[i], call);
   return out;
 }
-std::vector<std::size_t> offsets_of(const std::vector<std::size_t>& counts) {
+}  // namespace
+
+std::vector<std::size_t> Comm::offsets_of(const std::vector<std::size_t>& counts) {
   std::vector<std::size_t> offsets(counts.size());
   std::exclusive_scan(counts.begin(), counts.end(), offsets.begin(), std::size_t{0});
   return offsets;
 }
-}  // namespace
 
 void Comm::gather_counts(std::size_t mine, int root, std::vector<std::size_t>& counts,
                          std::vector<std::size_t>& offsets) const {

@@ -12,8 +12,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <span>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -29,6 +31,12 @@ void check_mpi(int rc, const char* call);
 
 // MPI's counts are int; Pando's are size_t. Larger messages are a clear error, not a wrap-around.
 int checked_count(std::size_t n, const char* call);
+
+// The largest message Pando sends in one MPI call (1 GiB): larger data goes as a chain of pieces
+// of this size ended by a shorter one (possibly empty), so counts never reach MPI's int limit
+// and a receiver never needs the whole value's size up front. Tests lower it to exercise chains.
+std::size_t message_piece_bytes() noexcept;
+void set_message_piece_bytes(std::size_t bytes) noexcept;
 
 template <class T>
 constexpr bool has_mpi_type = std::is_arithmetic_v<T> || std::is_same_v<T, std::byte>;
@@ -126,6 +134,13 @@ class RequestPool {
   // Blocks until at least one active request completes, then reports as test_some does.
   std::span<const int> wait_some();
   [[nodiscard]] std::size_t active() const noexcept { return active_; }
+  [[nodiscard]] bool active(std::size_t slot) const noexcept {
+    return slot < requests_.size() && requests_[slot] != MPI_REQUEST_NULL;
+  }
+  // Leaves the request in `slot` to MPI (MPI_Request_free): it completes in the background, and
+  // the memory it reads or writes must stay valid until then (only for a send that can no
+  // longer be completed here, after a failure).
+  void abandon(std::size_t slot) noexcept;
 
  private:
   std::span<const int> finish(int count);
@@ -188,8 +203,13 @@ class Comm {
 
   // Collective.
   void barrier() const;
+  // Stops the whole job (MPI_Abort) after writing `why` to stderr: only for failures that leave
+  // the ranks unable to agree (MPI itself failing), never for errors a user can cause.
+  [[noreturn]] void abort(std::string_view why) const noexcept;
 
   // ---- point to point ----
+  // Blocking send and receive of any size: data of a piece (message_piece_bytes()) or more
+  // travels as a chain of pieces, which recv() and recv_vector() take apart again.
   template <class T>
   void send(std::span<const T> data, int dest, int tag) const {
     send_raw(data.data(), data.size() * W<T>::scale, W<T>::type(), dest, tag);
@@ -200,15 +220,17 @@ class Comm {
     s.count /= W<T>::scale;
     return s;
   }
-  // Receives a message of any length (probes its size first).
+  // Receives a message of any length (probes the size of each piece).
   template <class T>
   std::vector<T> recv_vector(int source, int tag, Status* status = nullptr) const {
-    Status p = probe(source, tag, W<T>::type());
-    std::vector<T> out(p.count / W<T>::scale);
-    Status s = recv(std::span<T>(out), p.source, p.tag);
-    if (status) *status = s;
+    std::vector<std::byte> bytes = recv_chain(source, tag, status);
+    std::vector<T> out(bytes.size() / sizeof(T));
+    if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(T));
+    if (status) status->count = out.size();
     return out;
   }
+  // Non-blocking: at most 2^31 - 1 elements per call (the executor's Messenger splits values
+  // into pieces itself).
   template <class T>
   [[nodiscard]] Request isend(std::span<const T> data, int dest, int tag) const {
     return isend_raw(data.data(), data.size() * W<T>::scale, W<T>::type(), dest, tag);
@@ -286,6 +308,18 @@ class Comm {
     gatherv_raw(mine.data(), mine.size(), g.data.data(), g.counts, g.offsets, -1);
     return g;
   }
+  // Collective. As above, when every rank's count is known already (from an earlier exchange):
+  // `counts[r]` elements from rank r.
+  template <class T>
+  [[nodiscard]] Gathered<T> allgatherv(std::span<const T> mine,
+                                       std::vector<std::size_t> counts) const {
+    Gathered<T> g;
+    g.offsets = offsets_of(counts);
+    g.counts = std::move(counts);
+    g.data.resize(total(g.counts));
+    gatherv_raw(mine.data(), mine.size(), g.data.data(), g.counts, g.offsets, -1);
+    return g;
+  }
   // Collective. `data` holds, in rank order, `send_counts[r]` elements for each rank r; the
   // result holds what every rank sent to this one, in rank order.
   template <class T>
@@ -310,8 +344,10 @@ class Comm {
   using W = detail::Wire<std::remove_const_t<T>>;
 
   static std::size_t total(const std::vector<std::size_t>& counts);
+  static std::vector<std::size_t> offsets_of(const std::vector<std::size_t>& counts);
 
   void send_raw(const void* p, std::size_t n, MPI_Datatype t, int dest, int tag) const;
+  std::vector<std::byte> recv_chain(int source, int tag, Status* status) const;
   Status recv_raw(void* p, std::size_t n, MPI_Datatype t, int source, int tag) const;
   Request isend_raw(const void* p, std::size_t n, MPI_Datatype t, int dest, int tag) const;
   Request irecv_raw(void* p, std::size_t n, MPI_Datatype t, int source, int tag) const;

@@ -20,6 +20,22 @@ void ErrorRecord::raise() const {
   throw_error(kind, message);
 }
 
+namespace detail {
+
+Bytes outcome_failure(const ErrorRecord& failure) {
+  Bytes out{std::byte{1}};
+  to_bytes(failure, out);
+  return out;
+}
+
+Bytes share_outcome(const Comm& comm, Bytes outcome, int root) {
+  if (comm.size() > 1) comm.bcast_vector(outcome, root);
+  if (outcome.empty() || outcome[0] == std::byte{0}) return outcome;
+  from_bytes<ErrorRecord>(std::span<const std::byte>(outcome).subspan(1)).raise();
+}
+
+}  // namespace detail
+
 void agree_on_failure(const Comm& comm, const std::optional<ErrorRecord>& failure) {
   if (comm.size() == 1) {
     if (failure) failure->raise();

@@ -8,6 +8,7 @@
 
 #include <pando/core/comm.hpp>
 #include <pando/core/error.hpp>
+#include <pando/core/fault.hpp>
 #include <pando/core/serialize.hpp>
 
 #include <exception>
@@ -47,6 +48,7 @@ auto agree(const Comm& comm, F&& f) -> decltype(f()) {
   std::optional<ErrorRecord> failure;
   if constexpr (std::is_void_v<R>) {
     try {
+      fault::point(fault::Point::agree);
       f();
     } catch (const std::exception& e) {
       failure = ErrorRecord::of(e);
@@ -55,6 +57,7 @@ auto agree(const Comm& comm, F&& f) -> decltype(f()) {
   } else {
     std::optional<R> result;
     try {
+      fault::point(fault::Point::agree);
       result.emplace(f());
     } catch (const std::exception& e) {
       failure = ErrorRecord::of(e);
@@ -64,35 +67,101 @@ auto agree(const Comm& comm, F&& f) -> decltype(f()) {
   }
 }
 
+namespace detail {
+// Root's outcome as it is broadcast: a flag byte (1 = failed), then the result's or the error's
+// archive.
+Bytes outcome_failure(const ErrorRecord& failure);
+// Every rank's copy of root's outcome (one broadcast); throws root's error if it failed.
+Bytes share_outcome(const Comm& comm, Bytes outcome, int root);
+}  // namespace detail
+
 // Collective. Runs `f` on `root` only; every rank returns root's result (serializable with
 // Boost.Serialization), or throws root's error.
 template <class F>
 auto on_root(const Comm& comm, F&& f, int root = 0) -> decltype(f()) {
   using R = decltype(f());
-  std::optional<ErrorRecord> failure;
+  Bytes outcome;
   std::conditional_t<std::is_void_v<R>, bool, R> result{};
   if (comm.rank() == root) {
     try {
+      fault::point(fault::Point::agree);
       if constexpr (std::is_void_v<R>)
         f();
       else
         result = f();
+      // The result is archived inside the try: a failure to archive it is root's error too.
+      outcome.push_back(std::byte{0});
+      if constexpr (!std::is_void_v<R>)
+        if (comm.size() > 1) to_bytes(result, outcome);
     } catch (const std::exception& e) {
-      failure = ErrorRecord::of(e);
+      outcome = detail::outcome_failure(ErrorRecord::of(e));
     }
   }
-  if (comm.size() > 1) {
-    auto failed = comm.bcast_value<std::uint8_t>(failure.has_value(), root);
-    if (failed) {
-      ErrorRecord r = failure.value_or(ErrorRecord{});
-      broadcast(comm, r, root);
-      r.raise();
-    }
-    if constexpr (!std::is_void_v<R>) broadcast(comm, result, root);
-  } else if (failure) {
-    failure->raise();
+  Bytes shared = detail::share_outcome(comm, std::move(outcome), root);
+  if constexpr (!std::is_void_v<R>) {
+    if (comm.rank() != root) from_bytes(std::span<const std::byte>(shared).subspan(1), result);
+    return result;
   }
-  if constexpr (!std::is_void_v<R>) return result;
 }
+
+// Collective. Every rank's part, made by the rank-local `f` (a std::vector<T> of trivially
+// copyable T), concatenated in rank order on every rank; if `f` throws anywhere, every rank
+// throws the error of the lowest failing rank instead. One allgather of sizes carries the
+// failure marker, so checking costs no extra collective.
+template <class F>
+auto allgather_checked(const Comm& comm, F&& f) -> Gathered<typename decltype(f())::value_type> {
+  using T = typename decltype(f())::value_type;
+  std::optional<ErrorRecord> failure;
+  decltype(f()) mine;
+  try {
+    fault::point(fault::Point::agree);
+    mine = f();
+  } catch (const std::exception& e) {
+    failure = ErrorRecord::of(e);
+  }
+  constexpr std::uint64_t failed = ~std::uint64_t{0};
+  const auto sizes = comm.allgather<std::uint64_t>(failure ? failed : mine.size());
+  for (int r = 0; r < comm.size(); ++r) {
+    if (sizes[static_cast<std::size_t>(r)] != failed) continue;
+    ErrorRecord e = failure.value_or(ErrorRecord{});
+    broadcast(comm, e, r);
+    e.raise();
+  }
+  return comm.allgatherv(std::span<const T>(mine),
+                         std::vector<std::size_t>(sizes.begin(), sizes.end()));
+}
+
+// Rank-local steps between the collective calls of one collective operation (each rank writes
+// its part of a file between two agreements, say). The first exception is kept instead of
+// thrown, so that this rank still makes every collective call that the others make; agree()
+// then throws it on every rank at the same point.
+//
+//   DeferredError local;
+//   for (int round = 0; round < rounds; ++round)
+//     local.run([&] { write_my_part(round); });   // a collective call, made even after a failure
+//   local.agree(comm);
+class DeferredError {
+ public:
+  // Runs `f`, keeping its exception if it is the first one. True if `f` returned.
+  template <class F>
+  bool run(F&& f) noexcept {
+    try {
+      f();
+      return true;
+    } catch (const std::exception& e) {
+      if (!error_) error_ = ErrorRecord::of(e);
+    } catch (...) {
+      if (!error_)
+        error_ = ErrorRecord{ErrorKind::generic, "unknown exception", {}, -1, ErrorKind::generic};
+    }
+    return false;
+  }
+  [[nodiscard]] bool failed() const noexcept { return error_.has_value(); }
+  // Collective: throws the error of the lowest rank that kept one, on every rank.
+  void agree(const Comm& comm) const { agree_on_failure(comm, error_); }
+
+ private:
+  std::optional<ErrorRecord> error_;
+};
 
 }  // namespace pando

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <new>
 #include <utility>
 
 namespace pando {
@@ -28,6 +29,8 @@ const char* to_string(ErrorKind kind) noexcept {
       return "graph error";
     case ErrorKind::task:
       return "task error";
+    case ErrorKind::memory:
+      return "memory error";
   }
   return "error";
 }
@@ -53,6 +56,7 @@ TaskError::TaskError(std::string key, int rank, ErrorKind cause, std::string mes
 
 ErrorKind kind_of(const std::exception& e) noexcept {
   if (const auto* pe = dynamic_cast<const Error*>(&e)) return pe->kind();
+  if (dynamic_cast<const std::bad_alloc*>(&e)) return ErrorKind::memory;
   return ErrorKind::generic;
 }
 
@@ -74,6 +78,8 @@ void throw_error(ErrorKind kind, const std::string& message) {
       throw ShapeError(message);
     case ErrorKind::graph:
       throw GraphError(message);
+    case ErrorKind::memory:
+      throw MemoryError(message);
     case ErrorKind::generic:
     case ErrorKind::task:
       break;

@@ -14,15 +14,16 @@ namespace pando {
 
 enum class ErrorKind : std::uint8_t {
   generic,
-  usage,  // a bad option, argument or API use
-  mpi,    // an MPI call failed
-  io,     // a file, dataset or object could not be read or written
-  parse,  // malformed text input (CSV, expressions)
-  value,  // a value out of its domain
-  type,   // a value of the wrong type
-  shape,  // incompatible shapes or chunks
-  graph,  // a malformed task graph (cycle, missing input, divergent ranks)
-  task,   // a task of a computation failed
+  usage,   // a bad option, argument or API use
+  mpi,     // an MPI call failed
+  io,      // a file, dataset or object could not be read or written
+  parse,   // malformed text input (CSV, expressions)
+  value,   // a value out of its domain
+  type,    // a value of the wrong type
+  shape,   // incompatible shapes or chunks
+  graph,   // a malformed task graph (cycle, missing input, divergent ranks)
+  task,    // a task of a computation failed
+  memory,  // a buffer could not be allocated (or would exceed the memory limit)
 };
 
 const char* to_string(ErrorKind kind) noexcept;
@@ -47,6 +48,7 @@ PANDO_DEFINE_ERROR(ValueError, value);
 PANDO_DEFINE_ERROR(TypeError, type);
 PANDO_DEFINE_ERROR(ShapeError, shape);
 PANDO_DEFINE_ERROR(GraphError, graph);
+PANDO_DEFINE_ERROR(MemoryError, memory);
 
 #undef PANDO_DEFINE_ERROR
 
@@ -81,8 +83,8 @@ class TaskError : public Error {
   std::string message_;
 };
 
-// The kind of any exception: Pando errors say theirs, std::bad_alloc is an io-like resource
-// failure reported as generic, anything else is generic.
+// The kind of any exception: Pando errors say theirs, std::bad_alloc is a memory error,
+// anything else is generic.
 ErrorKind kind_of(const std::exception& e) noexcept;
 
 // Throws the Pando error type that `kind` names, with `message` (TaskError is rebuilt as a

@@ -1,14 +1,45 @@
 #include <pando/core/session.hpp>
 
+#include <pando/core/fault.hpp>
 #include <pando/core/log.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
 
 namespace pando {
 
 namespace {
 Session* current_session = nullptr;
+
+// The memory this process may use: the machine's, or less when a cgroup (a Slurm job, a
+// container) sets a limit.
+std::uint64_t node_memory() {
+  const auto pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  std::uint64_t total = pages > 0 && page > 0
+                            ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page)
+                            : std::uint64_t{4} << 30;
+  for (const char* path :
+       {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+    std::ifstream f(path);
+    std::uint64_t limit = 0;
+    if (f >> limit && limit > 0) total = std::min(total, limit);  // "max" reads as no number
+  }
+  return total;
 }
+
+// Ranks of `comm` on this node (one shared-memory domain).
+int ranks_on_node(const Comm& comm) {
+  MPI_Comm node = MPI_COMM_NULL;
+  detail::check_mpi(
+      MPI_Comm_split_type(comm.native(), MPI_COMM_TYPE_SHARED, comm.rank(), MPI_INFO_NULL, &node),
+      "MPI_Comm_split_type");
+  Comm owned(node, true);
+  return owned.size();
+}
+}  // namespace
 
 Session::Session(int& argc, char**& argv, Options options) : options_(std::move(options)) {
   options_.take_args(argc, argv);  // before MPI starts: a bad one leaves nothing to clean up
@@ -41,6 +72,10 @@ void Session::start(int* argc, char*** argv) {
   MPI_Comm_set_errhandler(comm_.native(), MPI_ERRORS_RETURN);
   rank_ = comm_.rank();
   size_ = comm_.size();
+  fault::set_rank(rank_);
+  memory_limit_ = options_.memory_limit
+                      ? options_.memory_limit
+                      : node_memory() / 2 / static_cast<std::uint64_t>(ranks_on_node(comm_));
   set_log_context(rank_, size_, options_.log_level);
   if (provided < MPI_THREAD_FUNNELED)
     log_warn(

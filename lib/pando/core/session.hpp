@@ -42,6 +42,10 @@ class Session {
   [[nodiscard]] int size() const noexcept { return size_; }
   [[nodiscard]] const Comm& comm() const noexcept { return comm_; }
   [[nodiscard]] const Options& options() const noexcept { return options_; }
+  // The memory budget of this rank in bytes: Options::memory_limit, or by default half of the
+  // node's memory (or of the job's memory limit, when a cgroup sets one) shared equally by the
+  // ranks of this session on the node.
+  [[nodiscard]] std::uint64_t memory_limit() const noexcept { return memory_limit_; }
   [[nodiscard]] bool owns_mpi() const noexcept { return owns_mpi_; }
 
   // The session's state of type T, if made already.
@@ -71,6 +75,7 @@ class Session {
   void start(int* argc, char*** argv);
 
   Options options_;
+  std::uint64_t memory_limit_ = 0;
   bool owns_mpi_ = false;
   int rank_ = 0;
   int size_ = 1;

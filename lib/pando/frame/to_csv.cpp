@@ -1,16 +1,20 @@
-// to_csv: CSV that pandas reads back unchanged, written in parallel and atomically.
+// to_csv: CSV that pandas reads back unchanged, written in parallel and atomically, in memory
+// bounded by the rank's budget whatever the output's size.
 //
-// One file: every partition is formatted where it lives; one collective task then learns every
-// part's size, and each rank writes its parts at their offsets into a temporary file that
-// rank 0 renames into place once all ranks succeeded. One file per partition ('*' in the
-// path): each part is written to a temporary beside its target; a final collective task
-// renames them all, or none.
+// One file: every partition is formatted where it lives, as the computation streams it, into the
+// rank's spool (memory up to a share of the budget, then a temporary file: io/spool.hpp). One
+// collective task then learns every partition's size, and each rank writes its pieces at their
+// offsets (an exclusive scan of sizes in partition order) into a temporary file that rank 0
+// renames into place once all ranks succeeded. One file per partition ('*' in the path): each
+// part is written to a temporary beside its target; a final collective task renames them all,
+// or none (io::rename_all_into_place).
 
 #include <pando/frame/partitions.hpp>
 
 #include <pando/frame/csv.hpp>
 #include <pando/graph/runtime.hpp>
 #include <pando/io/atomic.hpp>
+#include <pando/io/spool.hpp>
 
 #include <fmt/format.h>
 
@@ -65,8 +69,10 @@ void DataFrame::to_csv(const std::string& path, const CsvOptions& options) const
   const Key write(make_token("write-csv", h.value()));
   const Schema schema = schema_;
 
-  // Temporaries this rank made, removed if the job fails before they are renamed.
+  // Temporaries this rank made, removed if the job fails before they are renamed; the pieces of
+  // a single-file output this rank formatted.
   auto temps = std::make_shared<std::vector<std::string>>();
+  auto spool = std::make_shared<io::Spool>(path, Session::current().memory_limit() / 8);
   std::vector<Task> tasks;
   Task w;
   w.key = write;
@@ -75,10 +81,10 @@ void DataFrame::to_csv(const std::string& path, const CsvOptions& options) const
     t.key = Key(text_token, {i});
     t.inputs = {partition_key(i)};
     const bool header = per_part || i == 0;
-    t.fn = [header, options, precisions, per_part, path, i, n = partitions_,
-            temps](std::span<const Value> in) {
+    t.fn = [header, options, precisions, per_part, path, i, n = partitions_, temps,
+            spool](std::span<const Value> in) {
       Buffer text = format(in[0].get<Table>(), header, options, precisions);
-      if (!per_part) return Value::of(text);
+      if (!per_part) return Value::of(static_cast<std::uint64_t>(spool->add(std::move(text))));
       // Its own file, under a temporary name until every part is written.
       const std::string target = part_path(path, i, n);
       const std::string temp = io::temp_path_for(target);
@@ -91,19 +97,21 @@ void DataFrame::to_csv(const std::string& path, const CsvOptions& options) const
     w.inputs.push_back(t.key);
     tasks.push_back(std::move(t));
   }
-  w.collective = collective_step([per_part, path, schema, options, precisions,
+  w.collective = collective_step([per_part, path, schema, options, precisions, spool,
                                   n = partitions_](const CollectiveInputs& c) {
     if (per_part) {
-      // Every part was written: move them into place (each rank its own).
+      // Every part was written: move them into place (each rank its own), all or none.
+      std::vector<std::pair<std::string, std::string>> moves;
       for (std::size_t k = 0; k < c.values.size(); ++k)
-        io::rename_into_place(c.values[k].get<std::string>(), part_path(path, c.positions[k], n));
+        moves.emplace_back(c.values[k].get<std::string>(), part_path(path, c.positions[k], n));
+      io::rename_all_into_place(c.comm, moves);
       return Value::of(0);
     }
     // Offsets from every part's size, in partition order.
+    auto piece = [&](std::size_t k) { return c.values[k].get<std::uint64_t>(); };
     std::vector<std::uint64_t> size(static_cast<std::size_t>(n), 0),
         all(static_cast<std::size_t>(n));
-    for (std::size_t k = 0; k < c.values.size(); ++k)
-      size[c.positions[k]] = c.values[k].get<Buffer>().size();
+    for (std::size_t k = 0; k < c.values.size(); ++k) size[c.positions[k]] = spool->size(piece(k));
     c.comm.allreduce(std::span<const std::uint64_t>(size), std::span<std::uint64_t>(all),
                      ReduceOp::sum);
     const Buffer header =
@@ -113,7 +121,7 @@ void DataFrame::to_csv(const std::string& path, const CsvOptions& options) const
     io::AtomicSharedFile out(c.comm, path, offset.back());
     if (n == 0 && c.comm.rank() == 0) out.write_at(0, header.bytes());
     for (std::size_t k = 0; k < c.values.size(); ++k)
-      out.write_at(offset[c.positions[k]], c.values[k].get<Buffer>().bytes());
+      spool->write_to(out, piece(k), offset[c.positions[k]]);
     out.commit();
     return Value::of(0);
   });

@@ -2,12 +2,20 @@
 // The executor: runs one rank's share of a schedule (../shared/DESIGN.md §1.3-1.6).
 //
 // It walks the rank's task list in global order. Remote inputs are received ahead of need (a
-// window of posted receives, in the order they will be used); each result leaves for the ranks
-// that need it as soon as it is made; each value is freed after its last local read and last
-// send. A chain the planner fused runs as one step: each value goes straight to the next
-// function, and only the chain's result is stored, sent or observed. A task that throws yields a
-// TaskFailure value that its consumers pass on instead of running; a collective task runs on every
-// participant even then, and all participants agree on its outcome.
+// window of posted receives, in the order they will be used, bounded in bytes); each result
+// leaves for the ranks that need it as soon as it is made; each value is freed after its last
+// local read and last send. A rank whose sends in flight exceed their bound waits for the
+// receivers that are behind it in the global order (back-pressure that cannot deadlock: what
+// they read before this rank's position needs nothing this rank has still to make). A chain the
+// planner fused runs as one step: each value goes straight to the next function, and only the
+// chain's result is stored, sent or observed.
+//
+// Errors flow like data, whatever throws: a task that throws yields a TaskFailure value that its
+// consumers pass on instead of running; a value that cannot be sent leaves as a failure, one that
+// cannot be received arrives as one; a collective task runs on every participant even then, and
+// all participants agree on its outcome; an exception anywhere else (an observer) is recorded at
+// the current position. Every message of the schedule is sent and received either way, so the
+// run always ends, on every rank, with nothing left in flight. Only an MPI failure escapes.
 
 #include <pando/core/clock.hpp>
 #include <pando/graph/messenger.hpp>
@@ -32,6 +40,9 @@ struct ExecutionContext {
   std::vector<std::shared_ptr<Observer>> observers;
   int rank = 0;
   std::uint64_t schedule_number = 0;
+  // Bytes received ahead of need, and bytes of sends in flight, at most (from the session's
+  // memory budget).
+  std::uint64_t window_bytes = std::uint64_t{256} << 20;
 };
 
 class Executor {
@@ -48,12 +59,18 @@ class Executor {
 
  private:
   void wait_for(std::uint32_t id);
+  void throttle();
   Value run_plain(std::uint32_t id);
   Value run_collective(std::uint32_t id);
   // The next task of a fused chain, on the value the previous one made.
   Value run_fused(std::uint32_t id, Value input);
   Value failure_of(std::uint32_t id, const std::exception& e);
+  // A failure of this rank outside any task body, at the current position.
+  void fail_here(const std::exception& e);
   void note_failure(const TaskFailure& f);
+  // Calls f on every observer; an observer that throws fails the run, not the executor.
+  template <class F>
+  void notify(F&& f);
   void send(std::uint32_t id);
   void release_inputs(std::uint32_t id);
   void release(std::uint32_t id);

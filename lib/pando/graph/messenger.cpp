@@ -1,9 +1,11 @@
 #include <pando/graph/messenger.hpp>
 
 #include <pando/core/error.hpp>
+#include <pando/core/fault.hpp>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -54,34 +56,74 @@ Bytes make_header(const Encoded& e, std::size_t capacity, bool& inline_parts) {
   return h;
 }
 
-// Reads a header; for an inline value fills `parts` completely (small copies, so the header
-// buffer can take the next message), otherwise allocates the parts to receive into.
-bool read_header(const Buffer& header, std::size_t length, Encoded& parts) {
+// What a header says about the value it announces.
+struct Announced {
+  std::uint64_t type = 0;
+  std::uint64_t meta_len = 0;
+  std::vector<std::uint64_t> lens;  // of the buffers
+  bool inline_parts = false;
+  const std::byte* inline_bytes = nullptr;  // meta then buffers, when inline
+};
+
+Announced parse_header(const Buffer& header, std::size_t length) {
   if (length < sizeof(Head)) throw MpiError("received a truncated value header");
   Head head;
   std::memcpy(&head, header.data(), sizeof head);
-  parts.type = head.type;
+  if (sizeof(Head) + 8 * std::size_t{head.nbuf} > length)
+    throw MpiError("received a malformed value header");
+  Announced a;
+  a.type = head.type;
+  a.meta_len = head.meta_len;
+  a.inline_parts = head.inline_parts != 0;
+  a.lens.resize(head.nbuf);
   const std::byte* p = header.data() + sizeof head;
-  std::vector<std::uint64_t> lens(head.nbuf);
-  if (head.nbuf) std::memcpy(lens.data(), p, 8 * head.nbuf);
-  p += 8 * head.nbuf;
-  if (head.inline_parts) {
-    parts.meta.assign(p, p + head.meta_len);
-    std::size_t offset = static_cast<std::size_t>(p - header.data()) + head.meta_len;
-    for (auto len : lens) {
-      parts.buffers.push_back(Buffer::copy_of(header.bytes().subspan(offset, len)));
-      offset += len;
-    }
-    return true;
+  if (head.nbuf) std::memcpy(a.lens.data(), p, 8 * std::size_t{head.nbuf});
+  a.inline_bytes = p + 8 * std::size_t{head.nbuf};
+  return a;
+}
+
+// The parts of an inline value, copied out of the header (small copies, so the header buffer
+// can take the next message).
+Encoded parts_from_header(const Announced& a) {
+  Encoded parts;
+  parts.type = a.type;
+  const std::byte* p = a.inline_bytes;
+  parts.meta.assign(p, p + a.meta_len);
+  p += a.meta_len;
+  for (auto len : a.lens) {
+    parts.buffers.push_back(Buffer::copy_of({p, len}));
+    p += len;
   }
-  parts.meta.resize(head.meta_len);
-  for (auto len : lens) parts.buffers.push_back(Buffer::allocate(len));
-  return false;
+  return parts;
+}
+
+// Empty parts of the announced sizes, to receive into.
+Encoded allocated_parts(const Announced& a) {
+  Encoded parts;
+  parts.type = a.type;
+  parts.meta.resize(a.meta_len);
+  for (auto len : a.lens) parts.buffers.push_back(Buffer::allocate(len));
+  return parts;
+}
+
+// A part of `len` bytes travels as this many messages (an empty part as one empty message).
+std::size_t pieces_of(std::size_t len, std::size_t piece) {
+  return len == 0 ? 1 : (len + piece - 1) / piece;
 }
 
 }  // namespace
 
-Messenger::Messenger(const Comm& comm) : comm_(comm), max_tag_(comm.max_tag()) {}
+Messenger::Messenger(const Comm& comm)
+    : comm_(comm), max_tag_(comm.max_tag()), piece_(detail::message_piece_bytes()) {}
+
+Messenger::~Messenger() {
+  // In a run that ended normally nothing is in flight. After an MPI failure, a send may still be
+  // queued: it is abandoned to MPI with its bytes (never freed), and receives are cancelled by
+  // the pool.
+  for (std::size_t slot = 0; slot < slots_.size(); ++slot)
+    if (slots_[slot].kind == SlotKind::send && pool_.active(slot)) pool_.abandon(slot);
+  if (outgoing_live_ > 0) (void)new std::vector<Outgoing>(std::move(outgoing_));
+}
 
 int Messenger::tag_of(std::uint32_t tag) const {
   if (tag > static_cast<std::uint32_t>(max_tag_))
@@ -98,10 +140,34 @@ void Messenger::track(Request r, SlotKind kind, std::uint32_t index) {
   slots_[slot] = {kind, index};
 }
 
+void Messenger::send_pieces(std::span<const std::byte> part, int dest, int tag,
+                            std::uint32_t index) {
+  const std::size_t n = pieces_of(part.size(), piece_);
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t at = k * piece_;
+    track(comm_.isend(part.subspan(at, std::min(piece_, part.size() - at)), dest, tag),
+          SlotKind::send, index);
+    ++outgoing_[index].pending;
+  }
+}
+
+std::uint32_t Messenger::earliest_use_in_flight() const noexcept {
+  std::uint32_t first = std::numeric_limits<std::uint32_t>::max();
+  for (const Outgoing& out : outgoing_)
+    if (out.pending > 0) first = std::min(first, out.first_use);
+  return first;
+}
+
 std::size_t Messenger::send(const Value& value, std::span<const std::int32_t> dests,
-                            std::uint32_t tag) {
+                            std::uint32_t tag, std::uint32_t first_use) {
   if (dests.empty()) return 0;
+  // Everything that can fail happens before the first message leaves.
+  fault::point(fault::Point::send);
   const int mpi_tag = tag_of(tag);
+  Encoded parts = value.encode();
+  bool is_inline = false;
+  Bytes header = make_header(parts, inline_capacity, is_inline);
+
   std::uint32_t index;
   if (!free_out_.empty()) {
     index = free_out_.back();
@@ -111,25 +177,25 @@ std::size_t Messenger::send(const Value& value, std::span<const std::int32_t> de
     outgoing_.emplace_back();
   }
   Outgoing& out = outgoing_[index];
-  out.parts = value.encode();
-  bool inline_parts = false;
-  out.header = make_header(out.parts, inline_capacity, inline_parts);
+  out.parts = std::move(parts);
+  out.header = std::move(header);
   out.pending = 0;
+  const std::size_t bytes =
+      is_inline ? out.header.size() : out.header.size() + total_bytes(out.parts);
+  out.bytes = bytes * dests.size();
+  out.first_use = first_use;
+  bytes_in_flight_ += out.bytes;
   ++outgoing_live_;
   for (int dest : dests) {
     track(comm_.isend(std::span<const std::byte>(out.header), dest, mpi_tag), SlotKind::send,
           index);
-    ++out.pending;
-    if (inline_parts) continue;
-    track(comm_.isend(std::span<const std::byte>(out.parts.meta), dest, mpi_tag), SlotKind::send,
-          index);
-    ++out.pending;
-    for (const auto& b : out.parts.buffers) {
-      track(comm_.isend(b.bytes(), dest, mpi_tag), SlotKind::send, index);
-      ++out.pending;
-    }
+    ++outgoing_[index].pending;
+    if (is_inline) continue;
+    send_pieces(outgoing_[index].parts.meta, dest, mpi_tag, index);
+    for (const auto& b : outgoing_[index].parts.buffers)
+      send_pieces(b.bytes(), dest, mpi_tag, index);
   }
-  return inline_parts ? out.header.size() : out.header.size() + total_bytes(out.parts);
+  return bytes;
 }
 
 void Messenger::expect(std::uint32_t tag, int from) {
@@ -153,29 +219,84 @@ void Messenger::expect(std::uint32_t tag, int from) {
         SlotKind::header, index);
 }
 
+void Messenger::receive_pieces(std::span<std::byte> part, std::uint32_t index) {
+  Incoming& in = incoming_[index];
+  const int tag = tag_of(in.tag);
+  const std::size_t n = pieces_of(part.size(), piece_);
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t at = k * piece_;
+    track(comm_.irecv(part.subspan(at, std::min(piece_, part.size() - at)), in.from, tag),
+          SlotKind::part, index);
+    ++incoming_[index].pending;
+  }
+}
+
 void Messenger::header_arrived(std::uint32_t index, std::vector<Arrival>& arrived) {
   Incoming& in = incoming_[index];
-  // The header's own length is not reported by a request pool; parse what the header says.
-  if (read_header(in.header, inline_capacity, in.parts)) {
-    in.bytes = sizeof(Head) + total_bytes(in.parts);
+  // The header's own length is not reported by a request pool; parse what the header says. A
+  // header that does not parse means the ranks disagree about the messages: not recoverable.
+  const Announced a = parse_header(in.header, inline_capacity);
+  in.bytes = a.meta_len;
+  for (auto len : a.lens) in.bytes += len;
+  try {
+    fault::point(fault::Point::receive);
+    if (a.inline_parts) {
+      in.parts = parts_from_header(a);
+      in.bytes += sizeof(Head);
+      complete(index, arrived);
+      return;
+    }
+    in.parts = allocated_parts(a);
+  } catch (const std::exception& e) {
+    // The sender has posted every piece: take them in and drop them, then report why.
+    in.error = ErrorRecord::of(e);
+    in.parts = Encoded{};
+    if (a.inline_parts) {
+      complete(index, arrived);
+      return;
+    }
+    auto drain_part = [&](std::size_t len) {
+      for (std::size_t k = 0, n = pieces_of(len, piece_); k < n; ++k)
+        in.drain.push_back(std::min(piece_, len - k * piece_));
+    };
+    drain_part(a.meta_len);
+    for (auto len : a.lens) drain_part(len);
+    std::reverse(in.drain.begin(), in.drain.end());  // taken from the back
+    drain_next(index, arrived);
+    return;
+  }
+  receive_pieces(in.parts.meta, index);
+  for (auto& b : in.parts.buffers) receive_pieces({b.mutable_data(), b.size()}, index);
+}
+
+void Messenger::drain_next(std::uint32_t index, std::vector<Arrival>& arrived) {
+  Incoming& in = incoming_[index];
+  if (in.drain.empty()) {
     complete(index, arrived);
     return;
   }
-  const int tag = tag_of(in.tag);
-  in.bytes = total_bytes(in.parts);
-  track(comm_.irecv(std::span<std::byte>(in.parts.meta), in.from, tag), SlotKind::part, index);
-  ++in.pending;
-  for (auto& b : in.parts.buffers) {
-    track(comm_.irecv(std::span<std::byte>(b.mutable_data(), b.size()), in.from, tag),
-          SlotKind::part, index);
-    ++in.pending;
+  const std::size_t n = in.drain.back();
+  in.drain.pop_back();
+  if (scratch_.size() < n) {
+    try {
+      scratch_.resize(std::min(piece_, std::max(n, scratch_.size() * 2)));
+    } catch (const std::bad_alloc&) {
+      throw MpiError(fmt::format("out of memory: cannot receive even {} bytes of a value", n));
+    }
   }
+  track(comm_.irecv(std::span<std::byte>(scratch_.data(), n), in.from, tag_of(in.tag)),
+        SlotKind::drain, index);
+  ++in.pending;
 }
 
 void Messenger::complete(std::uint32_t index, std::vector<Arrival>& arrived) {
   Incoming& in = incoming_[index];
-  arrived.push_back({in.tag, in.from, Value::from_encoded(std::move(in.parts)), in.bytes});
+  if (in.error)
+    arrived.push_back({in.tag, in.from, Value(), in.bytes, std::move(in.error)});
+  else
+    arrived.push_back({in.tag, in.from, Value::from_encoded(std::move(in.parts)), in.bytes, {}});
   in.parts = Encoded{};
+  in.error.reset();
   free_in_.push_back(index);
 }
 
@@ -191,6 +312,7 @@ void Messenger::progress(bool block, std::vector<Arrival>& arrived) {
       case SlotKind::send: {
         Outgoing& out = outgoing_[slot.index];
         if (--out.pending == 0) {
+          bytes_in_flight_ -= out.bytes;
           out = Outgoing{};
           free_out_.push_back(slot.index);
           --outgoing_live_;
@@ -203,6 +325,10 @@ void Messenger::progress(bool block, std::vector<Arrival>& arrived) {
         break;
       case SlotKind::part:
         if (--incoming_[slot.index].pending == 0) complete(slot.index, arrived);
+        break;
+      case SlotKind::drain:
+        --incoming_[slot.index].pending;
+        drain_next(slot.index, arrived);
         break;
     }
   }
@@ -231,9 +357,7 @@ Bytes encode_or_failure(const Value& value, bool& failed) {
 }
 Value decode_whole(Bytes bytes) {
   auto buffer = Buffer::adopt(std::move(bytes));
-  Encoded received;
-  read_header(buffer, buffer.size(), received);
-  return Value::from_encoded(std::move(received));
+  return Value::from_encoded(parts_from_header(parse_header(buffer, buffer.size())));
 }
 }  // namespace
 

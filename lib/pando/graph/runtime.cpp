@@ -128,11 +128,31 @@ void Runtime::explain_divergence(const TaskTable& table) const {
 const Comm& Runtime::group_comm(const std::vector<int>& participants) {
   if (participants.empty()) return tasks_;
   auto it = groups_.find(participants);
-  if (it != groups_.end()) return it->second;
-  // Collective over all ranks: every rank derives the same schedule and asks in the same order.
+  if (it != groups_.end()) {
+    it->second.used = schedules_;
+    return it->second.comm;
+  }
+  // Collective over all ranks: every rank derives the same schedule and asks in the same order,
+  // so every rank also evicts the same group here (communicators are a finite resource: a long
+  // job meeting many groups would run out of MPI context ids).
+  if (groups_.size() >= group_limit_) {
+    auto oldest = groups_.end();
+    for (auto g = groups_.begin(); g != groups_.end(); ++g)
+      if (g->second.used < schedules_ &&
+          (oldest == groups_.end() || g->second.used < oldest->second.used))
+        oldest = g;
+    if (oldest != groups_.end()) groups_.erase(oldest);
+  }
   bool in = std::binary_search(participants.begin(), participants.end(), rank_);
-  auto [pos, fresh] = groups_.emplace(participants, tasks_.split(in ? 0 : -1, rank_));
-  return pos->second;
+  auto [pos, fresh] =
+      groups_.emplace(participants, Group{tasks_.split(in ? 0 : -1, rank_), schedules_});
+  return pos->second.comm;
+}
+
+std::uint64_t Runtime::window_bytes() const {
+  // A sixteenth of the budget for values received ahead of need, as much for sends in flight.
+  return std::clamp<std::uint64_t>(Session::current().memory_limit() / 16, std::uint64_t{16} << 20,
+                                   std::uint64_t{1} << 30);
 }
 
 // ---- step 5: failures and results ----
@@ -244,6 +264,7 @@ std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs
   auto local =
       agree(control_, [&] { return derive_local_plan(*table, schedule, persisted_, rank_); });
   const Residency residency(*table, schedule, persisted_);
+  ++schedules_;
   for (auto id : schedule.order)
     if (table->task(id)->is_collective())
       (void)group_comm(table->task(id)->collective->participants);
@@ -267,9 +288,16 @@ std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs
                        },
                        observers_,
                        rank_,
-                       ++schedules_};
+                       schedules_,
+                       window_bytes()};
   Executor executor(std::move(ctx), store);
-  executor.run();
+  try {
+    executor.run();
+  } catch (const std::exception& e) {
+    // Only MPI itself failing gets here (everything else flows as data): the ranks can no longer
+    // agree on anything, so the job stops rather than hang.
+    control_.abort(fmt::format("the task runtime lost contact with other ranks: {}", e.what()));
+  }
   stats_.execute = clock.seconds();
 
   clock.restart();

@@ -17,6 +17,7 @@
 #include <pando/graph/observer.hpp>
 #include <pando/graph/planner.hpp>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -88,22 +89,34 @@ class Runtime {
     return output_positions_;
   }
   [[nodiscard]] int rank() const noexcept { return rank_; }
+  // Communicators of collective tasks over some ranks held now, and at most (the least recently
+  // used one goes when a new one is needed beyond the limit).
+  [[nodiscard]] std::size_t group_count() const noexcept { return groups_.size(); }
+  void set_group_limit(std::size_t limit) noexcept {
+    group_limit_ = std::max<std::size_t>(limit, 1);
+  }
   [[nodiscard]] int size() const noexcept { return size_; }
 
  private:
   void check_same_graph(const TaskTable& table) const;
   [[noreturn]] void explain_divergence(const TaskTable& table) const;
   const Comm& group_comm(const std::vector<int>& participants);
+  [[nodiscard]] std::uint64_t window_bytes() const;
   std::vector<Value> deliver(const TaskTable& table, const Schedule& s, std::vector<Value>& store,
                              Delivery delivery, std::size_t count);
   std::optional<TaskFailure> agree_on_failure(std::int64_t first, const TaskFailure& mine);
 
   int rank_ = 0;
   int size_ = 1;
-  Comm control_;                             // the runtime's own agreements and result delivery
-  Comm p2p_;                                 // transfers between tasks
-  Comm tasks_;                               // collective tasks over all ranks
-  std::map<std::vector<int>, Comm> groups_;  // collective tasks over some ranks
+  Comm control_;  // the runtime's own agreements and result delivery
+  Comm p2p_;      // transfers between tasks
+  Comm tasks_;    // collective tasks over all ranks
+  struct Group {
+    Comm comm;
+    std::uint64_t used = 0;  // the last schedule that used it
+  };
+  std::map<std::vector<int>, Group> groups_;  // collective tasks over some ranks
+  std::size_t group_limit_ = 32;
   PersistedMap persisted_;
   std::unordered_map<Key, Value> persisted_values_;
   std::vector<std::shared_ptr<Observer>> observers_;

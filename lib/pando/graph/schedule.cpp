@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <tuple>
 #include <unordered_set>
 
 namespace pando {
@@ -89,7 +90,13 @@ LocalPlan derive_local_plan(const TaskTable& table, const Schedule& s,
   plan.keep.assign(n, 0);
   plan.position.assign(n, std::numeric_limits<std::uint32_t>::max());
 
-  std::vector<std::pair<std::uint32_t, std::int32_t>> sends;
+  struct Send {
+    std::uint32_t id;
+    std::int32_t dest;
+    std::uint32_t first_use;
+    bool operator<(const Send& o) const { return std::tie(id, dest) < std::tie(o.id, o.dest); }
+  };
+  std::vector<Send> sends;
   std::unordered_set<std::uint64_t> transfers;  // (value, destination) pairs touching this rank
 
   for (std::uint32_t pos = 0; pos < s.order.size(); ++pos) {
@@ -129,7 +136,7 @@ LocalPlan derive_local_plan(const TaskTable& table, const Schedule& s,
         }
         ++plan.uses[in];  // each local read of the received copy
       } else if (first_time) {
-        sends.emplace_back(in, dest);
+        sends.push_back({in, dest, pos});
         ++plan.uses[in];  // the send reads it
       }
     }
@@ -139,10 +146,14 @@ LocalPlan derive_local_plan(const TaskTable& table, const Schedule& s,
 
   std::sort(sends.begin(), sends.end());
   plan.send_begin.assign(n + 1, 0);
-  for (auto& [id, dest] : sends) ++plan.send_begin[id + 1];
+  for (const Send& t : sends) ++plan.send_begin[t.id + 1];
   for (std::uint32_t id = 0; id < n; ++id) plan.send_begin[id + 1] += plan.send_begin[id];
   plan.send_to.reserve(sends.size());
-  for (auto& [id, dest] : sends) plan.send_to.push_back(dest);
+  plan.send_first_use.reserve(sends.size());
+  for (const Send& t : sends) {
+    plan.send_to.push_back(t.dest);
+    plan.send_first_use.push_back(t.first_use);
+  }
   return plan;
 }
 

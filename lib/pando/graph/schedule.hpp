@@ -11,7 +11,9 @@
 #include <pando/core/serialize.hpp>
 #include <pando/graph/task_table.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 namespace pando {
@@ -60,17 +62,25 @@ struct LocalPlan {
     std::uint64_t bytes;      // estimated size
   };
 
-  std::vector<std::uint32_t> run;         // ids this rank runs, in global order
-  std::vector<std::uint8_t> fused;        // per entry of `run`: runs right after the previous
-  std::vector<std::uint32_t> send_begin;  // per id (n + 1): CSR into send_to
-  std::vector<std::int32_t> send_to;      // ranks this rank sends the value to
-  std::vector<Receive> receives;          // in the order they are first needed
-  std::vector<std::uint32_t> uses;        // per id: local reads + sends before it can be freed
-  std::vector<std::uint8_t> keep;         // per id: a requested output held here (never freed)
-  std::vector<std::uint32_t> position;    // per id: its position in the global order
+  std::vector<std::uint32_t> run;             // ids this rank runs, in global order
+  std::vector<std::uint8_t> fused;            // per entry of `run`: runs right after the previous
+  std::vector<std::uint32_t> send_begin;      // per id (n + 1): CSR into send_to
+  std::vector<std::int32_t> send_to;          // ranks this rank sends the value to...
+  std::vector<std::uint32_t> send_first_use;  // ...and where (global order) each first reads it
+  std::vector<Receive> receives;              // in the order they are first needed
+  std::vector<std::uint32_t> uses;            // per id: local reads + sends before it can be freed
+  std::vector<std::uint8_t> keep;             // per id: a requested output held here (never freed)
+  std::vector<std::uint32_t> position;        // per id: its position in the global order
 
   [[nodiscard]] std::span<const std::int32_t> sends_of(std::uint32_t id) const {
     return {send_to.data() + send_begin[id], send_begin[id + 1] - send_begin[id]};
+  }
+  // The earliest position at which a destination of `id` reads it.
+  [[nodiscard]] std::uint32_t first_remote_use(std::uint32_t id) const {
+    std::uint32_t first = std::numeric_limits<std::uint32_t>::max();
+    for (auto k = send_begin[id]; k < send_begin[id + 1]; ++k)
+      first = std::min(first, send_first_use[k]);
+    return first;
   }
 };
 

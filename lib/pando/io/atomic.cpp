@@ -1,5 +1,6 @@
 #include <pando/core/consensus.hpp>
 #include <pando/core/error.hpp>
+#include <pando/core/fault.hpp>
 #include <pando/io/atomic.hpp>
 
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <filesystem>
 #include <random>
 #include <utility>
+#include <vector>
 
 namespace pando::io {
 
@@ -72,6 +74,10 @@ PosixFile PosixFile::open(const std::string& path, Mode mode, const std::string&
       flags |= O_WRONLY | O_CREAT | O_EXCL;
       what = "cannot create";
       break;
+    case Mode::scratch:
+      flags |= O_RDWR | O_CREAT | O_EXCL;
+      what = "cannot create";
+      break;
   }
   int fd = ::open(path.c_str(), flags, 0666);
   if (fd < 0) {
@@ -100,6 +106,7 @@ PosixFile::~PosixFile() {
 
 void PosixFile::write_at(std::uint64_t offset, std::span<const std::byte> bytes) {
   if (fd_ < 0) throw UsageError(fmt::format("{}: cannot write: the file is closed", path_));
+  fault::point(fault::Point::write);
   std::size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n =
@@ -120,6 +127,7 @@ void PosixFile::append(std::span<const std::byte> bytes) {
 
 std::size_t PosixFile::read_at(std::uint64_t offset, std::span<std::byte> out) const {
   if (fd_ < 0) throw UsageError(fmt::format("{}: cannot read: the file is closed", path_));
+  fault::point(fault::Point::read);
   std::size_t done = 0;
   while (done < out.size()) {
     ssize_t n =
@@ -132,6 +140,36 @@ std::size_t PosixFile::read_at(std::uint64_t offset, std::span<std::byte> out) c
     done += static_cast<std::size_t>(n);
   }
   return done;
+}
+
+void PosixFile::copy_from(const PosixFile& from, std::uint64_t from_offset, std::uint64_t offset,
+                          std::uint64_t n) {
+  if (fd_ < 0 || from.fd_ < 0)
+    throw UsageError(fmt::format("{}: cannot copy from {}: a file is closed", path_, from.path_));
+  fault::point(fault::Point::write);
+  auto in = static_cast<loff_t>(from_offset), out = static_cast<loff_t>(offset);
+  while (n > 0) {
+    const ssize_t k = ::copy_file_range(from.fd_, &in, fd_, &out, n, 0);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
+      break;  // not between these files: copy through memory below
+    if (k <= 0)
+      throw IoError(fmt::format("{}: cannot copy {} bytes from {} ({})", path_, n, from.path_,
+                                k < 0 ? reason() : std::string("source ended early")));
+    n -= static_cast<std::uint64_t>(k);
+  }
+  std::vector<std::byte> buffer(std::min<std::uint64_t>(n, std::uint64_t{8} << 20));
+  while (n > 0) {
+    const std::size_t want = std::min<std::uint64_t>(n, buffer.size());
+    const std::size_t got = from.read_at(static_cast<std::uint64_t>(in), {buffer.data(), want});
+    if (got == 0)
+      throw IoError(fmt::format("{}: cannot copy {} bytes from {} (source ended early)", path_, n,
+                                from.path_));
+    write_at(static_cast<std::uint64_t>(out), {buffer.data(), got});
+    in += static_cast<loff_t>(got);
+    out += static_cast<loff_t>(got);
+    n -= got;
+  }
 }
 
 std::uint64_t PosixFile::size() const {
@@ -175,6 +213,7 @@ void TempPath::remove() noexcept {
 }
 
 void rename_into_place(const std::string& from, const std::string& to, bool sync) {
+  fault::point(fault::Point::rename);
   if (sync) {
     PosixFile f = PosixFile::open(from, PosixFile::Mode::read);
     f.sync();
@@ -193,6 +232,43 @@ void rename_into_place(const std::string& from, const std::string& to, bool sync
     }
     ::close(fd);
   }
+}
+
+void rename_all_into_place(const Comm& comm,
+                           std::span<const std::pair<std::string, std::string>> moves) {
+  struct Move {
+    std::string backup;  // where the old target waits
+    bool placed = false;
+  };
+  std::vector<Move> done(moves.size());
+  DeferredError step;
+  for (std::size_t k = 0; k < moves.size(); ++k) {
+    const auto& [temp, target] = moves[k];
+    if (step.failed()) break;
+    step.run([&] {
+      if (std::filesystem::exists(target)) {
+        std::string backup = temp_path_for(target);
+        if (::rename(target.c_str(), backup.c_str()) != 0)
+          throw IoError(fmt::format("{}: cannot move the old file aside ({})", target, reason()));
+        done[k].backup = std::move(backup);
+      }
+      rename_into_place(temp, target);
+      done[k].placed = true;
+    });
+  }
+  const bool everywhere = comm.allreduce(step.failed() ? 0 : 1, ReduceOp::min) == 1;
+  for (std::size_t k = 0; k < moves.size(); ++k) {
+    const std::string& target = moves[k].second;
+    // Best effort, never throwing: on success the old files go; on failure the new ones go and
+    // the old ones come back.
+    if (!everywhere && done[k].placed) ::unlink(target.c_str());
+    if (done[k].backup.empty()) continue;
+    if (everywhere)
+      ::unlink(done[k].backup.c_str());
+    else
+      (void)::rename(done[k].backup.c_str(), target.c_str());
+  }
+  step.agree(comm);
 }
 
 // ---- AtomicFile -----------------------------------------------------------------------------
@@ -231,11 +307,21 @@ AtomicSharedFile::AtomicSharedFile(const Comm& comm, std::string target, std::ui
   });
 }
 
+void AtomicSharedFile::write_at(std::uint64_t offset, std::span<const std::byte> bytes) {
+  if (!written_.failed()) written_.run([&] { file_.write_at(offset, bytes); });
+}
+
+void AtomicSharedFile::copy_from(const PosixFile& from, std::uint64_t from_offset,
+                                 std::uint64_t offset, std::uint64_t n) {
+  if (!written_.failed()) written_.run([&] { file_.copy_from(from, from_offset, offset, n); });
+}
+
 void AtomicSharedFile::commit() {
   if (committed_) return;
   // Every rank's writes are done and its descriptor closed (a failed write may show only here)
   // before rank 0 renames; then all ranks learn the outcome.
-  agree(*comm_, [&] { file_.close(); });
+  written_.run([&] { file_.close(); });
+  written_.agree(*comm_);
   on_root(*comm_, [&] {
     rename_into_place(temp_name_, target_, sync_);
     temp_.release();

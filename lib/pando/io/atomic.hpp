@@ -22,12 +22,14 @@
 // HDF5 outputs (a new file, a new dataset in an existing file): <pando/io/hdf5_atomic.hpp>.
 
 #include <pando/core/comm.hpp>
+#include <pando/core/consensus.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace pando::io {
 
@@ -43,6 +45,7 @@ class PosixFile {
     write,       // an existing file, write-only (not truncated)
     create,      // a file created or truncated, write-only
     create_new,  // a file that must not exist yet, write-only
+    scratch,     // a file that must not exist yet, read-write (a temporary)
   };
 
   PosixFile() = default;
@@ -70,6 +73,10 @@ class PosixFile {
   }
   // Reads up to out.size() bytes at `offset`; fewer only at the end of the file.
   std::size_t read_at(std::uint64_t offset, std::span<std::byte> out) const;
+  // Copies `n` bytes at `from_offset` of `from` to `offset` here, inside the kernel where it can
+  // (copy_file_range), so the bytes never pass through this process's memory.
+  void copy_from(const PosixFile& from, std::uint64_t from_offset, std::uint64_t offset,
+                 std::uint64_t n);
 
   [[nodiscard]] std::uint64_t size() const;
   // Sets the size (ftruncate): a presized file is written at offsets in any order.
@@ -114,6 +121,14 @@ class TempPath {
 // failure.
 void rename_into_place(const std::string& from, const std::string& to, bool sync = false);
 
+// Collective. Renames each of this rank's written temporaries (first) to its target (second),
+// all or none over all ranks of `comm`: a target that existed is kept aside until every rank's
+// renames succeeded, and put back (the new one removed) if any rank's failed. Every rank
+// returns, or throws the same error. A job killed in the middle can leave some targets renamed
+// and the hidden copies of the old ones.
+void rename_all_into_place(const Comm& comm,
+                           std::span<const std::pair<std::string, std::string>> moves);
+
 // One rank writes one new file.
 class AtomicFile {
  public:
@@ -146,7 +161,8 @@ class AtomicFile {
 };
 
 // All ranks of a communicator write one new file, each its own byte ranges (pwrite).
-// Every rank's writes must be done before commit().
+// Every rank's writes must be done before commit(). A write that fails on one rank does not
+// throw there (the others would go on to commit() alone): commit() throws it on every rank.
 class AtomicSharedFile {
  public:
   // Collective. Rank 0 creates the temporary (presized to `size` bytes when given), then every
@@ -159,14 +175,18 @@ class AtomicSharedFile {
 
   [[nodiscard]] const std::string& target() const noexcept { return target_; }
   [[nodiscard]] const std::string& temp_path() const noexcept { return temp_name_; }
-  [[nodiscard]] PosixFile& file() noexcept { return file_; }
-  void write_at(std::uint64_t offset, std::span<const std::byte> bytes) {
-    file_.write_at(offset, bytes);
+  // Not collective: a failure is kept for commit().
+  void write_at(std::uint64_t offset, std::span<const std::byte> bytes);
+  void write_at(std::uint64_t offset, std::string_view text) {
+    write_at(offset, std::as_bytes(std::span<const char>(text.data(), text.size())));
   }
-  void write_at(std::uint64_t offset, std::string_view text) { file_.write_at(offset, text); }
+  // Not collective: PosixFile::copy_from, a failure kept for commit().
+  void copy_from(const PosixFile& from, std::uint64_t from_offset, std::uint64_t offset,
+                 std::uint64_t n);
 
-  // Collective. Every rank closes its descriptor; if all succeeded, rank 0 renames the file to
-  // the target. Every rank returns, or throws the same error (then the target is untouched).
+  // Collective. Every rank closes its descriptor; if all writes succeeded everywhere, rank 0
+  // renames the file to the target. Every rank returns, or throws the same error (the first
+  // failed write of the lowest rank that had one; then the target is untouched).
   void commit();
   [[nodiscard]] bool committed() const noexcept { return committed_; }
 
@@ -176,6 +196,7 @@ class AtomicSharedFile {
   std::string temp_name_;
   bool sync_ = false;
   bool committed_ = false;
+  DeferredError written_;
   TempPath temp_;  // set on rank 0 only
   PosixFile file_;
 };

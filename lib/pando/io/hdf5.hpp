@@ -248,6 +248,8 @@ class Dataset {
   // count[0] * count[1] * ... elements of `memtype` (HDF5 converts between numeric types).
   // A zero count reads nothing; with Transfer::collective the call is still made (every rank
   // makes the same number of collective calls). ShapeError if the hyperslab leaves the shape.
+  // A collective transfer always makes its call, even when it then throws (a bad request takes
+  // part with an empty selection): one rank's error never leaves the others waiting in it.
   void read(void* out, DType memtype, std::span<const std::int64_t> start,
             std::span<const std::int64_t> count, Transfer transfer = Transfer::independent) const;
   // Writes the hyperslab [start, start + count) from `in`, as read() reads. Compressed
@@ -298,6 +300,8 @@ class Dataset {
       : file_(std::move(file)), id_(std::move(id)), info_(std::move(info)) {}
   void check_buffer(std::size_t size, std::span<const std::int64_t> count) const;
   [[nodiscard]] bool allocated() const;
+  void check_request(DType memtype, std::span<const std::int64_t> start,
+                     std::span<const std::int64_t> count, Transfer mode, bool writing) const;
   void transfer(void* buffer, DType memtype, std::span<const std::int64_t> start,
                 std::span<const std::int64_t> count, Transfer transfer, bool writing) const;
 

@@ -1,12 +1,16 @@
 // Dataset: hyperslab reads and writes, independent or collective.
 
 #include <pando/core/error.hpp>
+#include <pando/core/fault.hpp>
 #include <pando/io/hdf5.hpp>
 #include <pando/io/hdf5_internal.hpp>
 
 #include <hdf5.h>
 
 #include <fmt/format.h>
+
+#include <exception>
+#include <vector>
 
 namespace pando::h5 {
 
@@ -45,30 +49,26 @@ void Dataset::write(const void* in, DType memtype, std::span<const std::int64_t>
   transfer(const_cast<void*>(in), memtype, start, count, t, true);
 }
 
-void Dataset::transfer(void* buffer, DType memtype, std::span<const std::int64_t> start,
-                       std::span<const std::int64_t> count, Transfer mode, bool writing) const {
+void Dataset::check_request(DType memtype, std::span<const std::int64_t> start,
+                            std::span<const std::int64_t> count, Transfer mode,
+                            bool writing) const {
   const std::string where = info_.where();
   const char* verb = writing ? "write" : "read";
-  if (!id_.valid())
-    throw UsageError(fmt::format("{}: cannot {}: the dataset is closed", where, verb));
   const std::size_t rank = info_.shape.size();
   if (start.size() != rank || count.size() != rank)
     throw ShapeError(fmt::format(
         "{}: cannot {} a selection of start {} count {} in a dataset of shape {} ({} dimensions)",
         where, verb, format_shape(start), format_shape(count), format_shape(info_.shape), rank));
-  std::int64_t elements = 1;
-  for (std::size_t i = 0; i < rank; ++i) {
+  for (std::size_t i = 0; i < rank; ++i)
     if (start[i] < 0 || count[i] < 0 || start[i] + count[i] > info_.shape[i])
       throw ShapeError(fmt::format("{}: selection start {} count {} is outside shape {}", where,
                                    format_shape(start), format_shape(count),
                                    format_shape(info_.shape)));
-    elements *= count[i];
-  }
   if ((memtype == DType::boolean) != (info_.type == DType::boolean))
     throw TypeError(fmt::format(
         "{} has type {}; {} it as {}, not {}", where, pando::to_string(info_.type), verb,
         info_.type == DType::boolean ? "bool" : "a number", pando::to_string(memtype)));
-  const hid_t mtype = detail::memory_type(memtype, where);
+  (void)detail::memory_type(memtype, where);
   if (writing) {
     if (!file_->writable)
       throw UsageError(fmt::format("{}: cannot write: the file is open read-only", where));
@@ -80,11 +80,40 @@ void Dataset::transfer(void* buffer, DType memtype, std::span<const std::int64_t
           "transfers only (use Transfer::collective)",
           where, fmt::join(info_.filters, ", ")));
   }
+}
+
+void Dataset::transfer(void* buffer, DType memtype, std::span<const std::int64_t> start,
+                       std::span<const std::int64_t> count, Transfer mode, bool writing) const {
+  const std::string where = info_.where();
+  const char* verb = writing ? "write" : "read";
+  if (!id_.valid())
+    throw UsageError(fmt::format("{}: cannot {}: the dataset is closed", where, verb));
+  const std::size_t rank = info_.shape.size();
+  // A collective transfer takes part in its call even when this rank's request is wrong (the
+  // other ranks are in it): with an empty selection, throwing the error after the call.
+  std::exception_ptr invalid;
+  const std::vector<std::int64_t> nothing(rank, 0);
+  try {
+    check_request(memtype, start, count, mode, writing);
+  } catch (const std::exception&) {
+    if (mode == Transfer::independent) throw;
+    invalid = std::current_exception();
+    start = nothing;
+    count = nothing;
+    memtype = info_.type;
+    buffer = nullptr;
+  }
+  std::int64_t elements = 1;
+  for (std::size_t i = 0; i < rank; ++i) elements *= count[i];
+  const hid_t mtype = detail::memory_type(memtype, where);
   // An independent transfer of nothing is no transfer; a collective one must still be made
   // (every rank makes the same number of collective calls), with empty selections. A dataset
   // without elements has nothing to transfer on any rank: no call at all (parallel HDF5 1.10
   // fails on the unallocated storage of such a dataset).
-  if (elements == 0 && (mode == Transfer::independent || info_.elements() == 0)) return;
+  if (elements == 0 && (mode == Transfer::independent || info_.elements() == 0)) {
+    if (invalid) std::rethrow_exception(invalid);
+    return;
+  }
 
   const std::string what =
       fmt::format("cannot {} start {} count {}", verb, format_shape(start), format_shape(count));
@@ -124,6 +153,10 @@ void Dataset::transfer(void* buffer, DType memtype, std::span<const std::int64_t
   const herr_t rc =
       writing ? H5Dwrite(id_.get(), mtype, memory_space.get(), file_space.get(), dxpl, buffer)
               : H5Dread(id_.get(), mtype, memory_space.get(), file_space.get(), dxpl, buffer);
+  // After the call: a collective transfer fails on one rank after it took part (as MPI-IO
+  // reports a failed write), never by leaving the others waiting in it.
+  if (invalid) std::rethrow_exception(invalid);
+  if (elements > 0) fault::point(writing ? fault::Point::write : fault::Point::read);
   detail::check(rc, where, what);
 }
 

@@ -1,0 +1,55 @@
+#pragma once
+// Spool: byte pieces a rank makes one at a time (the formatted partitions of a CSV output) and
+// writes out later, once their place in a shared output is known (an exclusive scan of sizes in
+// partition order). Pieces stay in memory up to a budget of bytes in all; beyond it they go to
+// a temporary file beside the output, so a rank's memory stays bounded whatever the output's
+// size, and small outputs never touch the disk twice.
+//
+//   io::Spool spool("out/all.csv", budget);            // one per rank and output
+//   auto piece = spool.add(formatted_bytes);            // as each partition is formatted
+//   ...
+//   spool.write_to(shared_file, piece, offset);         // once every piece's offset is known
+
+#include <pando/core/buffer.hpp>
+#include <pando/io/atomic.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pando::io {
+
+class Spool {
+ public:
+  // `near`: the output, beside which the temporary file goes when one is needed.
+  Spool(std::string near, std::uint64_t memory_budget);
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+  // Removes the temporary file, if any.
+  ~Spool() = default;
+
+  // Keeps `bytes` (in memory while the budget allows, else in the file); returns its number.
+  std::size_t add(Buffer bytes);
+  [[nodiscard]] std::uint64_t size(std::size_t piece) const { return pieces_.at(piece).size; }
+  // Writes piece number `piece` at `offset` of `out` (a failure is kept for out.commit()).
+  void write_to(AtomicSharedFile& out, std::size_t piece, std::uint64_t offset) const;
+  // Bytes held in memory now.
+  [[nodiscard]] std::uint64_t held() const noexcept { return held_; }
+
+ private:
+  struct Piece {
+    Buffer memory;         // the bytes, or empty when they are in the file...
+    std::uint64_t at = 0;  // ...at this offset
+    std::uint64_t size = 0;
+  };
+
+  std::string near_;
+  std::uint64_t budget_;
+  std::uint64_t held_ = 0;
+  std::vector<Piece> pieces_;
+  TempPath temp_;  // destroyed after file_: closed, then removed
+  PosixFile file_;
+  std::uint64_t end_ = 0;
+};
+
+}  // namespace pando::io
