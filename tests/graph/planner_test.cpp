@@ -223,3 +223,28 @@ TEST(Planner, CollectivesAreOwnedByAllParticipants) {
   auto p = plan_for(std::move(tasks), {Key("combine")}, 3);
   EXPECT_EQ(p.owner(Key("combine")), Schedule::all_participants);
 }
+
+// Least-loaded placement over 4 ranks: a small input on rank 0, read by 1 s fits. The second fit
+// goes to the least-loaded rank, the lowest of those equally free (ties go to the lower rank).
+// A collective over all ranks then makes every rank wait for it, the idle ranks 2 and 3 too, so
+// the next fits go to ranks 0, 1, 2, 3 in turn: all are equally free after it.
+TEST(Planner, ACollectiveOverAllRanksLeavesThemEquallyFree) {
+  std::vector<Task> tasks = {task(Key("data"), {}, 1 << 10)};
+  tasks[0].placement = Placement::on_rank(0);
+  for (int i = 0; i < 2; ++i) tasks.push_back(task(Key("fit", {i}), {Key("data")}, 64, 1.0));
+  Task all = task(Key("all"), {Key("fit", {0}), Key("fit", {1})}, 64, 0.5);
+  all.fn = nullptr;
+  all.collective = collective_step([](const CollectiveInputs&) { return Value::of(0); });
+  tasks.push_back(std::move(all));
+  std::vector<Key> outs;
+  for (int i = 0; i < 4; ++i) {
+    tasks.push_back(task(Key("g", {i}), {Key("data"), Key("all")}, 64, 1.0));
+    outs.push_back(Key("g", {i}));
+  }
+  auto p = plan_for(std::move(tasks), outs, 4);
+  ASSERT_EQ(p.order(), (std::vector<std::string>{"data", "fit/1", "fit/0", "all", "g/0", "g/1",
+                                                 "g/2", "g/3"}));
+  EXPECT_EQ(p.owner(Key("fit", {1})), 0);
+  EXPECT_EQ(p.owner(Key("fit", {0})), 1);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(p.owner(Key("g", {i})), i) << "g/" << i;
+}

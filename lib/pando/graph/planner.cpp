@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <unordered_set>
 
@@ -151,6 +152,72 @@ bool fusable_pair(const TaskTable& t, const Consumers& cons, std::uint32_t produ
          c.placement.kind == Placement::Kind::anywhere;
 }
 
+// When each rank is next free, for list scheduling: raised one rank at a time by the tasks placed
+// there, or all at once by a collective over every rank. A scan over the ranks for the earliest
+// one, once per task, would make planning cost tasks x ranks; a heap makes it tasks x log ranks.
+class RankClock {
+ public:
+  explicit RankClock(int nranks) : own_(static_cast<std::size_t>(nranks), 0.0) {}
+
+  [[nodiscard]] double at(int r) const { return std::max(floor_, own_[slot(r)]); }
+  // When the busiest rank is free.
+  [[nodiscard]] double latest() const { return latest_; }
+
+  // Rank r is busy until t (no earlier than at(r): a rank's time only moves forward).
+  void raise(int r, double t) {
+    own_[slot(r)] = t;
+    latest_ = std::max(latest_, t);
+    if (t <= floor_) return;  // still free at the floor, with the ranks untouched since it rose
+    if (heap_.size() > 2 * own_.size()) rebuild();
+    heap_.emplace_back(t, r);
+    std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
+  }
+
+  // Every rank is busy until t (no earlier than latest()), in one step: a collective over all
+  // ranks would otherwise cost a step per rank.
+  void raise_all(double t) {
+    floor_ = latest_ = t;
+    heap_.clear();
+    lowest_at_floor_ = 0;
+  }
+
+  // The rank free first; of ranks free at the same time, the lowest.
+  [[nodiscard]] int earliest() {
+    // Ranks at the floor are free before all others (the heap holds those above it). Within one
+    // floor, ranks only leave it, so this scan passes each rank once.
+    const auto n = static_cast<int>(own_.size());
+    while (lowest_at_floor_ < n && own_[slot(lowest_at_floor_)] > floor_) ++lowest_at_floor_;
+    if (lowest_at_floor_ < n) return lowest_at_floor_;
+    // Entries left behind by a later raise of their rank are skipped.
+    while (heap_.front().first != own_[slot(heap_.front().second)]) {
+      std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
+      heap_.pop_back();
+    }
+    return heap_.front().second;
+  }
+
+ private:
+  static std::size_t slot(int r) { return static_cast<std::size_t>(r); }
+
+  // One entry per rank above the floor: drops the stale ones, which would otherwise pile up
+  // (a rank raised again leaves its old entry behind) and make the heap deeper than log ranks.
+  // It runs after at least `ranks` pushes, so its O(ranks) is O(1) per push.
+  void rebuild() {
+    heap_.clear();
+    for (std::size_t r = 0; r < own_.size(); ++r)
+      if (own_[r] > floor_) heap_.emplace_back(own_[r], static_cast<int>(r));
+    std::make_heap(heap_.begin(), heap_.end(), std::greater<>{});
+  }
+
+  std::vector<double> own_;  // per rank: the end of its last task, if after the floor
+  double floor_ = 0;         // when the last collective over all ranks ends
+  double latest_ = 0;
+  int lowest_at_floor_ = 0;  // no rank below it is still at the floor
+  // (time, rank), earliest first (the lowest rank among equal times): every rank above the
+  // floor at its current time, and entries left behind by later raises.
+  std::vector<std::pair<double, int>> heap_;
+};
+
 // List scheduling over the global order (see planner.hpp).
 class Placer {
  public:
@@ -161,8 +228,9 @@ class Placer {
         p_(nranks),
         model_(model),
         s_(s),
-        avail_(static_cast<std::size_t>(nranks), 0.0),
-        finish_(t.size(), 0.0) {}
+        clock_(nranks),
+        finish_(t.size(), 0.0),
+        received_count_(t.size(), 0) {}
 
   void place_all() {
     const auto& order = s_.order;
@@ -224,6 +292,43 @@ class Placer {
     return std::uint64_t{id} * static_cast<std::uint64_t>(p_) + static_cast<std::uint64_t>(r);
   }
 
+  // The lowest rank that holds the value of `id` (placed already), or -1 if none does.
+  [[nodiscard]] int first_holder(std::uint32_t id) const {
+    if (t_.persisted(id)) {
+      const auto rank = persisted_.at(t_.key(id)).rank;
+      if (rank == Residence::every_rank) return 0;
+      return rank < p_ ? rank : -1;
+    }
+    const Task& task = *t_.task(id);
+    if (!task.is_collective()) return s_.owner[id];
+    return task.collective->everyone() ? 0 : task.collective->participants.front();
+  }
+
+  // How many ranks hold the value of `id`: made there, or received for an earlier task.
+  [[nodiscard]] std::size_t holder_count(std::uint32_t id) const {
+    const auto all = static_cast<std::size_t>(p_);
+    std::size_t made = 1;
+    if (t_.persisted(id)) {
+      const auto rank = persisted_.at(t_.key(id)).rank;
+      if (rank == Residence::every_rank) made = all;
+      if (rank >= p_) made = 0;
+    } else if (const auto& step = t_.task(id)->collective) {
+      made = step->everyone() ? all : step->participants.size();
+    }
+    return made + received_count_[id];
+  }
+
+  // Whether every participant of a collective has the value of `id`. Counting holders settles
+  // it without a look at each participant, except when a few ranks hold it and a list of as
+  // few participants might be among them.
+  [[nodiscard]] bool all_have(std::uint32_t id, const CollectiveStep& step) const {
+    const auto count = holder_count(id);
+    if (count == static_cast<std::size_t>(p_)) return true;
+    if (step.everyone() || count < step.participants.size()) return false;
+    return std::all_of(step.participants.begin(), step.participants.end(),
+                       [&](int r) { return has(id, r); });
+  }
+
   [[nodiscard]] bool replicated_everywhere(std::uint32_t id) const {
     if (t_.persisted(id)) return persisted_.at(t_.key(id)).rank == Residence::every_rank;
     const Task& task = *t_.task(id);
@@ -268,10 +373,6 @@ class Placer {
     return busy;
   }
 
-  [[nodiscard]] int least_loaded() const {
-    return static_cast<int>(std::min_element(avail_.begin(), avail_.end()) - avail_.begin());
-  }
-
   int earliest_finish_rank(std::uint32_t id, double cost) {
     candidates_.clear();
     for (auto in : t_.inputs(id)) {
@@ -282,7 +383,7 @@ class Placer {
         candidates_.push_back(s_.owner[in]);
       }
     }
-    candidates_.push_back(least_loaded());
+    candidates_.push_back(clock_.earliest());
     std::sort(candidates_.begin(), candidates_.end());
     candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
     int best = candidates_.front();
@@ -290,8 +391,8 @@ class Placer {
     for (int r : candidates_) {
       // A rank runs its tasks in the global order: time it would wait here for the inputs is
       // time all its later tasks wait too, so it counts twice.
-      const double start = std::max(avail_[r], ready_on(id, r));
-      const double idle = start - avail_[r];
+      const double start = std::max(clock_.at(r), ready_on(id, r));
+      const double idle = start - clock_.at(r);
       const double f = start + idle + cost + sending_time(id, r);
       if (f < best_finish) {  // ties: the lower rank (candidates are sorted)
         best_finish = f;
@@ -301,7 +402,7 @@ class Placer {
     return best;
   }
 
-  int hinted_rank(std::uint32_t id, const Task& task) const {
+  int hinted_rank(std::uint32_t id, const Task& task) {
     if (task.placement.kind == Placement::Kind::rank) {
       int r = task.placement.value;
       if (r < 0 || r >= p_)
@@ -315,9 +416,8 @@ class Placer {
     if (k >= inputs.size())
       throw GraphError(fmt::format("task '{}' asks to run beside its input #{}, but it has {}",
                                    t_.key(id).str(), k, inputs.size()));
-    for (int r = 0; r < p_; ++r)
-      if (holds(inputs[k], r)) return r;
-    return least_loaded();
+    const int r = first_holder(inputs[k]);
+    return r >= 0 ? r : clock_.earliest();
   }
 
   void put(std::uint32_t id, int r, double cost) {
@@ -326,14 +426,14 @@ class Placer {
     for (auto in : t_.inputs(id)) {
       const int from = sender_of(in);
       if (from < 0 || has(in, r)) continue;
-      avail_[static_cast<std::size_t>(from)] =
-          std::max(avail_[static_cast<std::size_t>(from)], finish_[in]) + transfer_time(in);
+      clock_.raise(from, std::max(clock_.at(from), finish_[in]) + transfer_time(in));
       received_.insert(received_key(in, r));
+      ++received_count_[in];
     }
-    double start = std::max(avail_[r], ready_on(id, r));
+    double start = std::max(clock_.at(r), ready_on(id, r));
     // The chain's whole cost is charged at its head; followers add nothing more.
     finish_[id] = start + cost;
-    avail_[r] = finish_[id];
+    clock_.raise(r, finish_[id]);
   }
 
   void follow(std::uint32_t id, std::uint32_t prev) {
@@ -341,26 +441,27 @@ class Placer {
     finish_[id] = finish_[prev];
   }
 
+  // A collective starts when all its participants are free and hold its inputs. For one over
+  // every rank, both come without a look at each rank: the busiest rank's time, and per input,
+  // a transfer after it is made unless every rank has it.
   void place_collective(std::uint32_t id, const Task& task) {
+    const CollectiveStep& step = *task.collective;
+    for (int r : step.participants)
+      if (r < 0 || r >= p_)
+        throw GraphError(fmt::format("collective task '{}' names rank {}, but the job has {} ranks",
+                                     t_.key(id).str(), r, p_));
     s_.owner[id] = Schedule::all_participants;
     double start = 0;
-    auto visit = [&](int r) { start = std::max({start, avail_[r], ready_on(id, r)}); };
-    const auto& participants = task.collective->participants;
-    if (participants.empty())
-      for (int r = 0; r < p_; ++r) visit(r);
-    else
-      for (int r : participants) {
-        if (r < 0 || r >= p_)
-          throw GraphError(
-              fmt::format("collective task '{}' names rank {}, but the job has {} ranks",
-                          t_.key(id).str(), r, p_));
-        visit(r);
-      }
+    for (auto in : t_.inputs(id))
+      start = std::max(start, finish_[in] + (all_have(in, step) ? 0 : transfer_time(in)));
+    if (step.everyone()) {
+      finish_[id] = std::max(start, clock_.latest()) + task.cost;
+      clock_.raise_all(finish_[id]);
+      return;
+    }
+    for (int r : step.participants) start = std::max(start, clock_.at(r));
     finish_[id] = start + task.cost;
-    if (participants.empty())
-      std::fill(avail_.begin(), avail_.end(), finish_[id]);
-    else
-      for (int r : participants) avail_[r] = finish_[id];
+    for (int r : step.participants) clock_.raise(r, finish_[id]);
   }
 
   const TaskTable& t_;
@@ -368,10 +469,11 @@ class Placer {
   int p_;
   CostModel model_;
   Schedule& s_;
-  std::vector<double> avail_;   // per rank: when its last placed task ends
+  RankClock clock_;             // per rank: when its last placed task ends
   std::vector<double> finish_;  // per id: when it ends
   std::vector<int> candidates_;
   std::unordered_set<std::uint64_t> received_;  // (id, rank) pairs sent there already
+  std::vector<std::uint32_t> received_count_;   // per id: ranks it was sent to
 };
 
 }  // namespace
