@@ -2,7 +2,9 @@
 # steps a newcomer needs: install missing Debian packages, configure, build, run.
 #
 #   make demo     the demo job on 2 ranks
-#   make test     the whole test suite
+#   make test     the test suite (library tests at 1-4 ranks, apps, Slurm), under 15 minutes
+#   make test-heavy   the long tests make test skips (fault sweep, memory, 2.5 GiB transfers)
+#   make test-asan    the library tests at 1 and 2 ranks under AddressSanitizer + UBSan
 #   make bench    Pando beside Dask, pandas and NumPy (SCALE=small|medium|large)
 #   PRESET=debug make test    (presets: release, debug, asan)
 
@@ -12,7 +14,7 @@ SCALE  ?= small
 
 export MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build test test-heavy test-asan demo bench clean
 
 all: build
 
@@ -25,6 +27,14 @@ build: deps
 
 test: build
 	@ctest --preset $(PRESET)
+
+test-heavy: build
+	@ctest --preset heavy
+
+test-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan --target library_tests
+	@ctest --preset asan
 
 demo: build
 	@jobscripts/pando-run -n 2 $(BUILD)/apps/pando-demo

@@ -70,32 +70,42 @@ int run(CLI::App& cli, int argc, char** argv, const Common& common,
   if (common.verbose > 0) options.log_level = common.verbose > 1 ? LogLevel::debug : LogLevel::info;
   // MPI starts even for a usage error: when one rank exits early with an error, mpirun stops
   // the others, and the rank that should say what went wrong may not have said it yet. So
-  // every rank waits, in a barrier, until rank 0 has printed.
+  // every rank ends together (end_together), after the rank that reports has printed.
   Session session(options);  // argv's --pando-* arguments were taken above (or were wrong)
-  int code = 1;
+  // Its own communicator: the ending's message never meets one of a computation left unfinished.
+  const Comm ending = session.comm().dup();
+  int code = 0;
+  std::string error;  // the one line this rank would print
   if (usage) {
     code = usage->get_exit_code();
-    if (session.rank() == 0 && code != 0) (void)cli.exit(*usage);
   } else {
     Stopwatch clock;
     try {
       body(session);
       report_for_bench(session, clock);
-      return 0;
     } catch (const TaskError& e) {
-      // Errors are the same on every rank (../shared/DESIGN.md §1.6): rank 0 says it.
-      if (session.rank() == 0) {
-        std::fprintf(stderr, "%s: error: %s\n", program_name(cli).c_str(), e.message().c_str());
-        log_info("(in task '{}' on rank {})", e.key(), e.rank());
-      }
+      code = 1;
+      error = e.message();
+      log_info("(in task '{}' on rank {})", e.key(), e.rank());
     } catch (const std::exception& e) {
-      if (session.rank() == 0)
-        std::fprintf(stderr, "%s: error: %s\n", program_name(cli).c_str(), e.what());
+      code = 1;
+      error = e.what();
     }
   }
-  std::fflush(stderr);
-  session.comm().barrier();
-  return code;
+  // Errors are the same on every rank (docs/architecture.md, "Errors"): the lowest rank that
+  // failed says it, and every rank exits with the same code.
+  const std::string line = fmt::format("{}: error: {}", program_name(cli), error);
+  const int reporter = end_together(ending, code != 0, line, 30.0);
+  if (reporter == session.rank()) {
+    if (usage)
+      (void)cli.exit(*usage);
+    else
+      std::fprintf(stderr, "%s\n", line.c_str());
+    std::fflush(stderr);
+  }
+  // Every rank exits non-zero when any failed; then the one that reported has printed.
+  ending.barrier();
+  return reporter < session.size() ? (code != 0 ? code : 1) : 0;
 }
 
 Stage::~Stage() { log_info("{}: {:.3f} s", name_, clock_.seconds()); }

@@ -416,26 +416,47 @@ TEST(DataFrame, SkippedBadLinesAreCountedInFileOrder) {
   EXPECT_EQ(bad.messages[0], p + ":6:5: too many fields (expected 2, found 3); row skipped");
 }
 
-TEST(DataFrame, GzipFilesAreOnePartitionEachAndMatchPlainText) {
+TEST(DataFrame, GzipFilesStreamIntoPartitionsAndMatchPlainText) {
   SharedDir dir;
-  const std::string text = sample_csv(90);
+  const std::string text = sample_csv(90);  // quoted fields with line breaks, nulls, unicode
   const std::string plain = dir.file("g.csv", text);
   dir.file("g2.csv", text);
+  // Two members cut inside a row: the size the file announces is its second member's only.
+  dir.file("head.part", text.substr(0, 1234));
+  dir.file("tail.part", text.substr(1234));
   on_root(test::comm(), [&] {
-    for (const char* f : {"g.csv", "g2.csv"}) {
+    for (const char* f : {"g.csv", "g2.csv", "head.part", "tail.part"}) {
       const auto r = test::run(fmt::format("gzip -kc {0}/{1} > {0}/{1}.gz", dir.path, f));
       EXPECT_EQ(r.status, 0) << r.output;
     }
+    const auto r = test::run(
+        fmt::format("cat {0}/head.part.gz {0}/tail.part.gz > {0}/members.csv.gz", dir.path));
+    EXPECT_EQ(r.status, 0) << r.output;
+    // Cut short: a clear error, not rows made up.
+    const auto t = test::run(fmt::format("head -c 700 {0}/g.csv.gz > {0}/short.csv.gz", dir.path));
+    EXPECT_EQ(t.status, 0) << t.output;
   });
   test::comm().barrier();
-  // A sample smaller than the file: the schema comes from the inflated head only.
-  ReadCsvOptions o;
-  o.csv.sample_bytes = 200;
-  o.blocksize = 300;
-  auto gz = read_csv({dir.path + "/g*.csv.gz"}, o);
-  EXPECT_EQ(gz.npartitions(), 2);
-  auto want = read_csv({plain, dir.path + "/g2.csv"}, o).compute();
-  EXPECT_EQ(render(gz.compute()), render(want));
+  // Partitions of 16 bytes (a row per partition at most, rows longer than a partition), of a few
+  // rows, and of the whole file; the schema comes from the inflated head only.
+  for (std::int64_t blocksize : {16, 300, 1 << 20}) {
+    ReadCsvOptions o;
+    o.csv.sample_bytes = 200;
+    o.blocksize = blocksize;
+    auto gz = read_csv({dir.path + "/g*.csv.gz"}, o);
+    EXPECT_EQ(gz.npartitions() > 2, blocksize < (1 << 20)) << blocksize;
+    const auto want = render(read_csv({plain, dir.path + "/g2.csv"}, o).compute());
+    EXPECT_EQ(render(gz.compute()), want) << blocksize;
+    const auto one = render(read_csv({plain}, o).compute());
+    EXPECT_EQ(render(read_csv({dir.path + "/members.csv.gz"}, o).compute()), one) << blocksize;
+    try {
+      (void)read_csv({dir.path + "/short.csv.gz"}, o).length();
+      ADD_FAILURE() << "no error for a truncated file";
+    } catch (const TaskError& e) {
+      EXPECT_NE(e.message().find("short.csv.gz: truncated gzip data"), std::string::npos)
+          << e.message();
+    }
+  }
 }
 
 TEST(DataFrame, WritesCsvPandasReadsBack) {

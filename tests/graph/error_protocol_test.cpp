@@ -23,7 +23,7 @@ struct Armed {
   Armed(const Armed&) = delete;
   Armed& operator=(const Armed&) = delete;
   ~Armed() {
-    fault::arm("");
+    fault::disarm();
     detail::set_message_piece_bytes(std::size_t{1} << 30);
   }
 };
@@ -145,7 +145,7 @@ TEST(ErrorProtocol, AFailedSendReachesTheReceiverAsTheError) {
   if (comm().size() > 1) {
     EXPECT_EQ(e, fmt::format("injected fault: send #1 on rank {} (PANDO_FAULT)", last_rank()));
   }
-  fault::arm("");
+  fault::disarm();
   expect_session_usable();
 }
 
@@ -157,7 +157,7 @@ TEST(ErrorProtocol, AValueThatCannotBeTakenInIsDrainedAndFails) {
   if (comm().size() > 1) {
     EXPECT_EQ(e, "injected fault: receive #1 on rank 0 (PANDO_FAULT)");
   }
-  fault::arm("");
+  fault::disarm();
   expect_session_usable();
 }
 
@@ -169,7 +169,7 @@ TEST(ErrorProtocol, NoMemoryForAReceivedValueIsAnErrorNotAHang) {
   // At one rank the value is a std::vector made in place: no buffer to allocate.
   EXPECT_EQ(e,
             comm().size() > 1 ? "injected fault: alloc #1 on rank 0 (PANDO_FAULT)" : "(no error)");
-  fault::arm("");
+  fault::disarm();
   expect_session_usable();
 }
 
@@ -178,7 +178,7 @@ TEST(ErrorProtocol, ATaskThatFailsOnOneRankFailsEveryRank) {
   const std::string e = error_of(transfer_graph(10));
   EXPECT_TRUE(on_all_ranks(same_everywhere(e)));
   EXPECT_EQ(e, fmt::format("injected fault: task #1 on rank {} (PANDO_FAULT)", last_rank()));
-  fault::arm("");
+  fault::disarm();
   expect_session_usable();
 }
 
@@ -218,7 +218,7 @@ TEST(ErrorProtocol, ARankThatCannotEnterACollectiveFailsItEverywhere) {
   }
   EXPECT_TRUE(on_all_ranks(same_everywhere(e)));
   EXPECT_EQ(e, fmt::format("injected fault: collective #1 on rank {} (PANDO_FAULT)", last_rank()));
-  fault::arm("");
+  fault::disarm();
   const auto v = Runtime::current().compute(collective_graph(), {&out, 1});
   EXPECT_EQ(v[0].get<double>(), static_cast<double>(last_rank()));
 }

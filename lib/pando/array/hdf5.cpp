@@ -287,10 +287,13 @@ void to_hdf5(const AnyArray& array, const std::string& file, const std::string& 
     tasks.push_back(std::move(s));
   }
 
+  // The commit comes last, after the array's inputs are closed: whatever fails before it (a
+  // failed close of an input file too) leaves no dataset behind.
   Task done;
   done.key = commit;
   done.inputs = {create};
   done.inputs.insert(done.inputs.end(), stages.begin(), stages.end());
+  for (const Key& k : array.finally()) done.inputs.push_back(k);
   done.collective = collective_step([](const CollectiveInputs& c) {
     for (std::size_t k = 0; k < c.values.size(); ++k) {
       if (c.positions[k] != 0) continue;
@@ -308,7 +311,7 @@ void to_hdf5(const AnyArray& array, const std::string& file, const std::string& 
   tasks.push_back(std::move(done));
 
   Graph graph(std::move(tasks), {&array.graph()});
-  Runtime::current().compute(graph, {&commit, 1}, Delivery::everywhere, array.finally());
+  Runtime::current().compute(graph, {&commit, 1});
 }
 
 }  // namespace pando

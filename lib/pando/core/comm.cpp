@@ -323,6 +323,12 @@ void Comm::allreduce_raw(const void* in, void* out, std::size_t n, MPI_Datatype 
             "MPI_Allreduce");
 }
 
+Request Comm::iallreduce_raw(const void* in, void* out, MPI_Datatype t, ReduceOp op) const {
+  MPI_Request r = MPI_REQUEST_NULL;
+  check_mpi(MPI_Iallreduce(in, out, 1, t, detail::mpi_op(op), c_, &r), "MPI_Iallreduce");
+  return Request(r);
+}
+
 std::pair<long, int> Comm::allreduce_minloc(long value) const {
   struct {
     long value;

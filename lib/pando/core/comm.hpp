@@ -280,6 +280,12 @@ class Comm {
     allreduce(std::span<const T>(&value, 1), std::span<T>(&out, 1), op);
     return out;
   }
+  // Collective, non-blocking: as allreduce of one value into `out`, which must stay alive until
+  // the request completes.
+  template <class T>
+  [[nodiscard]] Request iallreduce(const T& value, T& out, ReduceOp op) const {
+    return iallreduce_raw(&value, &out, detail::mpi_type<T>(), op);
+  }
   // Collective. The smallest value over all ranks and the lowest rank that holds it.
   [[nodiscard]] std::pair<long, int> allreduce_minloc(long value) const;
 
@@ -353,6 +359,7 @@ class Comm {
   Request irecv_raw(void* p, std::size_t n, MPI_Datatype t, int source, int tag) const;
   void bcast_raw(void* p, std::size_t n, MPI_Datatype t, int root) const;
   void allreduce_raw(const void* in, void* out, std::size_t n, MPI_Datatype t, ReduceOp op) const;
+  Request iallreduce_raw(const void* in, void* out, MPI_Datatype t, ReduceOp op) const;
   void allgather_raw(const void* in, void* out, std::size_t n, MPI_Datatype t) const;
   void exscan_raw(const void* in, void* out, MPI_Datatype t) const;
   // root < 0: to every rank.

@@ -1,5 +1,10 @@
 #include <pando/core/consensus.hpp>
 
+#include <fmt/format.h>
+
+#include <chrono>
+#include <thread>
+
 namespace pando {
 
 ErrorRecord ErrorRecord::of(const std::exception& e) {
@@ -47,6 +52,20 @@ void agree_on_failure(const Comm& comm, const std::optional<ErrorRecord>& failur
   ErrorRecord r = failure.value_or(ErrorRecord{});
   broadcast(comm, r, first);
   r.raise();
+}
+
+int end_together(const Comm& comm, bool failed, std::string_view why, double patience) {
+  const int mine = failed ? comm.rank() : comm.size();
+  int first = mine;
+  Request done = comm.iallreduce(mine, first, ReduceOp::min);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience);
+  while (!done.test()) {
+    if (failed && std::chrono::steady_clock::now() > deadline)
+      comm.abort(fmt::format("{} (the other ranks did not stop with this error within {:.0f} s)",
+                             why, patience));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return first;
 }
 
 }  // namespace pando

@@ -41,7 +41,8 @@ struct ErrorRecord {
 void agree_on_failure(const Comm& comm, const std::optional<ErrorRecord>& failure);
 
 // Collective. Runs `f` on every rank; if it throws anywhere, every rank throws the error of the
-// lowest failing rank. Returns f's result otherwise.
+// lowest failing rank. Returns f's result otherwise. `f` is rank-local: it makes no collective
+// call (a rank that fails before one would leave the others in it; see DeferredError).
 template <class F>
 auto agree(const Comm& comm, F&& f) -> decltype(f()) {
   using R = decltype(f());
@@ -75,8 +76,8 @@ Bytes outcome_failure(const ErrorRecord& failure);
 Bytes share_outcome(const Comm& comm, Bytes outcome, int root);
 }  // namespace detail
 
-// Collective. Runs `f` on `root` only; every rank returns root's result (serializable with
-// Boost.Serialization), or throws root's error.
+// Collective. Runs `f` (rank-local) on `root` only; every rank returns root's result
+// (serializable with Boost.Serialization), or throws root's error.
 template <class F>
 auto on_root(const Comm& comm, F&& f, int root = 0) -> decltype(f()) {
   using R = decltype(f());
@@ -130,6 +131,14 @@ auto allgather_checked(const Comm& comm, F&& f) -> Gathered<typename decltype(f(
   return comm.allgatherv(std::span<const T>(mine),
                          std::vector<std::size_t>(sizes.begin(), sizes.end()));
 }
+
+// Collective, a program's last step: every rank says whether it failed; returns the lowest rank
+// that did (comm.size() if none), on every rank. Errors Pando raises are the same on every rank,
+// so every rank usually arrives here at once. A rank whose failure the others did not share (a
+// failure in the program's own code on one rank, while the others wait in a collective) waits
+// at most `patience` seconds for them, then stops the job (Comm::abort, saying `why`) rather
+// than hang; a rank that did not fail waits as long as it takes.
+int end_together(const Comm& comm, bool failed, std::string_view why, double patience);
 
 // Rank-local steps between the collective calls of one collective operation (each rank writes
 // its part of a file between two agreements, say). The first exception is kept instead of

@@ -160,8 +160,16 @@ void arm(std::string_view spec) {
   State& s = state();
   s.armed = State::parse(spec);
   s.passes.fill(0);
-  detail::active = !s.armed.empty() || !s.trace.empty();
+  detail::active = true;
 }
+
+void disarm() {
+  State& s = state();
+  s.armed.clear();
+  detail::active = !s.trace.empty();
+}
+
+std::uint64_t passes(Point p) noexcept { return state().passes[static_cast<std::size_t>(p)]; }
 
 void set_rank(int rank) {
   State& s = state();

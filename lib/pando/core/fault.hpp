@@ -47,9 +47,13 @@ inline void point(Point p) {
     detail::hit(p);
 }
 
-// Arms the points from a PANDO_FAULT-style text (tests that inject within one process).
-// UsageError for a malformed one; an empty text disarms.
+// Arms the points from a PANDO_FAULT-style text (tests that inject within one process) and
+// counts passes from zero; an empty text only counts. UsageError for a malformed one.
 void arm(std::string_view spec);
+// No fault armed, no counting (unless PANDO_FAULT_TRACE is set).
+void disarm();
+// Passes through `p` counted on this rank since the start (or since arm()).
+[[nodiscard]] std::uint64_t passes(Point p) noexcept;
 // The rank faults are counted on (set by Session; 0 before). UsageError if PANDO_FAULT is
 // malformed (reported when the session starts, not before main).
 void set_rank(int rank);

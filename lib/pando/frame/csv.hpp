@@ -4,7 +4,7 @@
 //   csv/infer.hpp     header and types from a sample: read_header, infer_schema
 //   csv/parse.hpp     rows to typed columns: parse_rows
 //   csv/write.hpp     tables to text pandas reads back: write_csv
-//   csv/gzip.hpp      .gz files inflated whole
+//   csv/gzip.hpp      .gz files inflated as a stream, a partition at a time
 //   csv/read.hpp      all of it on one rank
 
 //

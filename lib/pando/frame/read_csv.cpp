@@ -8,7 +8,8 @@
 //                                                 start under both quote assumptions
 //   per file:                            resolve -- picks the true start of every range
 //   per range:                           parse -- reads its rows [start_i, start_i+1), parses
-//   .gz files:                           parse  -- inflates and parses the whole file
+//   .gz files, per partition:            inflate -- the next rows, in order, on one rank
+//                                        parse   -- parses them
 // The frame is lazy, as Dask's: a computation over it streams the files through its pipeline
 // range by range, so memory holds the ranges in flight, not the files (persist() keeps them).
 // The schema is fixed before any range is parsed, so every partition agrees without a pass
@@ -40,11 +41,12 @@ struct CsvFile {
   std::string path;
   std::int64_t size = 0;
   bool gzip = false;
+  std::int64_t inflated = 0;  // of a .gz file: its size inflated, as far as planning knows
   csv::CsvHeader header;
 
   template <class A>
   void serialize(A& a, unsigned) {
-    fields(a, path, size, gzip, header);
+    fields(a, path, size, gzip, inflated, header);
   }
 };
 
@@ -110,7 +112,16 @@ CsvPlan plan_files(const std::vector<std::string>& paths, const ReadCsvOptions& 
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0) throw IoError(fmt::format("{}: no such file", p));
     if (S_ISDIR(st.st_mode)) throw IoError(fmt::format("{}: is a directory, not a CSV file", p));
-    plan.files.push_back({p, static_cast<std::int64_t>(st.st_size), p.ends_with(".gz"), {}});
+    CsvFile f{p, static_cast<std::int64_t>(st.st_size), p.ends_with(".gz"), 0, {}};
+    // The size a .gz file announces, or (over 4 GiB, or several members) at least twice its
+    // compressed size: partitions planned for more rows than there are just come out empty, and
+    // the last partition takes what is left. Deflate expands at most 1032-fold: a larger
+    // announcement is not a size (a truncated file's last bytes).
+    if (f.gzip) {
+      const auto announced = static_cast<std::int64_t>(csv::gzip_announced_size(p));
+      f.inflated = std::max<std::int64_t>(announced <= 1032 * f.size ? announced : 0, 2 * f.size);
+    }
+    plan.files.push_back(std::move(f));
   }
   // The header from the first 64 KiB at least; the types from the first sample_bytes.
   const std::size_t sample = options.csv.sample_bytes;
@@ -148,6 +159,12 @@ CsvOptions with_projection(const ReadCsvOptions& options, const Schema& file_sch
   return o;
 }
 
+// A step of a .gz file's inflate chain: the stream (for the next step) and the rows it made.
+struct GzipStep {
+  std::shared_ptr<csv::GzipRows> rows;
+  csv::GzipRows::Rows text;
+};
+
 struct Reports {
   std::vector<std::pair<std::int64_t, csv::BadLineReport>> parts;  // by partition
   template <class A>
@@ -173,10 +190,11 @@ class ReadGraph {
     h.add(blocksize).add(Runtime::current().next_sequence());
     scan_token_ = make_token("scan-csv", h.value());
     resolve_token_ = make_token("resolve-csv", h.value());
+    inflate_token_ = make_token("inflate-csv", h.value());
     token_ = make_token("read-csv", h.value());
     for (std::size_t fi = 0; fi < plan.files.size(); ++fi) {
       if (plan.files[fi].gzip)
-        add_gzip_file(plan.files[fi]);
+        add_gzip_file(plan.files[fi], static_cast<std::int64_t>(fi));
       else
         add_plain_file(plan.files[fi], static_cast<std::int64_t>(fi));
     }
@@ -192,22 +210,47 @@ class ReadGraph {
     };
   }
 
-  void add_gzip_file(const CsvFile& f) {
-    Task t;
-    t.key = Key(token_, {part_});
-    t.nbytes = static_cast<std::uint64_t>(f.size) * 4;
-    t.cost = static_cast<double>(f.size) / 1e8;
-    t.fn = [f, schema = schema_, o = o_, note = note_for(part_)](std::span<const Value>) {
-      Buffer all = csv::read_gzip_file(f.path);
-      std::string_view text(reinterpret_cast<const char*>(all.data()), all.size());
-      csv::BadLineReport bad;
-      Table table = csv::parse_rows(text.substr(static_cast<std::size_t>(f.header.data_begin)),
-                                    f.header.data_first_line, schema, o, f.path, bad);
-      note(bad);
-      return Value::of(std::move(table));
-    };
-    tasks_.push_back(std::move(t));
-    ++part_;
+  // A .gz file: a chain of inflate steps on one rank (the inflater's state goes from each to
+  // the next), each handing one partition's rows to its parse task.
+  void add_gzip_file(const CsvFile& f, std::int64_t file) {
+    const std::int64_t n = std::max<std::int64_t>(1, (f.inflated + blocksize_ - 1) / blocksize_);
+    const auto bytes = static_cast<std::size_t>(blocksize_);
+    Key previous;
+    for (std::int64_t k = 0; k < n; ++k) {
+      Task step;
+      step.key = Key(inflate_token_, {file, k});
+      step.cost = static_cast<double>(blocksize_) / 3e8;
+      if (k > 0) {
+        step.inputs = {previous};
+        step.placement = Placement::with_input(0);
+      }
+      step.fn = [f, o = o_, bytes, k, last = k + 1 == n](std::span<const Value> in) {
+        auto rows = k == 0 ? std::make_shared<csv::GzipRows>(f.path, f.header.data_begin,
+                                                             f.header.data_first_line, o)
+                           : in[0].get<GzipStep>().rows;
+        auto text = rows->next(bytes, last);
+        return Value::local(GzipStep{std::move(rows), std::move(text)});
+      };
+      previous = step.key;
+      tasks_.push_back(std::move(step));
+
+      Task t;
+      t.key = Key(token_, {part_});
+      t.inputs = {previous};
+      t.placement = Placement::with_input(0);  // the rows are a local value
+      t.nbytes = static_cast<std::uint64_t>(blocksize_) * 2;
+      t.cost = static_cast<double>(blocksize_) / 6e8;
+      t.fn = [path = f.path, schema = schema_, o = o_,
+              note = note_for(part_)](std::span<const Value> in) {
+        const auto& rows = in[0].get<GzipStep>().text;
+        csv::BadLineReport bad;
+        Table table = csv::parse_rows(text_of(rows.text), rows.first_line, schema, o, path, bad);
+        note(bad);
+        return Value::of(std::move(table));
+      };
+      tasks_.push_back(std::move(t));
+      ++part_;
+    }
   }
 
   void add_plain_file(const CsvFile& f, std::int64_t file) {
@@ -273,7 +316,7 @@ class ReadGraph {
   CsvOptions o_;
   std::int64_t blocksize_;
   std::shared_ptr<Reports> reports_;
-  std::string scan_token_, resolve_token_, token_;
+  std::string scan_token_, resolve_token_, inflate_token_, token_;
   std::vector<Task> tasks_;
   std::int64_t part_ = 0;
 };

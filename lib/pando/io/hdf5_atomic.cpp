@@ -24,7 +24,9 @@ void AtomicFile::commit() {
   if (committed_) return;
   // Every rank closes (collective; data and metadata reach the file), then rank 0 renames and
   // all ranks learn the outcome: no rank returns before the target is in place.
-  agree(*comm_, [&] { file_.close(); });
+  DeferredError closing;  // the close is collective: a rank that fails there took part in it
+  closing.run([&] { file_.close(); });
+  closing.agree(*comm_);
   on_root(*comm_, [&] {
     io::rename_into_place(temp_name_, target_, sync_);
     temp_.release();

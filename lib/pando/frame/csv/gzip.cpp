@@ -2,10 +2,12 @@
 
 #include <pando/core/error.hpp>
 #include <pando/frame/column.hpp>
+#include <pando/frame/csv/split.hpp>
 
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -116,6 +118,132 @@ std::string read_gzip_head(const std::string& path, std::size_t bytes) {
   if (gzdirect(f.get()))
     throw IoError(fmt::format("{}: not gzip data (it does not start with bytes 1f 8b)", path));
   out.resize(got);
+  return out;
+}
+
+std::uint64_t gzip_announced_size(const std::string& path) {
+  auto f = io::PosixFile::open(path, io::PosixFile::Mode::read);
+  const std::uint64_t size = f.size();
+  if (size < 4) return 0;
+  std::array<std::byte, 4> tail{};
+  f.read_at(size - 4, tail);
+  std::uint32_t isize = 0;  // little-endian
+  for (int i = 3; i >= 0; --i) isize = (isize << 8) | std::to_integer<std::uint32_t>(tail[i]);
+  return isize;
+}
+
+struct GzipStream::Zlib {
+  z_stream z{};
+  Zlib() = default;
+  Zlib(const Zlib&) = delete;
+  Zlib& operator=(const Zlib&) = delete;
+  ~Zlib() { inflateEnd(&z); }
+};
+
+GzipStream::GzipStream(std::string path)
+    : path_(std::move(path)),
+      file_(io::PosixFile::open(path_, io::PosixFile::Mode::read)),
+      z_(std::make_unique<Zlib>()) {
+  // 16 + MAX_WBITS: gzip framing only.
+  if (inflateInit2(&z_->z, 16 + MAX_WBITS) != Z_OK)
+    throw IoError(fmt::format("{}: zlib could not start inflating", path_));
+  std::array<std::byte, 2> magic{};
+  if (file_.read_at(0, magic) < 2 || !is_gzip(magic))
+    throw IoError(fmt::format("{}: not gzip data (it does not start with bytes 1f 8b)", path_));
+}
+
+GzipStream::~GzipStream() = default;
+
+std::size_t GzipStream::read(std::span<std::byte> out) {
+  z_stream& z = z_->z;
+  std::size_t done = 0;
+  while (done < out.size() && !ended_) {
+    if (z.avail_in == 0) {
+      in_.resize(std::size_t{1} << 20);
+      const std::size_t got = file_.read_at(offset_, in_);
+      offset_ += got;
+      in_.resize(got);
+      z.next_in = reinterpret_cast<unsigned char*>(in_.data());
+      z.avail_in = static_cast<uInt>(got);
+    }
+    const bool no_more_input = z.avail_in == 0;
+    const auto room = static_cast<uInt>(std::min<std::size_t>(out.size() - done, 1u << 30));
+    z.next_out = reinterpret_cast<unsigned char*>(out.data() + done);
+    z.avail_out = room;
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    done += room - z.avail_out;
+    inflated_ += room - z.avail_out;
+    if (rc == Z_STREAM_END) {
+      // Another member may follow (concatenated .gz files); anything else after the last member
+      // is ignored, as gzip does after warning.
+      std::array<std::byte, 2> next{};
+      const bool more =
+          z.avail_in >= 2 ? (z.next_in[0] == 0x1f && z.next_in[1] == 0x8b)
+                          : (z.avail_in == 0 && file_.read_at(offset_, next) == 2 && is_gzip(next));
+      if (more)
+        inflateReset(&z);
+      else
+        ended_ = true;
+      continue;
+    }
+    if (rc == Z_BUF_ERROR && no_more_input)
+      throw IoError(
+          fmt::format("{}: truncated gzip data (it ends inside a member, after {} bytes inflated)",
+                      path_, inflated_));
+    if (rc != Z_OK && rc != Z_BUF_ERROR)
+      throw IoError(fmt::format("{}: corrupt gzip data near compressed byte {} ({})", path_,
+                                z.total_in, z.msg ? z.msg : "corrupt data"));
+  }
+  return done;
+}
+
+GzipRows::GzipRows(std::string path, std::int64_t data_begin, std::int64_t first_line,
+                   CsvOptions options)
+    : path_(std::move(path)),
+      stream_(path_),
+      skip_(data_begin),
+      line_(first_line),
+      options_(std::move(options)) {}
+
+GzipRows::Rows GzipRows::next(std::size_t bytes, bool rest) {
+  detail::RawVec<char> text;
+  text.append(carry_.data(), carry_.size());
+  auto inflate_more = [&](std::size_t n) {
+    while (n > 0 && !stream_.ended()) {
+      char* dst = text.extend(std::min<std::size_t>(n, std::size_t{64} << 20));
+      const std::size_t room = text.capacity() - text.size();
+      const std::size_t got = stream_.read({reinterpret_cast<std::byte*>(dst), std::min(room, n)});
+      text.commit(got);
+      n -= std::min(n, got);
+    }
+  };
+  while (skip_ > 0 && !stream_.ended()) {  // the header, before the first row
+    inflate_more(static_cast<std::size_t>(skip_));
+    const auto dropped = std::min<std::size_t>(text.size(), static_cast<std::size_t>(skip_));
+    std::memmove(text.data(), text.data() + dropped, text.size() - dropped);
+    text.resize(text.size() - dropped);
+    skip_ -= static_cast<std::int64_t>(dropped);
+  }
+  inflate_more(bytes);
+  std::size_t cut = 0;
+  std::int64_t breaks = 0;
+  for (std::size_t want = bytes;;) {
+    if (rest) inflate_more(std::numeric_limits<std::size_t>::max());
+    if (stream_.ended()) {
+      cut = text.size();
+      break;
+    }
+    cut = whole_rows({text.data(), text.size()}, options_, path_, breaks);
+    if (cut > 0) break;
+    inflate_more(want);  // one row longer than a partition: take in more
+    want *= 2;
+  }
+  carry_.assign(text.data() + cut, text.size() - cut);
+  Rows out;
+  out.first_line = line_;
+  line_ += breaks;  // (after the last partition nobody asks)
+  text.resize(cut);
+  out.text = text.release();
   return out;
 }
 

@@ -256,6 +256,39 @@ std::vector<RowRange> resolve_ranges(std::span<const RangeScan> scans, std::int6
   return out;
 }
 
+std::size_t whole_rows(std::string_view text, const CsvOptions& options, std::string_view source,
+                       std::int64_t& line_breaks) {
+  // Two ranges of the text resolved as ranges of a file are: [0, b) starting a row, and [b, e)
+  // before the lookahead; the first row start in [b, e) under the state [0, b) ends in is the
+  // last row start the scan sees. Without one there, b moves back (a long quoted field).
+  const std::size_t lookahead = std::min<std::size_t>(4096, text.size() / 2);
+  const std::size_t e = text.size() - lookahead;
+  line_breaks = 0;
+  if (e == 0) return 0;
+  std::size_t b = e > (1u << 16) ? e - (1u << 16) : e / 2;
+  for (;;) {
+    bool in_quotes = false;
+    std::int64_t before = 0;
+    std::int64_t from = 0;
+    if (b > 0) {
+      const RangeScan head =
+          scan_range({text, 0, 0, static_cast<std::int64_t>(b), false, true}, options, source);
+      in_quotes = head.outside.ends_in_quotes;
+      before = head.line_breaks;
+      from = head.scan_end;
+    }
+    const RangeScan tail =
+        scan_range({text, 0, from, static_cast<std::int64_t>(e), false, false}, options, source);
+    const RangeScan::Outcome& o = in_quotes ? tail.inside : tail.outside;
+    if (o.first_row >= 0) {
+      line_breaks = before + o.breaks_before;
+      return static_cast<std::size_t>(o.first_row);
+    }
+    if (b == 0) return 0;
+    b /= 2;
+  }
+}
+
 std::vector<std::pair<std::int64_t, std::int64_t>> plan_ranges(std::int64_t data_begin,
                                                                std::int64_t file_size,
                                                                std::int64_t range_bytes) {

@@ -96,6 +96,14 @@ struct RowRange {
 // each range's rows. Cheap: a loop over the scans. UsageError for scans that do not tile.
 std::vector<RowRange> resolve_ranges(std::span<const RangeScan> scans, std::int64_t first_line);
 
+// For data read as a stream (a .gz file), where the next bytes are not known yet: how many
+// leading bytes of `text` are whole rows. `text` starts at a row start outside quotes and is a
+// prefix of the data, so its end may cut a row; its last few KiB serve only as the scan's
+// lookahead. 0 when no row ends early enough. `line_breaks` gets the physical line breaks in the
+// whole rows.
+std::size_t whole_rows(std::string_view text, const CsvOptions& options, std::string_view source,
+                       std::int64_t& line_breaks);
+
 // Cuts [data_begin, file_size) into ranges of about `range_bytes` (at least one range).
 std::vector<std::pair<std::int64_t, std::int64_t>> plan_ranges(std::int64_t data_begin,
                                                                std::int64_t file_size,
