@@ -670,6 +670,47 @@ class FrameTest(AppTest):
                     if os.environ.get("PANDO_SHOW_ERRORS"):
                         print(line)
 
+    def test_a_malformed_sample_is_reported_as_what_it_is(self):
+        # Issue 25: the types are inferred from a sample read with the parser's rules; a sample
+        # it cannot read is the parser's error (file, line, column), even where a type check
+        # (a sum over a column guessed to hold strings) would come before any row is parsed.
+        inputs = os.path.join(self.data, "malformed")
+        os.makedirs(inputs, exist_ok=True)
+        open_quote = os.path.join(inputs, "open.csv")
+        with open(open_quote, "w") as f:
+            f.write('a,b\n1,"unterminated\n2,3\n')
+        extra = os.path.join(inputs, "extra.csv")
+        with open(extra, "w") as f:
+            f.write("a,b\n1,2,3\n")
+        unterminated = (f"pando-frame: error: {open_quote}:2:3: unterminated quoted field: the "
+                        "quote opened here is not closed before the end of the file")
+        too_many = (f"pando-frame: error: {extra}:2:5: too many fields (expected 2, found 3); "
+                    "hint: --on-bad-lines skip or --on-bad-lines warn")
+        for args, want in [([open_quote, "--agg", "a:sum"], unterminated),
+                           ([open_quote, "--describe"], unterminated),
+                           ([open_quote], unterminated),
+                           ([extra, "--agg", "a:sum"], too_many)]:
+            with self.subTest(args=args):
+                self.assertEqual(self.assertFails(*args, message=want), want)
+        # The 64 KiB sample may end inside a quoted field: no error when the file goes on and the
+        # quote closes; the parser's own error, at its line and column, when it never does.
+        n = 0
+        rows = ""
+        while 4 + len(rows) < 65536 - 40:  # rows up to just before the end of the sample
+            rows += f"{n},x\n"
+            n += 1
+        quoted = '7,"a quoted field, with a line break\n' + "z" * 80 + '"\n'  # across the cut
+        more = "".join(f"{i},y\n" for i in range(100))
+        cut = os.path.join(inputs, "cut.csv")
+        with open(cut, "w") as f:
+            f.write("a,b\n" + rows + quoted + more)
+        total = sum(range(n)) + 7 + sum(range(100))
+        self.assertEqual(self.run_frame(cut, "--agg", "a:sum"), f"a_sum\n{total}\n")
+        never = os.path.join(inputs, "never.csv")
+        with open(never, "w") as f:
+            f.write("a,b\n" + rows + quoted.replace('"\n', "\n") + more)
+        self.assertFails(never, "--agg", "a:sum", message=f"{never}:{n + 2}:3: unterminated")
+
     def test_type_errors_name_the_columns(self):
         # `amount + flag` is arithmetic on a bool: True counts as 1 (NumPy and pandas do so);
         # a string in arithmetic or a number in and/or is an error naming both sides.

@@ -4,6 +4,7 @@
 // rank.
 
 #include <pando/core/consensus.hpp>
+#include <pando/frame/csv.hpp>
 #include <pando/frame/dataframe.hpp>
 #include <pando/expr/parser.hpp>
 
@@ -112,6 +113,81 @@ TEST(DataFrame, BadInputIsTheSameClearErrorEverywhere) {
         (void)df.agg({{"x", "median"}});
       },
       "unknown aggregation 'median' for column 'x' (use count, sum, mean, min, max, std or var)");
+}
+
+// Issue 25: the type-inference sample is read with the parser's rules. A sample the parser cannot
+// read is reported as the parser reports it (file, line, column) when the frame is made, never
+// turned into types that a later type check rejects first ("cannot take the sum of column 'a'
+// of type string").
+TEST(DataFrame, AMalformedSampleIsReportedAsTheParserReportsIt) {
+  SharedDir dir;
+  const std::string open_quote = dir.file("open.csv", "a,b\n1,\"unterminated\n2,3\n");
+  const std::string unterminated =
+      ":2:3: unterminated quoted field: the quote opened here is not closed before the end of "
+      "the file";
+  // What the parser itself says of these rows, with any types.
+  expect_error(
+      [&] {
+        csv::BadLineReport bad;
+        (void)csv::parse_rows("1,\"unterminated\n2,3\n", 2,
+                              Schema({{"a", DType::int64}, {"b", DType::int64}}), {}, open_quote,
+                              bad);
+      },
+      open_quote + unterminated);
+  ReadCsvOptions sum_of_a = blocks(8);
+  sum_of_a.projection = {"a"};  // as pando-frame --agg a:sum asks
+  for (const auto& o : {blocks(8), blocks(1 << 20), sum_of_a})
+    expect_error(
+        [&] {
+          (void)read_csv({open_quote}, o).agg({{"a", "sum"}});
+        },
+        open_quote + unterminated);
+  CsvOptions skip;
+  skip.on_bad_lines = BadLines::skip;  // an open quote is an error whatever the bad-line rule
+  expect_error([&] { (void)read_csv({open_quote}, blocks(8, skip)); }, open_quote + unterminated);
+
+  // A row of too many fields, under on_bad_lines = error, where it is the sample's only row.
+  const std::string extra = dir.file("extra.csv", "a,b\n1,2,3\n");
+  expect_error(
+      [&] {
+        (void)read_csv({extra}, sum_of_a).agg({{"a", "sum"}});
+      },
+      extra +
+          ":2:5: too many fields (expected 2, found 3); hint: --on-bad-lines skip or "
+          "--on-bad-lines warn");
+  EXPECT_EQ(read_csv({extra}, blocks(8, skip)).length(), 0);  // skipped, as the parse skips it
+
+  // A value before the malformed row that does not fit a --dtype: the first problem, as the
+  // parse of the whole file finds it.
+  const std::string typed = dir.file("typed.csv", "a,b\nx,1\n2,\"open\n");
+  CsvOptions a_int;
+  a_int.dtypes["a"] = DType::int64;
+  expect_error([&] { (void)read_csv({typed}, blocks(8, a_int)); },
+               typed +
+                   ":2:1: cannot read \"x\" as int64 (column 'a'); hint: --na-values x or --dtype "
+                   "a=string");
+  // The same read on one rank, of the whole text at once.
+  expect_error([&] { (void)csv::read_csv_text("a,b\n1,\"unterminated\n2,3\n", {}, "t.csv"); },
+               "t.csv" + unterminated);
+
+  // A quoted field that the sample window cuts is no error when the file goes on: it closes
+  // later, and the types come from the rows before it.
+  const std::string cut = dir.file("cut.csv",
+                                   "a,b\n1,x\n3,\"a quoted field,\nlonger than the "
+                                   "sample\"\n5,y\n");
+  ReadCsvOptions small = blocks(8);
+  small.csv.sample_bytes = 20;
+  const Table t = read_csv({cut}, small).agg({{"a", "sum"}});
+  EXPECT_EQ(t.column("a_sum").values<std::int64_t>()[0], 9);
+  // ... while one that never closes is the parser's error, from the partition that holds it.
+  const std::string never = dir.file("never.csv", "a,b\n1,x\n3,\"a quoted field that never ends\n");
+  expect_error(
+      [&] {
+        (void)read_csv({never}, small).agg({{"a", "sum"}});
+      },
+      never +
+          ":3:3: unterminated quoted field: the quote opened here is not closed "
+          "before the end of the file");
 }
 
 TEST(DataFrame, ALaterValueThatDoesNotFitTheInferredTypeNamesTheFix) {

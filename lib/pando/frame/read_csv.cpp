@@ -99,6 +99,19 @@ std::string head_of(const CsvFile& f, std::size_t bytes) {
   return std::string(text_of(read_bytes(f.path, 0, static_cast<std::int64_t>(bytes))));
 }
 
+// The CSV options with the pipeline's projection as usecols, when it can apply (`columns`: every
+// column of the files).
+CsvOptions with_projection(const ReadCsvOptions& options, const std::vector<std::string>& columns) {
+  CsvOptions o = options.csv;
+  const auto& wanted = options.projection;
+  const bool applies = !wanted.empty() && o.usecols.empty() &&
+                       std::all_of(wanted.begin(), wanted.end(), [&](const std::string& name) {
+                         return std::find(columns.begin(), columns.end(), name) != columns.end();
+                       });
+  if (applies) o.usecols = wanted;
+  return o;
+}
+
 // Rank 0: files, headers and types.
 CsvPlan plan_files(const std::vector<std::string>& paths, const ReadCsvOptions& options) {
   options.csv.validate();
@@ -124,9 +137,11 @@ CsvPlan plan_files(const std::vector<std::string>& paths, const ReadCsvOptions& 
     f.header = csv::read_header(head, whole, options.csv, f.path);
     if (i == 0) {
       const bool all = whole && sample >= head.size();
+      // With the columns the read will parse: a malformed sample is reported as the parse of
+      // those columns would report it (infer.hpp).
       plan.schema =
           csv::infer_schema(all ? std::string_view(head) : std::string_view(head).substr(0, sample),
-                            all, f.header, options.csv, f.path);
+                            all, f.header, with_projection(options, f.header.names), f.path);
     } else if (f.header.names != plan.files[0].header.names) {
       throw ParseError(fmt::format("{}: its header ({}) differs from the header of {} ({})", f.path,
                                    fmt::join(f.header.names, ", "), plan.files[0].path,
@@ -134,18 +149,6 @@ CsvPlan plan_files(const std::vector<std::string>& paths, const ReadCsvOptions& 
     }
   }
   return plan;
-}
-
-// The CSV options with the pipeline's projection as usecols, when it can apply.
-CsvOptions with_projection(const ReadCsvOptions& options, const Schema& file_schema) {
-  CsvOptions o = options.csv;
-  const auto& wanted = options.projection;
-  const bool applies = !wanted.empty() && o.usecols.empty() &&
-                       std::all_of(wanted.begin(), wanted.end(), [&](const std::string& name) {
-                         return file_schema.find(name).has_value();
-                       });
-  if (applies) o.usecols = wanted;
-  return o;
 }
 
 struct Reports {
@@ -284,7 +287,7 @@ DataFrame lazy_frame(const std::vector<std::string>& paths, const ReadCsvOptions
                      std::shared_ptr<Reports> reports) {
   const Comm& comm = Session::current().comm();
   const CsvPlan plan = on_root(comm, [&] { return plan_files(paths, options); });
-  CsvOptions o = with_projection(options, plan.schema);
+  CsvOptions o = with_projection(options, plan.schema.names());
   // Partitions are parsed separately and when used, so they cannot widen a column as a local
   // read does: a value beyond the sample that does not fit its column is an error (csv/infer.hpp).
   o.allow_widening = false;
