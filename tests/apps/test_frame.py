@@ -205,6 +205,23 @@ class FrameTest(AppTest):
         self.check_files([self.parts[2], self.parts[0]],
                          pd.concat([want.iloc[41:], want.iloc[:40]], ignore_index=True))
 
+    def test_an_existing_path_is_read_as_written(self):
+        # Issue 25: a file whose name holds glob characters is read by that name; a name that
+        # is no file is a pattern, as before.
+        folder = os.path.join(self.data, "literal")
+        os.makedirs(folder, exist_ok=True)
+        write_csv(os.path.join(folder, "[run]_x.csv"), self.rows[:40])
+        write_csv(os.path.join(folder, "a*b.csv"), self.rows[40:60])
+        write_csv(os.path.join(folder, "r_x.csv"), self.rows[60:70])  # '[run]_x.csv' as a glob
+        write_csv(os.path.join(folder, "aXb.csv"), self.rows[70:80])  # 'a*b.csv' as a glob
+        self.check_files([os.path.join(folder, "[run]_x.csv")], self.ref.iloc[:40])
+        self.check_files([os.path.join(folder, "a*b.csv")], self.ref.iloc[40:60])
+        self.check_files([os.path.join(folder, "[r]_x.csv")], self.ref.iloc[60:70])
+        self.check_files([os.path.join(folder, "a?b.csv")],  # a*b.csv, then aXb.csv
+                         self.ref.iloc[40:80].drop(index=range(60, 70)))
+        self.assertFails(os.path.join(folder, "[z]_x.csv"), message="no files match")
+        self.assertIn("exists is read as written", self.app(FRAME, "--help").out)
+
     def check_files(self, files, want):
         out = self.run_frame(*files, "--chunk-size", "300")
         self.assertFramesEqual(pd_read(out), want, msg=str(files))

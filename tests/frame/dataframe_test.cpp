@@ -82,6 +82,28 @@ TEST(DataFrame, ReadAcrossFilesAndGlobs) {
   EXPECT_EQ(read_csv({dir.path + "/whole.csv"}).length(), 50);
 }
 
+// Issue 25: a path that exists is read as written, even with glob characters in its name (as a
+// pattern, "[run]_x.csv" would match r_x.csv, u_x.csv and n_x.csv, never itself); a path that
+// does not exist is a glob, as before.
+TEST(DataFrame, AnExistingPathIsReadAsWrittenEvenWithGlobCharacters) {
+  SharedDir dir;
+  const std::string bracket = dir.file("[run]_x.csv", "a\n1\n2\n");
+  const std::string star = dir.file("a*b.csv", "a\n10\n");
+  dir.file("r_x.csv", "a\n100\n");   // what "[run]_x.csv" matches as a glob
+  dir.file("aXb.csv", "a\n1000\n");  // what "a*b.csv" matches too
+  auto sum = [](const std::vector<std::string>& paths) {
+    return read_csv(paths, blocks(4)).agg({{"a", "sum"}}).column("a_sum").values<std::int64_t>()[0];
+  };
+  EXPECT_EQ(sum({bracket}), 3);
+  EXPECT_EQ(sum({star}), 10);
+  EXPECT_EQ(sum({bracket, star}), 13);
+  EXPECT_EQ(sum({dir.path + "/[r]_x.csv"}), 100);      // globs
+  EXPECT_EQ(sum({dir.path + "/a?b.csv"}), 1010);       // a*b.csv and aXb.csv
+  EXPECT_EQ(sum({dir.path + "/\\[run\\]_*.csv"}), 3);  // a glob for the bracket name
+  expect_error([&] { (void)read_csv({dir.path + "/[z]_x.csv"}); },
+               "no files match '" + dir.path + "/[z]_x.csv'");
+}
+
 TEST(DataFrame, BadInputIsTheSameClearErrorEverywhere) {
   SharedDir dir;
   expect_error([&] { (void)read_csv({dir.path + "/none-*.csv"}); },

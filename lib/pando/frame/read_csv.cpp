@@ -60,11 +60,19 @@ struct CsvPlan {
 
 bool has_glob(const std::string& p) { return p.find_first_of("*?[") != std::string::npos; }
 
+bool exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+// Paths as written, and globs expanded (sorted). A path that exists is read as written even
+// when its name holds glob characters ("data/[run]_x.csv", "a*b.csv"): such a name taken as a
+// pattern would not match itself. Only a path that does not exist is a pattern.
 std::vector<std::string> expand(const std::vector<std::string>& paths) {
   if (paths.empty()) throw UsageError("read_csv: no files given");
   std::vector<std::string> out;
   for (const auto& p : paths) {
-    if (!has_glob(p)) {
+    if (!has_glob(p) || exists(p)) {
       out.push_back(p);
       continue;
     }
