@@ -331,6 +331,26 @@ TEST(DataFrame, StatisticsMatchPandas) {
     EXPECT_EQ(static_cast<double>(nulls.column(1).values<std::int64_t>()[r]), next()) << r;
 }
 
+// Issue 25: the sum of an int64 column that overflows wraps around modulo 2^64, as in NumPy and
+// pandas, without signed-overflow UB, within partitions and across them. The expected number is
+// NumPy's (and pandas' read_csv(...)["n"].sum()) for the same values:
+//   k = np.arange(65, dtype=np.uint64)
+//   x = ((k * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x7F4A7C15)) | np.uint64(1))
+//   print(x.view(np.int64).sum())
+TEST(DataFrame, Int64SumsWrapAroundLikeNumPy) {
+  SharedDir dir;
+  std::string text = "n\n";
+  for (std::uint64_t k = 0; k < 65; ++k)
+    text += std::to_string(
+                static_cast<std::int64_t>((k * 0x9E3779B97F4A7C15ull + 0x7F4A7C15ull) | 1ull)) +
+            "\n";
+  const std::string p = dir.file("big.csv", text);
+  for (std::int64_t blocksize : {64, 1 << 20}) {
+    const Table t = read_csv({p}, blocks(blocksize)).agg({{"n", "sum"}});
+    EXPECT_EQ(t.column("n_sum").values<std::int64_t>()[0], -9026054459417318379) << blocksize;
+  }
+}
+
 // Quartiles of columns built to take each way of the exact selection (stats.cpp): more values
 // than it gathers sharing their first bits (near: consecutive doubles), a run of one value
 // (run), and two values one bit apart (twins), against sorted copies.
