@@ -1,14 +1,17 @@
-# pando_add_mpi_test(<target> SOURCES ... [LIBS ...] [RANKS 1 2 3 4] [TIMEOUT seconds])
+# pando_add_mpi_test(<target> SOURCES ... [LIBS ...] [RANKS 1 2 3 4] [TIMEOUT seconds]
+#                    [LABELS label...])
 #
 # Builds a GoogleTest binary with Pando's MPI test main (tests/support) and registers one CTest
 # entry per rank count, `<target>.np<N>`, run through jobscripts/pando-run (mpirun here, srun
 # inside a Slurm allocation). A failure on any rank fails the entry and says which rank failed
 # and why; a hang is stopped by the test main's watchdog shortly before CTest's TIMEOUT, with a
-# message naming the test that hung.
+# message naming the test that hung. LABELS adds CTest labels to the entries: `heavy` marks tests
+# too slow for the regular suite on a small machine; the test presets leave them out, and
+# `ctest --preset heavy` runs them.
 set(PANDO_RUN ${PROJECT_SOURCE_DIR}/jobscripts/pando-run)
 
 function(pando_add_mpi_test target)
-  cmake_parse_arguments(arg "" "TIMEOUT" "SOURCES;LIBS;RANKS" ${ARGN})
+  cmake_parse_arguments(arg "" "TIMEOUT" "SOURCES;LIBS;RANKS;LABELS" ${ARGN})
   if(NOT arg_RANKS)
     set(arg_RANKS 1 2 3 4)
   endif()
@@ -25,6 +28,7 @@ function(pando_add_mpi_test target)
   math(EXPR watchdog "${arg_TIMEOUT} - 10")
   foreach(n IN LISTS arg_RANKS)
     add_test(NAME ${target}.np${n} COMMAND ${PANDO_RUN} -n ${n} $<TARGET_FILE:${target}>)
+    set(labels mpi np${n} ${arg_LABELS})
     set(cpus ${n})
     if(cpus GREATER 2)
       set(cpus 2)
@@ -32,7 +36,7 @@ function(pando_add_mpi_test target)
     set_tests_properties(${target}.np${n} PROPERTIES
       TIMEOUT ${arg_TIMEOUT}
       PROCESSORS ${cpus}
-      LABELS "mpi;np${n}"
+      LABELS "${labels}"
       ENVIRONMENT "PANDO_TEST_TIMEOUT=${watchdog};GTEST_COLOR=no")
   endforeach()
 endfunction()

@@ -203,7 +203,9 @@ int main(int argc, char** argv) {
   pando::app::add_common_options(cli, common);
   Plan plan;
   cli.add_option("INPUT", plan.inputs,
-                 "CSV files or quoted globs ('data/part-*.csv'); .gz files too")
+                 "CSV files or quoted globs ('data/part-*.csv'); .gz files too. A path that "
+                 "exists is read as written, even if its name holds *, ? or [ "
+                 "('data/[run]_x.csv'); only others are globs")
       ->required();
   auto* reading = "Reading";
   cli.add_option("--sep", plan.sep, "field delimiter (default ','; 'tab' for tabs)")

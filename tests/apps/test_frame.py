@@ -205,6 +205,23 @@ class FrameTest(AppTest):
         self.check_files([self.parts[2], self.parts[0]],
                          pd.concat([want.iloc[41:], want.iloc[:40]], ignore_index=True))
 
+    def test_an_existing_path_is_read_as_written(self):
+        # Issue 25: a file whose name holds glob characters is read by that name; a name that
+        # is no file is a pattern, as before.
+        folder = os.path.join(self.data, "literal")
+        os.makedirs(folder, exist_ok=True)
+        write_csv(os.path.join(folder, "[run]_x.csv"), self.rows[:40])
+        write_csv(os.path.join(folder, "a*b.csv"), self.rows[40:60])
+        write_csv(os.path.join(folder, "r_x.csv"), self.rows[60:70])  # '[run]_x.csv' as a glob
+        write_csv(os.path.join(folder, "aXb.csv"), self.rows[70:80])  # 'a*b.csv' as a glob
+        self.check_files([os.path.join(folder, "[run]_x.csv")], self.ref.iloc[:40])
+        self.check_files([os.path.join(folder, "a*b.csv")], self.ref.iloc[40:60])
+        self.check_files([os.path.join(folder, "[r]_x.csv")], self.ref.iloc[60:70])
+        self.check_files([os.path.join(folder, "a?b.csv")],  # a*b.csv, then aXb.csv
+                         self.ref.iloc[40:80].drop(index=range(60, 70)))
+        self.assertFails(os.path.join(folder, "[z]_x.csv"), message="no files match")
+        self.assertIn("exists is read as written", self.app(FRAME, "--help").out)
+
     def check_files(self, files, want):
         out = self.run_frame(*files, "--chunk-size", "300")
         self.assertFramesEqual(pd_read(out), want, msg=str(files))
@@ -669,6 +686,47 @@ class FrameTest(AppTest):
                     line = self.assertFails(*args, *extra, message=message, leaves=[out])
                     if os.environ.get("PANDO_SHOW_ERRORS"):
                         print(line)
+
+    def test_a_malformed_sample_is_reported_as_what_it_is(self):
+        # Issue 25: the types are inferred from a sample read with the parser's rules; a sample
+        # it cannot read is the parser's error (file, line, column), even where a type check
+        # (a sum over a column guessed to hold strings) would come before any row is parsed.
+        inputs = os.path.join(self.data, "malformed")
+        os.makedirs(inputs, exist_ok=True)
+        open_quote = os.path.join(inputs, "open.csv")
+        with open(open_quote, "w") as f:
+            f.write('a,b\n1,"unterminated\n2,3\n')
+        extra = os.path.join(inputs, "extra.csv")
+        with open(extra, "w") as f:
+            f.write("a,b\n1,2,3\n")
+        unterminated = (f"pando-frame: error: {open_quote}:2:3: unterminated quoted field: the "
+                        "quote opened here is not closed before the end of the file")
+        too_many = (f"pando-frame: error: {extra}:2:5: too many fields (expected 2, found 3); "
+                    "hint: --on-bad-lines skip or --on-bad-lines warn")
+        for args, want in [([open_quote, "--agg", "a:sum"], unterminated),
+                           ([open_quote, "--describe"], unterminated),
+                           ([open_quote], unterminated),
+                           ([extra, "--agg", "a:sum"], too_many)]:
+            with self.subTest(args=args):
+                self.assertEqual(self.assertFails(*args, message=want), want)
+        # The 64 KiB sample may end inside a quoted field: no error when the file goes on and the
+        # quote closes; the parser's own error, at its line and column, when it never does.
+        n = 0
+        rows = ""
+        while 4 + len(rows) < 65536 - 40:  # rows up to just before the end of the sample
+            rows += f"{n},x\n"
+            n += 1
+        quoted = '7,"a quoted field, with a line break\n' + "z" * 80 + '"\n'  # across the cut
+        more = "".join(f"{i},y\n" for i in range(100))
+        cut = os.path.join(inputs, "cut.csv")
+        with open(cut, "w") as f:
+            f.write("a,b\n" + rows + quoted + more)
+        total = sum(range(n)) + 7 + sum(range(100))
+        self.assertEqual(self.run_frame(cut, "--agg", "a:sum"), f"a_sum\n{total}\n")
+        never = os.path.join(inputs, "never.csv")
+        with open(never, "w") as f:
+            f.write("a,b\n" + rows + quoted.replace('"\n', "\n") + more)
+        self.assertFails(never, "--agg", "a:sum", message=f"{never}:{n + 2}:3: unterminated")
 
     def test_type_errors_name_the_columns(self):
         # `amount + flag` is arithmetic on a bool: True counts as 1 (NumPy and pandas do so);

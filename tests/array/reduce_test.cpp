@@ -211,6 +211,56 @@ TEST(Reduce, NaNPropagatesLikeNumPy) {
   EXPECT_EQ(a.reduce(ReduceKind::argmax).compute().values<std::int64_t>()[0], 1);
 }
 
+// Issue 25: int64 sums and products that overflow wrap around modulo 2^64, as in NumPy (and as
+// the expression kernels do), without signed-overflow UB (the asan preset's UBSan stops on it).
+// Within a block (the kernels) and across blocks (the combine tree). The expected numbers are
+// NumPy's, computed once with:
+//   import numpy as np
+//   k = np.arange(65, dtype=np.uint64)
+//   x = ((k * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x7F4A7C15)) | np.uint64(1))
+//   x = x.view(np.int64).reshape(13, 5)
+//   print(x.sum(), x.prod(), list(x.sum(axis=0)), list(x.prod(axis=0)), list(x.sum(axis=1)),
+//         list(x.prod(axis=1)), (x + x).sum(), list((x * x).prod(axis=0)))
+TEST(Reduce, IntegerSumsAndProductsWrapAroundLikeNumPy) {
+  std::vector<std::int64_t> v(65);
+  for (std::uint64_t k = 0; k < v.size(); ++k)
+    v[k] = static_cast<std::int64_t>((k * 0x9E3779B97F4A7C15ull + 0x7F4A7C15ull) | 1ull);
+  const Array<std::int64_t> x(
+      from_values(Block::of<std::int64_t>({13, 5}, std::move(v)), Shape{4, 2}));
+  auto values = [](const auto& a) {
+    const auto local = a.compute();
+    return std::vector<std::int64_t>(local.values().begin(), local.values().end());
+  };
+  EXPECT_EQ(x.sum().compute().scalar(), -9026054459417318379);
+  EXPECT_EQ(x.prod().compute().scalar(), -8869995646824346603);
+  EXPECT_EQ(values(x.sum({0})),
+            (std::vector<std::int64_t>{613457799808111893, 1248797861333279271, 1884137922858446647,
+                                       2519477984383614025, 3154818045908781401}));
+  EXPECT_EQ(values(x.prod({0})), (std::vector<std::int64_t>{
+                                     3079839477301667797, -702530768322847817, 5407397159861691623,
+                                     -7204070159193621351, -763794207742540343}));
+  EXPECT_EQ(values(x.sum({1})), (std::vector<std::int64_t>{
+                                    3326683761652614461, -6803350934620249269, 1513358442816438615,
+                                    -8616676253456425115, -299966876019737231, 8016742501416950655,
+                                    -2113292194855913077, 6203417182580774809, -3926617513692088923,
+                                    4390091863744598963, -5739942832528264769, 2576766544908423117,
+                                    -7553268151364440615}));
+  EXPECT_EQ(
+      values(x.prod({1})),
+      (std::vector<std::int64_t>{-217979173756906187, -3242416575534909965, -214891570850389745,
+                                 -5953681956721645123, -2006835823978207847, -6466065753319367657,
+                                 -4343786599994681613, -2224422903219387743, -5690466766055505219,
+                                 -254709494544965253, 2175027887403390743, 7684136585079378501,
+                                 3669115776267872673}));
+  // Over fused expressions (whose element-wise kernels wrap too).
+  const Array<std::int64_t> twice(x.untyped() + x.untyped()), square(x.untyped() * x.untyped());
+  EXPECT_EQ(twice.sum().compute().scalar(), 394635154874914858);
+  EXPECT_EQ(
+      values(square.prod({0})),
+      (std::vector<std::int64_t>{-8678098634979338439, 2573386775682424017, -5039352994236479375,
+                                 4863480342409581425, -6591667554734311471}));
+}
+
 // The combine tree depends on the chunking alone: a serial run of the same tree, block by
 // block, gives the same bits as the distributed run at any rank count.
 TEST(Reduce, BitIdenticalToSerialTree) {

@@ -4,6 +4,7 @@
 // rank.
 
 #include <pando/core/consensus.hpp>
+#include <pando/frame/csv.hpp>
 #include <pando/frame/dataframe.hpp>
 #include <pando/expr/parser.hpp>
 
@@ -81,6 +82,28 @@ TEST(DataFrame, ReadAcrossFilesAndGlobs) {
   EXPECT_EQ(read_csv({dir.path + "/whole.csv"}).length(), 50);
 }
 
+// Issue 25: a path that exists is read as written, even with glob characters in its name (as a
+// pattern, "[run]_x.csv" would match r_x.csv, u_x.csv and n_x.csv, never itself); a path that
+// does not exist is a glob, as before.
+TEST(DataFrame, AnExistingPathIsReadAsWrittenEvenWithGlobCharacters) {
+  SharedDir dir;
+  const std::string bracket = dir.file("[run]_x.csv", "a\n1\n2\n");
+  const std::string star = dir.file("a*b.csv", "a\n10\n");
+  dir.file("r_x.csv", "a\n100\n");   // what "[run]_x.csv" matches as a glob
+  dir.file("aXb.csv", "a\n1000\n");  // what "a*b.csv" matches too
+  auto sum = [](const std::vector<std::string>& paths) {
+    return read_csv(paths, blocks(4)).agg({{"a", "sum"}}).column("a_sum").values<std::int64_t>()[0];
+  };
+  EXPECT_EQ(sum({bracket}), 3);
+  EXPECT_EQ(sum({star}), 10);
+  EXPECT_EQ(sum({bracket, star}), 13);
+  EXPECT_EQ(sum({dir.path + "/[r]_x.csv"}), 100);      // globs
+  EXPECT_EQ(sum({dir.path + "/a?b.csv"}), 1010);       // a*b.csv and aXb.csv
+  EXPECT_EQ(sum({dir.path + "/\\[run\\]_*.csv"}), 3);  // a glob for the bracket name
+  expect_error([&] { (void)read_csv({dir.path + "/[z]_x.csv"}); },
+               "no files match '" + dir.path + "/[z]_x.csv'");
+}
+
 TEST(DataFrame, BadInputIsTheSameClearErrorEverywhere) {
   SharedDir dir;
   expect_error([&] { (void)read_csv({dir.path + "/none-*.csv"}); },
@@ -112,6 +135,81 @@ TEST(DataFrame, BadInputIsTheSameClearErrorEverywhere) {
         (void)df.agg({{"x", "median"}});
       },
       "unknown aggregation 'median' for column 'x' (use count, sum, mean, min, max, std or var)");
+}
+
+// Issue 25: the type-inference sample is read with the parser's rules. A sample the parser cannot
+// read is reported as the parser reports it (file, line, column) when the frame is made, never
+// turned into types that a later type check rejects first ("cannot take the sum of column 'a'
+// of type string").
+TEST(DataFrame, AMalformedSampleIsReportedAsTheParserReportsIt) {
+  SharedDir dir;
+  const std::string open_quote = dir.file("open.csv", "a,b\n1,\"unterminated\n2,3\n");
+  const std::string unterminated =
+      ":2:3: unterminated quoted field: the quote opened here is not closed before the end of "
+      "the file";
+  // What the parser itself says of these rows, with any types.
+  expect_error(
+      [&] {
+        csv::BadLineReport bad;
+        (void)csv::parse_rows("1,\"unterminated\n2,3\n", 2,
+                              Schema({{"a", DType::int64}, {"b", DType::int64}}), {}, open_quote,
+                              bad);
+      },
+      open_quote + unterminated);
+  ReadCsvOptions sum_of_a = blocks(8);
+  sum_of_a.projection = {"a"};  // as pando-frame --agg a:sum asks
+  for (const auto& o : {blocks(8), blocks(1 << 20), sum_of_a})
+    expect_error(
+        [&] {
+          (void)read_csv({open_quote}, o).agg({{"a", "sum"}});
+        },
+        open_quote + unterminated);
+  CsvOptions skip;
+  skip.on_bad_lines = BadLines::skip;  // an open quote is an error whatever the bad-line rule
+  expect_error([&] { (void)read_csv({open_quote}, blocks(8, skip)); }, open_quote + unterminated);
+
+  // A row of too many fields, under on_bad_lines = error, where it is the sample's only row.
+  const std::string extra = dir.file("extra.csv", "a,b\n1,2,3\n");
+  expect_error(
+      [&] {
+        (void)read_csv({extra}, sum_of_a).agg({{"a", "sum"}});
+      },
+      extra +
+          ":2:5: too many fields (expected 2, found 3); hint: --on-bad-lines skip or "
+          "--on-bad-lines warn");
+  EXPECT_EQ(read_csv({extra}, blocks(8, skip)).length(), 0);  // skipped, as the parse skips it
+
+  // A value before the malformed row that does not fit a --dtype: the first problem, as the
+  // parse of the whole file finds it.
+  const std::string typed = dir.file("typed.csv", "a,b\nx,1\n2,\"open\n");
+  CsvOptions a_int;
+  a_int.dtypes["a"] = DType::int64;
+  expect_error([&] { (void)read_csv({typed}, blocks(8, a_int)); },
+               typed +
+                   ":2:1: cannot read \"x\" as int64 (column 'a'); hint: --na-values x or --dtype "
+                   "a=string");
+  // The same read on one rank, of the whole text at once.
+  expect_error([&] { (void)csv::read_csv_text("a,b\n1,\"unterminated\n2,3\n", {}, "t.csv"); },
+               "t.csv" + unterminated);
+
+  // A quoted field that the sample window cuts is no error when the file goes on: it closes
+  // later, and the types come from the rows before it.
+  const std::string cut = dir.file("cut.csv",
+                                   "a,b\n1,x\n3,\"a quoted field,\nlonger than the "
+                                   "sample\"\n5,y\n");
+  ReadCsvOptions small = blocks(8);
+  small.csv.sample_bytes = 20;
+  const Table t = read_csv({cut}, small).agg({{"a", "sum"}});
+  EXPECT_EQ(t.column("a_sum").values<std::int64_t>()[0], 9);
+  // ... while one that never closes is the parser's error, from the partition that holds it.
+  const std::string never = dir.file("never.csv", "a,b\n1,x\n3,\"a quoted field that never ends\n");
+  expect_error(
+      [&] {
+        (void)read_csv({never}, small).agg({{"a", "sum"}});
+      },
+      never +
+          ":3:3: unterminated quoted field: the quote opened here is not closed "
+          "before the end of the file");
 }
 
 TEST(DataFrame, ALaterValueThatDoesNotFitTheInferredTypeNamesTheFix) {
@@ -231,6 +329,26 @@ TEST(DataFrame, StatisticsMatchPandas) {
     }
   for (std::size_t r = 0; r < nulls.rows(); ++r)
     EXPECT_EQ(static_cast<double>(nulls.column(1).values<std::int64_t>()[r]), next()) << r;
+}
+
+// Issue 25: the sum of an int64 column that overflows wraps around modulo 2^64, as in NumPy and
+// pandas, without signed-overflow UB, within partitions and across them. The expected number is
+// NumPy's (and pandas' read_csv(...)["n"].sum()) for the same values:
+//   k = np.arange(65, dtype=np.uint64)
+//   x = ((k * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x7F4A7C15)) | np.uint64(1))
+//   print(x.view(np.int64).sum())
+TEST(DataFrame, Int64SumsWrapAroundLikeNumPy) {
+  SharedDir dir;
+  std::string text = "n\n";
+  for (std::uint64_t k = 0; k < 65; ++k)
+    text += std::to_string(
+                static_cast<std::int64_t>((k * 0x9E3779B97F4A7C15ull + 0x7F4A7C15ull) | 1ull)) +
+            "\n";
+  const std::string p = dir.file("big.csv", text);
+  for (std::int64_t blocksize : {64, 1 << 20}) {
+    const Table t = read_csv({p}, blocks(blocksize)).agg({{"n", "sum"}});
+    EXPECT_EQ(t.column("n_sum").values<std::int64_t>()[0], -9026054459417318379) << blocksize;
+  }
 }
 
 // Quartiles of columns built to take each way of the exact selection (stats.cpp): more values

@@ -208,3 +208,26 @@ TEST(Delayed, DerivedValuesKeepPersistedResults) {
   }
   EXPECT_EQ(later.compute(), 17.0);
 }
+
+// Issue 25: each delayed call on the one before adds a layer on top of its layer, so the last
+// handle of a chain of a million calls holds a million layers; releasing them recursed once per
+// link and overflowed the stack. Built, walked and released here (computing it is
+// DelayedHeavy.MillionLinkChainComputes, in the heavy tests).
+TEST(Delayed, MillionLinkChainIsReleasedWithoutRecursion) {
+  constexpr std::int64_t links = 1'000'000;
+  auto inc = delayed([](std::int64_t v) { return v + 1; }).name("inc");
+  {
+    auto chain = inc(std::int64_t{0});
+    for (std::int64_t i = 1; i < links; ++i) chain = inc(chain);
+    EXPECT_EQ(chain.graph().size(), static_cast<std::size_t>(links));  // Graph::layers() walks it
+    EXPECT_EQ(chain.graph().layers().front()->deps.size(), 0u);
+  }  // the whole chain is released here
+  // A shared part outlives the handle that held it last together with a longer chain.
+  Delayed<std::int64_t> base = inc(std::int64_t{0});
+  for (int i = 0; i < 10; ++i) base = inc(base);
+  {
+    auto longer = inc(base);
+    for (int i = 0; i < 100'000; ++i) longer = inc(longer);
+  }
+  EXPECT_EQ(base.compute(), 11);
+}

@@ -75,6 +75,32 @@ TEST(Key, TextRoundTripAndHash) {
   EXPECT_EQ(kind_of_token("read-hdf5"), "read-hdf5");
 }
 
+// Issue 25: indices beyond the few a Key holds inline (arrays of up to HDF5's 32 dimensions,
+// plus the index an operation appends) behave like short ones, and the key stays small.
+TEST(Key, LongIndicesUpToHdf5RankAndBeyond) {
+  static_assert(sizeof(Key) == 40);
+  for (std::size_t n :
+       {std::size_t{6}, std::size_t{7}, std::size_t{32}, std::size_t{33}, Key::max_dims}) {
+    std::vector<std::int64_t> idx(n), other(n);
+    for (std::size_t a = 0; a < n; ++a) idx[a] = static_cast<std::int64_t>(a * 3 % 5);
+    other = idx;
+    other.back() += 1;
+    const Key k("blk", idx);
+    EXPECT_EQ(k.ndim(), n);
+    EXPECT_EQ(k.index(n - 1), idx.back());
+    EXPECT_TRUE(std::equal(idx.begin(), idx.end(), k.indices().begin(), k.indices().end()));
+    EXPECT_EQ(Key("blk", idx), k);  // made again: equal, same hash
+    EXPECT_EQ(Key("blk", idx).hash(), k.hash());
+    EXPECT_NE(Key("blk", other), k);
+    EXPECT_NE(Key("blk", other).hash(), k.hash());
+    EXPECT_TRUE(k < Key("blk", other));
+    EXPECT_EQ(Key::parse(k.str()), k);
+    EXPECT_EQ(Key("other", idx).with_index(idx).str(), "other/" + k.str().substr(4));
+  }
+  EXPECT_NE(Key("a", std::vector<std::int64_t>(7, 0)), Key("a", std::vector<std::int64_t>(8, 0)));
+  EXPECT_THROW(Key("a", std::vector<std::int64_t>(Key::max_dims + 1, 0)), UsageError);
+}
+
 TEST(Planner, TreeReductionRunsDepthFirst) {
   auto p = plan_for(reduction(8, 1000), {Key("sum3", {0})}, 1);
   // Each pair is combined as soon as both halves exist: never all sources first.

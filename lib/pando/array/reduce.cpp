@@ -109,6 +109,29 @@ DType partial_type(ReduceKind kind, DType in) {
   }
 }
 
+// Integer sums and products (int64 partials) wrap around modulo 2^64 on overflow, like NumPy's
+// and like the expression kernels': the arithmetic is unsigned (signed overflow is undefined in
+// C++) and the result converts back, which C++20 defines as modular. Wrapping arithmetic is
+// associative, so the result does not depend on the order of the terms either.
+template <class T>
+T wrapping_add(T a, T b) noexcept {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
+  } else {
+    return static_cast<T>(a + b);
+  }
+}
+template <class T>
+T wrapping_mul(T a, T b) noexcept {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
+  } else {
+    return static_cast<T>(a * b);
+  }
+}
+
 // ---- kernels over one block, in two layouts ----
 // rows: K outputs, each reducing M contiguous elements (reduced axes last).
 // cols: M rows of K contiguous elements, reduced across rows (reduced axes first).
@@ -202,12 +225,13 @@ void reduce_block(ReduceKind kind, const T* x, Layout l, Partial& p,
   switch (kind) {
     case ReduceKind::sum:
     case ReduceKind::mean: {
-      if (p.a.dtype == DType::int64) {
+      if (p.a.dtype == DType::int64) {  // wrapping around (wrapping_add)
         auto o = p.a.mutable_values<std::int64_t>();
         for (std::int64_t out = 0; out < k; ++out) {
-          std::int64_t s = 0;
-          for (std::int64_t j = 0; j < m; ++j) s += static_cast<std::int64_t>(at(out, j));
-          o[static_cast<std::size_t>(out)] = s;
+          std::uint64_t s = 0;
+          for (std::int64_t j = 0; j < m; ++j)
+            s += static_cast<std::uint64_t>(static_cast<std::int64_t>(at(out, j)));
+          o[static_cast<std::size_t>(out)] = static_cast<std::int64_t>(s);
         }
         return;
       }
@@ -241,12 +265,13 @@ void reduce_block(ReduceKind kind, const T* x, Layout l, Partial& p,
       return;
     }
     case ReduceKind::prod: {
-      if (p.a.dtype == DType::int64) {
+      if (p.a.dtype == DType::int64) {  // wrapping around (wrapping_mul)
         auto o = p.a.mutable_values<std::int64_t>();
         for (std::int64_t out = 0; out < k; ++out) {
-          std::int64_t s = 1;
-          for (std::int64_t j = 0; j < m; ++j) s *= static_cast<std::int64_t>(at(out, j));
-          o[static_cast<std::size_t>(out)] = s;
+          std::uint64_t s = 1;
+          for (std::int64_t j = 0; j < m; ++j)
+            s *= static_cast<std::uint64_t>(static_cast<std::int64_t>(at(out, j)));
+          o[static_cast<std::size_t>(out)] = static_cast<std::int64_t>(s);
         }
       } else {
         auto o = p.a.mutable_values<double>();
@@ -465,10 +490,10 @@ Partial combine(const Partial& x, const Partial& y) {
     switch (kind) {
       case ReduceKind::sum:
       case ReduceKind::mean:
-        for (std::size_t i = 0; i < n; ++i) o[i] = static_cast<T>(a[i] + b[i]);
+        for (std::size_t i = 0; i < n; ++i) o[i] = wrapping_add(a[i], b[i]);
         break;
       case ReduceKind::prod:
-        for (std::size_t i = 0; i < n; ++i) o[i] = static_cast<T>(a[i] * b[i]);
+        for (std::size_t i = 0; i < n; ++i) o[i] = wrapping_mul(a[i], b[i]);
         break;
       case ReduceKind::any:
         for (std::size_t i = 0; i < n; ++i) o[i] = static_cast<T>(a[i] || b[i]);

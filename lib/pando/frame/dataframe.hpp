@@ -146,7 +146,8 @@ struct ReadCsvOptions {
   std::vector<std::string> projection;
 };
 
-// Collective. CSV files (paths, globs like "data/part-*.csv", or both) as a lazy frame of
+// Collective. CSV files (paths, globs like "data/part-*.csv", or both; a path that exists is read
+// as written even if its name holds *, ? or [, and only others are globs) as a lazy frame of
 // partitions of about `blocksize` bytes: rank 0 reads the headers (every file must have the same
 // one) and infers the column types from the first file's first bytes (or takes
 // options.csv.dtypes) now; the rows are parsed, in parallel, by each computation that uses them,

@@ -62,11 +62,19 @@ struct CsvPlan {
 
 bool has_glob(const std::string& p) { return p.find_first_of("*?[") != std::string::npos; }
 
+bool exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+// Paths as written, and globs expanded (sorted). A path that exists is read as written even
+// when its name holds glob characters ("data/[run]_x.csv", "a*b.csv"): such a name taken as a
+// pattern would not match itself. Only a path that does not exist is a pattern.
 std::vector<std::string> expand(const std::vector<std::string>& paths) {
   if (paths.empty()) throw UsageError("read_csv: no files given");
   std::vector<std::string> out;
   for (const auto& p : paths) {
-    if (!has_glob(p)) {
+    if (!has_glob(p) || exists(p)) {
       out.push_back(p);
       continue;
     }
@@ -99,6 +107,19 @@ std::string_view text_of(const Buffer& b) {
 std::string head_of(const CsvFile& f, std::size_t bytes) {
   if (f.gzip) return csv::read_gzip_head(f.path, bytes);
   return std::string(text_of(read_bytes(f.path, 0, static_cast<std::int64_t>(bytes))));
+}
+
+// The CSV options with the pipeline's projection as usecols, when it can apply (`columns`: every
+// column of the files).
+CsvOptions with_projection(const ReadCsvOptions& options, const std::vector<std::string>& columns) {
+  CsvOptions o = options.csv;
+  const auto& wanted = options.projection;
+  const bool applies = !wanted.empty() && o.usecols.empty() &&
+                       std::all_of(wanted.begin(), wanted.end(), [&](const std::string& name) {
+                         return std::find(columns.begin(), columns.end(), name) != columns.end();
+                       });
+  if (applies) o.usecols = wanted;
+  return o;
 }
 
 // Rank 0: files, headers and types.
@@ -135,9 +156,11 @@ CsvPlan plan_files(const std::vector<std::string>& paths, const ReadCsvOptions& 
     f.header = csv::read_header(head, whole, options.csv, f.path);
     if (i == 0) {
       const bool all = whole && sample >= head.size();
+      // With the columns the read will parse: a malformed sample is reported as the parse of
+      // those columns would report it (infer.hpp).
       plan.schema =
           csv::infer_schema(all ? std::string_view(head) : std::string_view(head).substr(0, sample),
-                            all, f.header, options.csv, f.path);
+                            all, f.header, with_projection(options, f.header.names), f.path);
     } else if (f.header.names != plan.files[0].header.names) {
       throw ParseError(fmt::format("{}: its header ({}) differs from the header of {} ({})", f.path,
                                    fmt::join(f.header.names, ", "), plan.files[0].path,
@@ -145,18 +168,6 @@ CsvPlan plan_files(const std::vector<std::string>& paths, const ReadCsvOptions& 
     }
   }
   return plan;
-}
-
-// The CSV options with the pipeline's projection as usecols, when it can apply.
-CsvOptions with_projection(const ReadCsvOptions& options, const Schema& file_schema) {
-  CsvOptions o = options.csv;
-  const auto& wanted = options.projection;
-  const bool applies = !wanted.empty() && o.usecols.empty() &&
-                       std::all_of(wanted.begin(), wanted.end(), [&](const std::string& name) {
-                         return file_schema.find(name).has_value();
-                       });
-  if (applies) o.usecols = wanted;
-  return o;
 }
 
 // A step of a .gz file's inflate chain: the stream (for the next step) and the rows it made.
@@ -327,7 +338,7 @@ DataFrame lazy_frame(const std::vector<std::string>& paths, const ReadCsvOptions
                      std::shared_ptr<Reports> reports) {
   const Comm& comm = Session::current().comm();
   const CsvPlan plan = on_root(comm, [&] { return plan_files(paths, options); });
-  CsvOptions o = with_projection(options, plan.schema);
+  CsvOptions o = with_projection(options, plan.schema.names());
   // Partitions are parsed separately and when used, so they cannot widen a column as a local
   // read does: a value beyond the sample that does not fit its column is an error (csv/infer.hpp).
   o.allow_widening = false;

@@ -147,7 +147,7 @@ void for_each_number(const Column& c, F&& f) {
 struct Summary {
   std::int64_t count = 0;   // non-null, non-NaN
   std::int64_t nulls = 0;   // null or NaN
-  std::int64_t isum = 0;    // exact sum of integer/bool columns
+  std::int64_t isum = 0;    // sum of integer/bool columns, wrapping around (wrapping_add)
   double sum = 0;           // pairwise sum of the values
   double mean = 0, m2 = 0;  // two-pass mean and sum of squared deviations
   bool has_extremes = false;
@@ -160,6 +160,12 @@ struct Summary {
     fields(a, count, nulls, isum, sum, mean, m2, has_extremes, min, max, imin, imax, smin, smax);
   }
 };
+
+// Integer sums wrap around modulo 2^64 on overflow, like NumPy's (and pandas'): added unsigned,
+// since signed overflow is undefined in C++, and converted back (modular in C++20).
+std::int64_t wrapping_add(std::int64_t a, std::int64_t b) noexcept {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
+}
 
 double pairwise(std::span<const double> x) {
   if (x.size() <= 128) {
@@ -196,7 +202,7 @@ Summary summarize(const Column& c) {
     *next++ = x;
     if (integral) {
       const auto v = static_cast<std::int64_t>(stored);
-      s.isum += v;
+      s.isum = wrapping_add(s.isum, v);
       if (!s.has_extremes || v < s.imin) s.imin = v;
       if (!s.has_extremes || v > s.imax) s.imax = v;
     }
@@ -220,7 +226,7 @@ Summary merge(const Summary& a, const Summary& b) {
   Summary r;
   r.count = a.count + b.count;
   r.nulls = a.nulls + b.nulls;
-  r.isum = a.isum + b.isum;
+  r.isum = wrapping_add(a.isum, b.isum);
   r.sum = a.sum + b.sum;
   if (r.count > 0) {
     // Chan, Golub & LeVeque.

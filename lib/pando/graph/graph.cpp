@@ -20,6 +20,28 @@ bool CollectiveStep::includes(int rank) const {
   return participants.empty() || std::binary_search(participants.begin(), participants.end(), rank);
 }
 
+Layer::~Layer() {
+  // The layers that die with this one are the dependencies no one else holds: they move onto an
+  // explicit stack, and each is stripped of its own such dependencies before it is released, so
+  // no destructor below this one has a dependency left to release. Shared dependencies only lose
+  // a reference here (their last holder releases them the same way). use_count() == 1 cannot
+  // mislead: then this is the only reference, and nothing (no weak_ptr either) can copy it.
+  std::vector<std::shared_ptr<const Layer>> dying;
+  auto take_unique = [&dying](std::vector<std::shared_ptr<const Layer>>& from) {
+    for (auto& d : from)
+      if (d.use_count() == 1) dying.push_back(std::move(d));
+    from.clear();
+  };
+  take_unique(deps);
+  while (!dying.empty()) {
+    std::shared_ptr<const Layer> layer = std::move(dying.back());
+    dying.pop_back();
+    // Never a const object: every Layer is made by std::make_shared<Layer>() and only the
+    // pointers to it are const.
+    take_unique(const_cast<Layer&>(*layer).deps);
+  }  // `layer` dies here, its dependencies already taken
+}
+
 Graph::Graph(std::vector<Task> tasks, std::initializer_list<const Graph*> deps)
     : Graph(std::move(tasks), std::span<const Graph* const>(deps.begin(), deps.size())) {}
 

@@ -19,6 +19,15 @@
 namespace pando {
 
 struct Layer {
+  Layer() = default;
+  Layer(const Layer&) = default;
+  Layer(Layer&&) = default;
+  Layer& operator=(const Layer&) = default;
+  Layer& operator=(Layer&&) = default;
+  // Iterative: the last handle on a chain of a million delayed calls releases a million layers,
+  // too many for a destructor that recurses once per link.
+  ~Layer();
+
   std::vector<Task> tasks;
   std::vector<std::shared_ptr<const Layer>> deps;
   // Kept alive as long as any graph built on this layer: persisted results (Runtime::pin).

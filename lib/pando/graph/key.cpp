@@ -10,6 +10,8 @@
 #include <limits>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 namespace pando {
 
@@ -59,6 +61,33 @@ TokenTable& tokens() {
   return table;
 }
 
+// The process-wide table of block indices longer than Key::inline_dims, for the same reason and
+// with the same lifetime as tokens: a program has few arrays of that many dimensions, and
+// their keys repeat the same indices (one per block) from operation to operation.
+class IndexTable {
+ public:
+  const std::int32_t* intern(std::span<const std::int32_t> index) {
+    std::lock_guard lock(mutex_);
+    return set_.emplace(index.begin(), index.end()).first->data();  // nodes never move
+  }
+
+ private:
+  struct Hash {
+    std::size_t operator()(const std::vector<std::int32_t>& v) const noexcept {
+      std::uint64_t h = v.size();
+      for (auto i : v) h = hash_combine(h, static_cast<std::uint32_t>(i));
+      return h;
+    }
+  };
+  std::mutex mutex_;
+  std::unordered_set<std::vector<std::int32_t>, Hash> set_;
+};
+
+IndexTable& long_indices() {
+  static IndexTable table;
+  return table;
+}
+
 void check_token(std::string_view token) {
   if (token.empty()) throw UsageError("a task key needs a non-empty token");
   if (token.find('/') != std::string_view::npos)
@@ -81,15 +110,20 @@ Key Key::with_index(std::span<const std::int64_t> index) const {
   if (index.size() > max_dims)
     throw UsageError(fmt::format("task key '{}': {} block indices, at most {} are supported",
                                  token(), index.size(), max_dims));
-  Key k;
-  k.token_ = token_;
-  k.ndim_ = static_cast<std::uint8_t>(index.size());
+  std::array<std::int32_t, max_dims> narrow{};
   for (std::size_t i = 0; i < index.size(); ++i) {
     if (index[i] < 0 || index[i] > std::numeric_limits<std::int32_t>::max())
       throw UsageError(
           fmt::format("task key '{}': block index {} out of range", token(), index[i]));
-    k.index_[i] = static_cast<std::int32_t>(index[i]);
+    narrow[i] = static_cast<std::int32_t>(index[i]);
   }
+  Key k;
+  k.token_ = token_;
+  k.ndim_ = static_cast<std::uint8_t>(index.size());
+  if (index.size() <= inline_dims)
+    std::copy_n(narrow.begin(), inline_dims, k.index_.inline_.begin());
+  else
+    k.index_.interned_ = long_indices().intern({narrow.data(), index.size()});
   return k;
 }
 
@@ -100,8 +134,7 @@ std::string_view Key::token() const noexcept {
 std::uint64_t Key::hash() const noexcept {
   std::uint64_t h = token_ ? token_->hash : 0;
   h = hash_combine(h, ndim_);
-  for (std::size_t i = 0; i < ndim_; ++i)
-    h = hash_combine(h, static_cast<std::uint64_t>(index_[i]));
+  for (auto i : indices()) h = hash_combine(h, static_cast<std::uint64_t>(i));
   return h;
 }
 
@@ -132,8 +165,8 @@ Key Key::parse(std::string_view text) {
 
 bool operator<(const Key& a, const Key& b) noexcept {
   if (a.token_ != b.token_) return a.token() < b.token();
-  return std::lexicographical_compare(a.index_.begin(), a.index_.begin() + a.ndim_,
-                                      b.index_.begin(), b.index_.begin() + b.ndim_);
+  const auto x = a.indices(), y = b.indices();
+  return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
 }
 
 Hasher& Hasher::add(double v) {

@@ -5,6 +5,11 @@
 // operation "sum-3f9a"; "load-77c1" has no index. Tokens are interned (one copy of each name per
 // process), so a Key is a small value that copies without allocating; equality and hashing use
 // the token's text, never its address, so every rank computes the same hash for the same key.
+//
+// Block indices of up to inline_dims axes live in the key itself (40 bytes in all: keys are in
+// every task, and graphs hold millions). Longer ones (arrays of up to HDF5's 32 dimensions, and
+// the extra index some operations append) are interned like tokens, and the key holds a pointer
+// to the process-wide copy: still trivially copyable, still 40 bytes.
 
 #include <array>
 #include <cstdint>
@@ -31,7 +36,11 @@ std::uint64_t hash_combine(std::uint64_t h, std::uint64_t v) noexcept;
 
 class Key {
  public:
-  static constexpr std::size_t max_dims = 6;
+  // HDF5's H5S_MAX_RANK is 32; operations on blocks add one index of their own (the pieces of
+  // a slice, a level of a reduction tree), and a little room is left beyond that.
+  static constexpr std::size_t max_dims = 64;
+  // Indices held in the key itself; longer ones are interned.
+  static constexpr std::size_t inline_dims = 6;
 
   Key() = default;
   // A key without a block index ("load-77c1").
@@ -46,10 +55,8 @@ class Key {
   [[nodiscard]] bool empty() const noexcept { return token_ == nullptr; }
   [[nodiscard]] std::string_view token() const noexcept;
   [[nodiscard]] std::size_t ndim() const noexcept { return ndim_; }
-  [[nodiscard]] std::int64_t index(std::size_t axis) const noexcept { return index_[axis]; }
-  [[nodiscard]] std::span<const std::int32_t> indices() const noexcept {
-    return {index_.data(), ndim_};
-  }
+  [[nodiscard]] std::int64_t index(std::size_t axis) const noexcept { return data()[axis]; }
+  [[nodiscard]] std::span<const std::int32_t> indices() const noexcept { return {data(), ndim_}; }
   [[nodiscard]] std::uint64_t hash() const noexcept;
   // "sum-3f9a/2,0".
   [[nodiscard]] std::string str() const;
@@ -57,15 +64,27 @@ class Key {
   static Key parse(std::string_view text);
 
   friend bool operator==(const Key& a, const Key& b) noexcept {
-    return a.token_ == b.token_ && a.ndim_ == b.ndim_ && a.index_ == b.index_;
+    if (a.token_ != b.token_ || a.ndim_ != b.ndim_) return false;
+    // Interned indices: equal values <=> equal pointer.
+    return a.ndim_ <= inline_dims ? a.index_.inline_ == b.index_.inline_
+                                  : a.index_.interned_ == b.index_.interned_;
   }
   friend bool operator<(const Key& a, const Key& b) noexcept;
 
  private:
+  [[nodiscard]] const std::int32_t* data() const noexcept {
+    return ndim_ <= inline_dims ? index_.inline_.data() : index_.interned_;
+  }
+
   const detail::TokenEntry* token_ = nullptr;  // interned: equal text <=> equal pointer
-  std::array<std::int32_t, max_dims> index_{};
+  union Indices {
+    std::array<std::int32_t, inline_dims> inline_{};  // unused entries are 0
+    const std::int32_t* interned_;                    // ndim_ > inline_dims: the interned copy
+  } index_;
   std::uint8_t ndim_ = 0;
 };
+static_assert(sizeof(Key) == 40 && std::is_trivially_copyable_v<Key>,
+              "a Key stays small and copies as bytes (graphs hold millions)");
 
 // Accumulates what defines an operation into a hash that every rank computes alike.
 class Hasher {

@@ -1,6 +1,7 @@
 #include <pando/frame/csv/infer.hpp>
 
 #include <pando/core/text.hpp>
+#include <pando/frame/csv/parse.hpp>
 #include <pando/frame/csv/tokenize.hpp>
 
 #include <fmt/format.h>
@@ -95,6 +96,28 @@ struct Candidates {
   }
 };
 
+// A sample that the parser cannot read (a quote still open at the end of the file; a row of too
+// many fields under on_bad_lines = error) is an error now, never a guess at types: types
+// guessed from the rows before it could fail a type check (a sum over a column of strings)
+// before any partition is parsed, with a message about the wrong thing. The parser itself reads
+// the sample up to the end of the bad row, with the types of the rows before it, so the message,
+// line and column are exactly those of the full read (which would report the same first problem:
+// a value before it that does not fit a --dtype, invalid UTF-8 in a string column, or the bad
+// row itself).
+[[noreturn]] void report_malformed(std::string_view rows, std::int64_t first_line,
+                                   const Schema& schema, const CsvOptions& options,
+                                   std::string_view source) {
+  CsvOptions quiet = options;
+  if (quiet.on_bad_lines == BadLines::warn)
+    quiet.on_bad_lines = BadLines::skip;  // the full read warns about skipped rows, once
+  BadLineReport skipped;
+  (void)parse_rows(rows, first_line, schema, quiet, source, skipped);
+  // Not reached: the parser throws for the same bytes.
+  throw ParseError(std::string(source), first_line, 0,
+                   "malformed CSV in the type-inference sample (a quote not closed before the end "
+                   "of the file, or a row of too many fields)");
+}
+
 void check_names(const std::vector<std::string>& wanted, const std::vector<std::string>& names,
                  std::string_view what, std::string_view source) {
   for (const auto& w : wanted)
@@ -183,6 +206,9 @@ Schema infer_schema(std::string_view sample, bool is_whole_file, const CsvHeader
   detail::Field f;
   bool rows_seen = false;
   std::vector<std::string> row;
+  // Where the sample turns out malformed by the parser's rules (its end, or the end of a bad
+  // row); null while it reads well.
+  const char* malformed_end = nullptr;
   while (tok.next_row()) {
     row.clear();
     bool complete = true;
@@ -193,12 +219,23 @@ Schema infer_schema(std::string_view sample, bool is_whole_file, const CsvHeader
       }
       row.emplace_back(f.text);
     } while (!f.last);
-    if (!complete) break;
+    if (!complete) {
+      // The end of the file: the quote is never closed. Else the sample cut a quoted field,
+      // which may close further on.
+      if (is_whole_file) malformed_end = tok.end();
+      break;
+    }
     const char* end = tok.end();
     const bool at_end = tok.pos() == end;
     if (at_end && !is_whole_file && (data.empty() || (end[-1] != '\n' && end[-1] != '\r')))
-      break;                           // the sample cut this row
-    if (row.size() > ncols) continue;  // a bad row: parse_rows reports or skips it
+      break;  // the sample cut this row
+    if (row.size() > ncols) {
+      if (options.on_bad_lines == BadLines::error) {
+        malformed_end = tok.pos();
+        break;
+      }
+      continue;  // parse_rows skips it too
+    }
     rows_seen = true;
     for (std::size_t j = 0; j < row.size(); ++j)
       if (!na.contains(row[j])) cand[j].add(row[j]);
@@ -209,7 +246,11 @@ Schema infer_schema(std::string_view sample, bool is_whole_file, const CsvHeader
     fields.push_back(
         {header.names[j], it != options.dtypes.end() ? it->second : cand[j].type(rows_seen)});
   }
-  return Schema(std::move(fields));
+  Schema schema(std::move(fields));
+  if (malformed_end)
+    report_malformed(data.substr(0, static_cast<std::size_t>(malformed_end - data.data())),
+                     header.data_first_line, schema, options, source);
+  return schema;
 }
 
 Schema selected_schema(const Schema& file_schema, const CsvOptions& options) {

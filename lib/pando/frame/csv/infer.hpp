@@ -60,7 +60,11 @@ CsvHeader read_header(std::string_view head, bool is_whole_file, const CsvOption
 
 // Types for every column of the file, in file order, from the complete rows of `sample` (the
 // same first bytes of the file) after the header; CsvOptions::dtypes override. UsageError for
-// dtypes or usecols naming columns the file does not have.
+// dtypes or usecols naming columns the file does not have. The sample is read with the parser's
+// rules: where it is malformed (a quote still open at the end of the file, not merely at the end
+// of a sample that the file continues past; a row of too many fields under on_bad_lines =
+// error), the ParseError is the one parse_rows gives for the file (same message, line and
+// column), never a type guessed from what could be read.
 Schema infer_schema(std::string_view sample, bool is_whole_file, const CsvHeader& header,
                     const CsvOptions& options, std::string_view source);
 
