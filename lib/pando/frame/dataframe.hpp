@@ -156,8 +156,9 @@ struct ReadCsvOptions {
 // and the --dtype that fixes it. With on_bad_lines warn, each computation that parses a range
 // logs the first lines it skips there; the overload below counts them once, for all files.
 DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options = {});
-// The same, read now and persisted, and the lines skipped with on_bad_lines skip or warn: their
-// count and the first few messages ("file:line:column: ..."), in file order, on every rank.
+// The same, and the lines skipped with on_bad_lines skip or warn: their count and the first few
+// messages ("file:line:column: ..."), in file order, on every rank, from a first pass that
+// streams the files (memory holds the ranges in flight); the frame reads them again when used.
 DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options,
                    csv::BadLineReport& bad_lines);
 

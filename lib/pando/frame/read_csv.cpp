@@ -369,8 +369,10 @@ DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& 
 
 DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& options,
                    csv::BadLineReport& bad_lines) {
+  // A counting pass streams the files once (memory holds the ranges in flight, not the frame);
+  // the frame returned reads them again, lazily, when a computation uses it.
   auto reports = std::make_shared<Reports>();
-  DataFrame df = lazy_frame(paths, options, reports).persist();
+  (void)lazy_frame(paths, options, reports).length();
   const Comm& comm = Session::current().comm();
   bad_lines = gather_reports(comm, *reports);
   if (bad_lines.count && comm.rank() == 0)
@@ -378,7 +380,7 @@ DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& 
         "read_csv: {} bad line{} skipped (first: {})", bad_lines.count,
         bad_lines.count == 1 ? "" : "s",
         bad_lines.messages.empty() ? "" : bad_lines.messages.front());
-  return df;
+  return lazy_frame(paths, options, nullptr);
 }
 
 }  // namespace pando

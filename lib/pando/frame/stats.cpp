@@ -607,8 +607,9 @@ Table DataFrame::describe(int ddof) const {
     if (is_numeric(f.type)) numeric.push_back(f.name);
   if (numeric.empty())
     throw ValueError(fmt::format("describe(): no numeric column among {}", schema_.to_string()));
-  // Several passes over the data follow: keep the partitions in memory for them.
-  const DataFrame data = persist();
+  // Several passes over the data follow: keep the partitions in memory for them, but only the
+  // columns summarized (a frame's strings are often most of its bytes).
+  const DataFrame data = select(numeric).persist();
   const auto summaries = detail::summarize(data, numeric);
   const std::vector<double> qs = {0.25, 0.5, 0.75};
   std::vector<detail::Selection> wanted;
@@ -625,8 +626,8 @@ Table DataFrame::describe(int ddof) const {
       const std::int64_t hi = std::min(lo + 1, n - 1);
       plans.push_back({lo, hi, virt - static_cast<double>(lo)});
       if (n > 0) {
-        wanted.push_back({schema_.index_of(numeric[c]), lo});
-        wanted.push_back({schema_.index_of(numeric[c]), hi});
+        wanted.push_back({data.schema().index_of(numeric[c]), lo});
+        wanted.push_back({data.schema().index_of(numeric[c]), hi});
       }
     }
   }
