@@ -22,7 +22,8 @@ constexpr const char* examples = R"(Examples (run from the repository, data made
   jobscripts/pando-run -n 2 pando-array rechunk data.h5:/x --to 4096,64 --out data.h5:/cols
   jobscripts/pando-run -n 2 pando-array stats data.h5:/x
 Results go to stdout as CSV (rank 0 prints), or to --out. Statistics follow NumPy: var and std
-divide by n - ddof with ddof 0 (--ddof 1 for the sample variance).)";
+divide by n - ddof with ddof 0 (--ddof 1 for the sample variance). Integer datasets of any width
+reduce as in NumPy: the sum of uint8 is uint64, its min uint8, its mean float64.)";
 
 // One reduction asked for on the command line: "mean:0".
 struct Reduction {
@@ -64,6 +65,7 @@ struct Plan {
   std::vector<std::string> reductions;
   std::string out;     // FILE.h5:/NAME
   std::string chunks;  // --chunks R,C for reading
+  std::string dtype;   // --dtype: read as this type
   std::string to;      // rechunk --to
   int ddof = 0;
   int gzip = -1;
@@ -84,12 +86,20 @@ AnyArray read(const std::string& ref_text, const Plan& plan, std::string_view op
       chunks.erase(chunks.begin(), chunks.end() - static_cast<std::ptrdiff_t>(ndim));
     options.chunks = chunks;
   }
+  if (!plan.dtype.empty()) {
+    auto t = parse_dtype(plan.dtype);
+    if (!t || *t == DType::string || *t == DType::timestamp)
+      throw UsageError(fmt::format(
+          "--dtype: unknown type '{}' (use bool, int32, int64, uint64, float32 or float64)",
+          plan.dtype));
+    options.as = t;
+  }
   return from_hdf5(ref.file, ref.dataset, options);
 }
 
 // The text of one element, as NumPy and pandas print it.
 std::string element_text(const Block& b, std::size_t i) {
-  return visit_numeric(b.dtype, [&](auto t) -> std::string {
+  return visit_element(b.dtype, [&](auto t) -> std::string {
     using T = decltype(t);
     const T v = b.values<T>()[i];
     if constexpr (std::is_same_v<T, bool>)
@@ -234,7 +244,7 @@ int main(int argc, char** argv) {
   CLI::App cli{"pando-array: array analytics on HDF5 datasets, in parallel (MPI)", "pando-array"};
   cli.footer(examples);
   cli.require_subcommand(1);
-  cli.fallthrough();  // --chunks, --ddof, --gzip and -v after the subcommand too
+  cli.fallthrough();  // --chunks, --dtype, --ddof, --gzip and -v after the subcommand too
   pando::app::Common common;
   pando::app::add_common_options(cli, common);
   Plan plan;
@@ -242,6 +252,10 @@ int main(int argc, char** argv) {
                  "block shape to read in, R,C (default: the dataset's chunks, grown to ~64 MiB "
                  "when they are small; contiguous datasets: ~64 MiB blocks); in eval, datasets "
                  "of fewer dimensions take the last ones");
+  cli.add_option("--dtype", plan.dtype,
+                 "read the datasets as this type, converted by HDF5 (bool, int32, int64, uint64, "
+                 "float32, float64); default: the dataset's own, integers of 8 and 16 bits (and "
+                 "uint32) held in a wider type");
   cli.add_option("--ddof", plan.ddof, "var/std divide by n - ddof (default 0, as NumPy)");
   cli.add_option("--gzip", plan.gzip, "compress --out datasets at this level, 0-9")
       ->check(CLI::Range(0, 9));

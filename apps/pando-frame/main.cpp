@@ -109,7 +109,7 @@ ReadCsvOptions read_options(const Plan& plan) {
   for (const auto& d : plan.dtypes) {
     auto [col, type] = split_pair(d, '=', "--dtype", "COL=TYPE");
     auto t = parse_dtype(type);
-    if (!t || t == DType::int32 || t == DType::float32)
+    if (!t || t == DType::int32 || t == DType::float32 || t == DType::uint64)
       throw UsageError(fmt::format(
           "--dtype: unknown type '{}' (use int64, float64, bool, string or timestamp)", type));
     o.csv.dtypes[col] = *t;

@@ -63,6 +63,31 @@ def make_data(path):
     return d
 
 
+INT_TYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
+
+
+def make_int_data(path):
+    """One 9 x 5 dataset per integer type, named after it: odd values over the type's whole
+    range (products wrap without collapsing to 0) with its min and max, and values above 2**63
+    for uint64; then float16, compound and string datasets, which Pando does not read."""
+    d = {}
+    with h5py.File(path, "w") as f:
+        for k, name in enumerate(INT_TYPES):
+            t = np.dtype(name).type
+            info = np.iinfo(t)
+            v = np.random.default_rng(77 + k).integers(info.min, info.max, (9, 5), dtype=t,
+                                                       endpoint=True) | t(1)
+            v[0, 0], v[1, 1], v[2, 2] = info.max, info.min, 1
+            if t == np.uint64:
+                v[3, 3], v[4, 4] = 2**63, 2**63 + 5
+            f.create_dataset(name, data=v, chunks=(4, 2))
+            d[name] = v
+        f.create_dataset("f16", data=np.arange(6, dtype=np.float16))
+        f.create_dataset("pairs", data=np.zeros(3, dtype=[("x", "<f8"), ("y", "<i4")]))
+        f.create_dataset("words", data=np.array([b"ab", b"cd"]))
+    return d
+
+
 def rows(text):
     return list(csv.reader(io.StringIO(text)))
 
@@ -79,6 +104,8 @@ class ArrayTest(AppTest):
         cls.data_dir = tempfile.mkdtemp(prefix="pando-apptest-array-")
         cls.h5 = os.path.join(cls.data_dir, "in.h5")
         cls.d = make_data(cls.h5)
+        cls.ints_h5 = os.path.join(cls.data_dir, "ints.h5")
+        cls.ints = make_int_data(cls.ints_h5)
 
     @classmethod
     def tearDownClass(cls):
@@ -304,6 +331,96 @@ class ArrayTest(AppTest):
                                          ["max:1", "1", "True"]])
         self.assertFails("reduce", f"{f}:/empty", "--op", "min", message="zero-size")
         self.assertFails("reduce", f"{f}:/text", "--op", "sum", message="string")
+
+    # ---- integer types ----
+
+    def test_reduce_integer_types_as_numpy(self):
+        # Every integer type h5py writes, reduced as NumPy reduces it: sums and products of
+        # signed types in int64, of unsigned ones in uint64 (wrapping as in NumPy, printed as
+        # unsigned), min and max in the type itself, mean, var and std in float64.
+        for name in INT_TYPES:
+            with self.subTest(name=name):
+                a = self.ints[name]
+                args = ["reduce", f"{self.ints_h5}:/{name}", "--chunks", "4,3"]
+                for op in OPS:
+                    args += ["--op", op, "--op", f"{op}:0", "--op", f"{op}:1"]
+                out = self.ok(ARRAY, *args)
+                text = {}
+                for op, _, v in rows(out)[1:]:
+                    text.setdefault(op, []).append(v)
+                got = self.reduce_rows(out)
+                scale = float(np.abs(a.astype(np.float64)).max())
+                for op in OPS:
+                    for axis in [None, 0, 1]:
+                        key = op if axis is None else f"{op}:{axis}"
+                        want = np.atleast_1d(reduce_ref(a, op, axis))
+                        if op in ("mean", "var", "std"):
+                            self.assertEqual(want.dtype, np.float64)
+                            tol = 1e-13 * (scale * scale if op == "var" else scale)
+                            self.assertClose(got[key], want.reshape(np.shape(got[key])),
+                                             rtol=0, atol=tol, msg=key)
+                        else:
+                            self.assertEqual(text[key], [str(w) for w in want.tolist()], key)
+                self.same_at_one_rank(out, *args)
+
+    def test_integer_types_stats_rechunk_and_out(self):
+        for name in INT_TYPES:
+            with self.subTest(name=name):
+                a = self.ints[name]
+                src = f"{self.ints_h5}:/{name}"
+                got = dict(rows(self.ok(ARRAY, "stats", src, "--chunks", "2,3"))[1:])
+                self.assertEqual(got["count"], str(a.size))
+                self.assertEqual(got["min"], str(a.min()))
+                self.assertEqual(got["max"], str(a.max()))
+                self.assertClose(float(got["mean"]), a.mean(), rtol=1e-14)
+                self.assertClose(float(got["std"]), a.std(), rtol=1e-13)
+                # Rechunked (compressed), and reduced into a file: the types NumPy gives, as h5py
+                # reads them.
+                out_file = self.path(f"{name}.h5")
+                self.ok(ARRAY, "--gzip", "1", "rechunk", src, "--to", "3,2", "--out",
+                        f"{out_file}:/r")
+                self.ok(ARRAY, "reduce", src, "--op", "sum", "--out", f"{out_file}:/sum",
+                        "--chunks", "4,3")
+                self.ok(ARRAY, "reduce", src, "--op", "max:0", "--out", f"{out_file}:/max0",
+                        "--chunks", "4,3")
+                with h5py.File(out_file, "r") as f:
+                    self.assertEqual(f["r"].dtype, a.dtype)
+                    self.assertEqual(f["r"].chunks, (3, 2))
+                    self.assertEqual(f["r"].compression, "gzip")
+                    np.testing.assert_array_equal(f["r"][()], a)
+                    self.assertEqual(f["sum"].dtype, a.sum().dtype)
+                    self.assertEqual(f["sum"][()], a.sum())
+                    self.assertEqual(f["max0"].dtype, a.dtype)
+                    np.testing.assert_array_equal(f["max0"][()], a.max(axis=0))
+
+    def test_eval_integer_types(self):
+        # Narrow types compute in the type that holds them (int32, int64 for uint32): exact
+        # values, and floating results as NumPy's.
+        u8, u64 = self.ints["uint8"], self.ints["uint64"]
+        out = self.ok(ARRAY, "eval", "x / 4 + 1", "--bind", f"x={self.ints_h5}:/uint8",
+                      "--chunks", "4,3")
+        self.assertClose(self.matrix(out), u8 / 4 + 1, rtol=0, atol=0)
+        out = self.ok(ARRAY, "eval", "x * 2", "--bind", f"x={self.ints_h5}:/uint16",
+                      "--reduce", "max")
+        self.assertEqual(rows(out)[1:], [["max", str(2 * int(self.ints["uint16"].max()))]])
+        # uint64 is not computed with; --dtype reads it converted (by HDF5), as astype would.
+        self.assertFails("eval", "x + 1", "--bind", f"x={self.ints_h5}:/uint64",
+                         message="'x' is uint64, which element-wise expressions do not take")
+        out = self.ok(ARRAY, "--dtype", "float64", "eval", "x / 2", "--bind",
+                      f"x={self.ints_h5}:/uint64", "--chunks", "4,3")
+        self.assertClose(self.matrix(out), u64.astype(np.float64) / 2, rtol=0, atol=0)
+        got = self.reduce_rows(self.ok(ARRAY, "reduce", f"{self.ints_h5}:/uint64", "--dtype",
+                                       "float64", "--op", "sum"))
+        self.assertClose(got["sum"], u64.astype(np.float64).sum(), rtol=1e-15)
+
+    def test_unreadable_types_are_named(self):
+        for name, type_name in [("f16", "float16"), ("pairs", "compound"), ("words", "string")]:
+            with self.subTest(name=name):
+                self.assertFails("reduce", f"{self.ints_h5}:/{name}", "--op", "sum",
+                                 message=f"{self.ints_h5}:/{name} has type {type_name}, which "
+                                         "Pando does not read")
+        self.assertFails("reduce", f"{self.ints_h5}:/uint8", "--dtype", "int8", "--op", "sum",
+                         message="--dtype")
 
     # ---- eval ----
 

@@ -657,6 +657,7 @@ class FrameTest(AppTest):
             ([m, "--fillna", "nope=1"], "'nope'"),
             ([m, "--fillna", "amount"], "COL=VALUE"),
             ([m, "--dtype", "id=complex"], "complex"),
+            ([m, "--dtype", "id=uint64"], "uint64"),
             ([m, "--dtype", "nope=int64"], "'nope'"),
             ([m, "--dtype", "name=int64"], "cannot read"),
             ([m, "--dtype", "id"], "COL=TYPE"),
@@ -677,7 +678,7 @@ class FrameTest(AppTest):
         late_failures = {late, ragged, unterminated, empty, other}
         usage = {"NAME=EXPR", "COL:FUNC", "COL=VALUE", "COL=TYPE", "--sep", "--on-bad-lines",
                  "--chunk-size", "--head", "one of", "--ddof", "INPUT", "unknown log level 'loud'", "complex", "--where:1:9",
-                 "--where:1:", "--assign:1:"}
+                 "--where:1:", "--assign:1:", "uint64"}
         for args, message in self.usage_cases(cases, usage):
             for extra in ([], ["--out", out]):
                 if extra and not (set(args) & late_failures or message in ("'nope'", "'name'")):

@@ -60,6 +60,8 @@ Column random_column(DType t, std::size_t n, double null_rate, std::mt19937_64& 
         if (valid[i]) v[i] = std::string(rng() % 12, static_cast<char>('a' + rng() % 26));
       return Column::from_strings(v);
     }
+    case DType::uint64:  // arrays only
+      break;
   }
   return {};
 }

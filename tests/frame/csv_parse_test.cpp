@@ -242,6 +242,11 @@ TEST(CsvParse, OptionsAreChecked) {
   o.quote = '"';
   o.escape = '"';
   EXPECT_THROW(o.validate(), UsageError);
+  o.escape = '\0';
+  o.dtypes["n"] = DType::uint64;  // arrays only
+  EXPECT_EQ(what([&] { o.validate(); }),
+            "dtype of column 'n': frames hold int64, float64, bool, string or timestamp columns, "
+            "not uint64");
 }
 
 // Options and schemas travel in the graph's metadata (Boost.Serialization).

@@ -193,6 +193,8 @@ std::string spec_json(const Table& t, bool compare_text) {
         case DType::string:
           out += json_string(col.string_at(i));
           break;
+        case DType::uint64:  // arrays only
+          break;
       }
     }
     out += "]}";

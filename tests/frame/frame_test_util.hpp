@@ -79,6 +79,8 @@ inline std::string render_value(const Column& c, std::size_t i) {
       return "t\"" + format_timestamp(c.values<std::int64_t>()[i]) + "\"";
     case DType::string:
       return json_string(c.string_at(i));
+    case DType::uint64:  // arrays only
+      break;
   }
   return "?";
 }

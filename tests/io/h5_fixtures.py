@@ -74,6 +74,17 @@ def main(out):
     with h5py.File(f"{out}/ublock.h5", "w", userblock_size=512) as f:
         f.create_dataset("x", data=np.arange(6.0).reshape(2, 3))
 
+    # Every integer type: [min, max, 1, 0, -1, or 7, or 2**63 for uint64] (see int_datasets()
+    # in hdf5_read_test.cpp), chunked in 2 (some compressed), and one type Pando does not read.
+    with h5py.File(f"{out}/ints.h5", "w") as f:
+        for name in ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]:
+            info = np.iinfo(name)
+            last = -1 if info.min < 0 else (2**63 if name == "uint64" else 7)
+            gzip = "gzip" if name.endswith(("16", "64")) else None
+            f.create_dataset(name, data=np.array([info.min, info.max, 1, 0, last], dtype=name),
+                             chunks=(2,), compression=gzip)
+        f.create_dataset("f16", data=np.arange(4, dtype=np.float16))
+
     with open(f"{out}/not_hdf5.h5", "w") as f:
         f.write("just some text, not HDF5\n")
 

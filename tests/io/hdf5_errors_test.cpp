@@ -29,7 +29,9 @@ void expect_error(F&& f, const std::string& expected) {
   EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
 }
 
-const std::string unreadable = ", which Pando does not read (use float64, float32, int64 or int32)";
+const std::string unreadable =
+    ", which Pando does not read (it reads bool, int8 to int64, uint8 to uint64, float32 and "
+    "float64)";
 
 }  // namespace
 
@@ -49,7 +51,8 @@ TEST(Hdf5Errors, InspectSaysWhatIsWrong) {
   expect_error<IoError>(inspect(small, "/grp"), small + ":/grp is a group, not a dataset");
   expect_error<IoError>(inspect(small, "grp/sub/"), small + ":/grp/sub is a group, not a dataset");
   expect_error<IoError>(inspect(small, "/"), small + ":/ is a group, not a dataset");
-  expect_error<IoError>(inspect(data, "u16"), data + ":/u16 has type uint16" + unreadable);
+  const std::string ints = dir + "/ints.h5";
+  expect_error<IoError>(inspect(ints, "f16"), ints + ":/f16 has type float16" + unreadable);
   expect_error<IoError>(inspect(data, "cmp"), data + ":/cmp has type compound" + unreadable);
   expect_error<IoError>(inspect(data, "text"), data + ":/text has type string" + unreadable);
   expect_error<IoError>(inspect(data, "vtext"), data + ":/vtext has type string" + unreadable);
@@ -105,8 +108,8 @@ TEST(Hdf5Errors, ParallelOpenSaysTheSame) {
   expect_error<IoError>([&] { (void)f.open_dataset("grp"); },
                         small + ":/grp is a group, not a dataset");
   h5::File g = h5::File::open(comm(), data);
-  expect_error<IoError>([&] { (void)g.open_dataset("/u16"); },
-                        data + ":/u16 has type uint16" + unreadable);
+  expect_error<IoError>([&] { (void)g.open_dataset("/cmp"); },
+                        data + ":/cmp has type compound" + unreadable);
   expect_error<IoError>(
       [&] { (void)h5::File::create(comm(), dir + "/no/such/out.h5"); },
       dir + "/no/such/out.h5: cannot create: no such directory '" + dir + "/no/such'");
@@ -156,8 +159,8 @@ TEST(Hdf5Errors, SelectionsTypesAndMisuse) {
         a.read(v.data(), DType::string, Dims{0, 0}, Dims{1, 1});
       },
       data +
-          ":/a: Pando reads and writes HDF5 data as float64, float32, int64, int32 or bool, "
-          "not string");
+          ":/a: Pando reads and writes HDF5 data as float64, float32, int64, int32, uint64 or "
+          "bool, not string");
   expect_error<pando::UsageError>(
       [&] {
         a.write(std::span<const double>(v).first(1), {0, 0}, {1, 1});
@@ -212,8 +215,8 @@ TEST(Hdf5Errors, CreatingAndLinking) {
   expect_error<UsageError>(
       [&] { (void)f.create_dataset("/y", DType::string, Dims{4}); },
       path +
-          ":/y: Pando reads and writes HDF5 data as float64, float32, int64, int32 or bool, "
-          "not string");
+          ":/y: Pando reads and writes HDF5 data as float64, float32, int64, int32, uint64 or "
+          "bool, not string");
   expect_error<UsageError>(
       [&] { (void)f.create_dataset("/y", DType::float64, Dims{1 << 20}, Dims{1 << 30}); },
       "");  // chunks are clamped to the shape

@@ -30,6 +30,34 @@ std::int32_t b_at(std::int64_t i, std::int64_t j) {
 
 constexpr h5::Transfer both[] = {h5::Transfer::independent, h5::Transfer::collective};
 
+// ints.h5 (h5_fixtures.py): per integer type, as NumPy names it, the type Pando holds it in and
+// its values [min, max, 1, 0, last] as text.
+struct IntDataset {
+  std::string name;
+  DType held;
+  pando::NarrowInt narrow;
+  std::vector<std::string> values;
+};
+const std::vector<IntDataset>& int_datasets() {
+  using pando::NarrowInt;
+  static const std::vector<IntDataset> all = {
+      {"int8", DType::int32, NarrowInt::int8, {"-128", "127", "1", "0", "-1"}},
+      {"int16", DType::int32, NarrowInt::int16, {"-32768", "32767", "1", "0", "-1"}},
+      {"int32", DType::int32, NarrowInt::none, {"-2147483648", "2147483647", "1", "0", "-1"}},
+      {"int64",
+       DType::int64,
+       NarrowInt::none,
+       {"-9223372036854775808", "9223372036854775807", "1", "0", "-1"}},
+      {"uint8", DType::int32, NarrowInt::uint8, {"0", "255", "1", "0", "7"}},
+      {"uint16", DType::int32, NarrowInt::uint16, {"0", "65535", "1", "0", "7"}},
+      {"uint32", DType::int64, NarrowInt::uint32, {"0", "4294967295", "1", "0", "7"}},
+      {"uint64",
+       DType::uint64,
+       NarrowInt::none,
+       {"0", "18446744073709551615", "1", "0", "9223372036854775808"}}};
+  return all;
+}
+
 }  // namespace
 
 TEST(Hdf5Inspect, DescribesWhatH5pyWrote) {
@@ -69,6 +97,21 @@ TEST(Hdf5Inspect, DescribesWhatH5pyWrote) {
             (std::vector<std::int64_t>{2, 3}));  // after a 512-byte user block
   EXPECT_EQ(h5::list_datasets(fixtures() + "/small.h5"),
             (std::vector<std::string>{"/a", "/grp/b"}));
+}
+
+TEST(Hdf5Inspect, IntegersOfEveryWidth) {
+  const std::string f = fixtures() + "/ints.h5";
+  for (const auto& d : int_datasets()) {
+    SCOPED_TRACE(d.name);
+    const h5::DatasetInfo info = h5::inspect(comm(), f, d.name);
+    EXPECT_EQ(info.type, d.held);
+    EXPECT_EQ(info.narrow, d.narrow);
+    EXPECT_EQ(info.type_name(), d.name);
+    EXPECT_EQ(info.shape, (std::vector<std::int64_t>{5}));
+  }
+  EXPECT_EQ(h5::inspect(data_h5(), "u16").type_name(), "uint16");
+  EXPECT_EQ(h5::inspect(data_h5(), "a").type_name(), "float64");
+  EXPECT_EQ(h5::inspect(data_h5(), "flags").type_name(), "bool");
 }
 
 TEST(Hdf5Inspect, CollectiveFormBroadcastsRootsAnswer) {
@@ -210,6 +253,40 @@ TEST(Hdf5Read, EveryElementType) {
     std::vector<double> v(6);
     ub.open_dataset("x").read(std::span(v), {0, 0}, {2, 3}, h5::Transfer::collective);
     EXPECT_EQ(v, (std::vector<double>{0, 1, 2, 3, 4, 5}));
+  }
+}
+
+TEST(Hdf5Read, IntegersOfEveryWidthInTheTypeThatHoldsThem) {
+  h5::File file = h5::File::open(comm(), fixtures() + "/ints.h5");
+  for (const auto& d : int_datasets()) {
+    SCOPED_TRACE(d.name);
+    h5::Dataset ds = file.open_dataset(d.name);
+    EXPECT_EQ(ds.info().type_name(), d.name);
+    for (auto t : both) {
+      // Each rank its own rows (rank 0 none at several ranks), in the type Pando holds them in.
+      const auto [r0, r1] = uneven_rows(5);
+      std::vector<std::string> got;
+      if (d.held == DType::int32) {
+        std::vector<std::int32_t> v(static_cast<std::size_t>(r1 - r0));
+        ds.read(std::span(v), {r0}, {r1 - r0}, t);
+        for (auto x : v) got.push_back(std::to_string(x));
+      } else if (d.held == DType::int64) {
+        std::vector<std::int64_t> v(static_cast<std::size_t>(r1 - r0));
+        ds.read(std::span(v), {r0}, {r1 - r0}, t);
+        for (auto x : v) got.push_back(std::to_string(x));
+      } else {
+        std::vector<std::uint64_t> v(static_cast<std::size_t>(r1 - r0));
+        ds.read(std::span(v), {r0}, {r1 - r0}, t);
+        for (auto x : v) got.push_back(std::to_string(x));
+      }
+      EXPECT_EQ(got, std::vector<std::string>(d.values.begin() + r0, d.values.begin() + r1));
+    }
+    // Any other numeric type converts as HDF5 converts (to float64: the nearest double).
+    std::vector<double> f(5);
+    ds.read(std::span(f), {0}, {5});
+    for (std::size_t k = 0; k < 5; ++k)
+      EXPECT_EQ(f[k], d.name[0] == 'u' ? static_cast<double>(std::stoull(d.values[k]))
+                                       : static_cast<double>(std::stoll(d.values[k])));
   }
 }
 

@@ -171,6 +171,60 @@ TEST(Hdf5Write, H5pyReadsWhatEveryRankWrote) {
   EXPECT_EQ(f.open_dataset("/x").attributes(), attrs);
 }
 
+TEST(Hdf5Write, NarrowIntegersAndUint64AreStoredAsThemselves) {
+  const std::string path = temp_dir() + "/ints.h5";
+  // uint8 and int16 held in int32, uint32 in int64, uint64 as itself: stored in their own types.
+  const std::vector<std::int32_t> u8 = {0, 255, 1, 200, 7, 128};
+  const std::vector<std::int32_t> i16 = {-32768, 32767, -1, 0, 5, 300};
+  const std::vector<std::int64_t> u32 = {0, 4294967295, 1, 2, 3, 4};
+  const std::vector<std::uint64_t> u64 = {0, 18446744073709551615u, 9223372036854775808u, 1, 2, 3};
+  {
+    h5::File f = h5::File::create(comm(), path);
+    const auto [r0, r1] = uneven_rows(6);
+    auto mine = [&](const auto& all) { return rows_of(all, r0, r1, 1); };
+    h5::Dataset a = f.create_dataset("u8", DType::int32, Dims{6}, Dims{4}, -1, h5::Fill::zeros,
+                                     pando::NarrowInt::uint8);
+    a.write(mine(u8), {r0}, {r1 - r0}, h5::Transfer::collective);
+    h5::Dataset b = f.create_dataset("i16", DType::int32, Dims{6}, Dims{4}, 2, h5::Fill::zeros,
+                                     pando::NarrowInt::int16);
+    b.write(mine(i16), {r0}, {r1 - r0}, h5::Transfer::collective);
+    h5::Dataset c = f.create_dataset("u32", DType::int64, Dims{6}, {}, -1, h5::Fill::zeros,
+                                     pando::NarrowInt::uint32);
+    c.write(mine(u32), {r0}, {r1 - r0}, h5::Transfer::collective);
+    h5::Dataset d = f.create_dataset("u64", DType::uint64, Dims{6}, Dims{4});
+    d.write(mine(u64), {r0}, {r1 - r0}, h5::Transfer::collective);
+    EXPECT_EQ(a.info().type_name(), "uint8");
+    EXPECT_EQ(error_of<pando::UsageError>([&] {
+                (void)f.create_dataset("bad", DType::int32, Dims{6}, {}, -1, h5::Fill::zeros,
+                                       pando::NarrowInt::uint32);
+              }),
+              path + ":/bad: uint32 values are held in int64, not int32");
+    for (auto* x : {&a, &b, &c, &d}) x->close();
+    f.close();
+  }
+  auto narrowed = [](const auto& v, auto t) {
+    std::vector<decltype(t)> out;
+    for (auto x : v) out.push_back(static_cast<decltype(t)>(x));
+    return out;
+  };
+  std::vector<std::string> expected = {
+      "D|/u8|uint8|(6,)|(4,)|None|None|" + hex(narrowed(u8, std::uint8_t{})),
+      "D|/i16|int16|(6,)|(4,)|gzip|2|" + hex(narrowed(i16, std::int16_t{})),
+      "D|/u32|uint32|(6,)|None|None|None|" + hex(narrowed(u32, std::uint32_t{})),
+      "D|/u64|uint64|(6,)|(4,)|None|None|" + hex(u64),
+  };
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(differences(h5py_sees(path), expected), "");
+  // Read back as they were written.
+  h5::File f = h5::File::open(comm(), path);
+  std::vector<std::int32_t> back(6);
+  f.open_dataset("u8").read(std::span(back), {0}, {6});
+  EXPECT_EQ(back, u8);
+  std::vector<std::uint64_t> back64(6);
+  f.open_dataset("u64").read(std::span(back64), {0}, {6});
+  EXPECT_EQ(back64, u64);
+}
+
 TEST(Hdf5Write, CompressedDatasetsTakeCollectiveWritesOnly) {
   const std::string path = temp_dir() + "/c.h5";
   h5::File f = h5::File::create(comm(), path);

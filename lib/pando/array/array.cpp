@@ -13,15 +13,30 @@ namespace pando {
 namespace detail {
 
 AnyArray make_array(DType dtype, Shape shape, Chunks chunks, std::string token, Graph graph,
-                    std::vector<Key> finally) {
+                    std::vector<Key> finally, NarrowInt narrow) {
   check_chunks(shape, chunks, "array");
+  if (narrow != NarrowInt::none && holding_type(narrow) != dtype)
+    throw TypeError(
+        fmt::format("an array of {} cannot hold {} values", to_string(dtype), to_string(narrow)));
   auto n = std::make_shared<ArrayNode>();
   n->dtype = dtype;
+  n->narrow = narrow;
   n->shape = std::move(shape);
   n->chunks = std::move(chunks);
   n->token = std::move(token);
   n->graph = std::move(graph);
   n->finally = std::move(finally);
+  return AnyArray(std::move(n));
+}
+
+AnyArray with_narrow(const AnyArray& a, NarrowInt narrow) {
+  if (a.narrow() == narrow) return a;
+  if (narrow != NarrowInt::none && holding_type(narrow) != a.dtype())
+    throw TypeError(fmt::format("an array of {} cannot hold {} values", to_string(a.dtype()),
+                                to_string(narrow)));
+  (void)a.token();  // a pending expression gets its tasks once, shared by both handles
+  auto n = std::make_shared<ArrayNode>(a.node());
+  n->narrow = narrow;
   return AnyArray(std::move(n));
 }
 
@@ -117,6 +132,10 @@ const ArrayNode& AnyArray::node() const {
 }
 
 DType AnyArray::dtype() const { return node().dtype; }
+NarrowInt AnyArray::narrow() const { return node().narrow; }
+std::string_view AnyArray::type_name() const {
+  return node().narrow == NarrowInt::none ? to_string(node().dtype) : to_string(node().narrow);
+}
 const Shape& AnyArray::shape() const { return node().shape; }
 const Chunks& AnyArray::chunks() const { return node().chunks; }
 const std::vector<Key>& AnyArray::finally() const { return node().finally; }
@@ -167,6 +186,7 @@ AnyArray AnyArray::persist() const {
   Runtime::current().persist(graph(), keys, finally());
   auto n = std::make_shared<ArrayNode>();
   n->dtype = dtype();
+  n->narrow = narrow();
   n->shape = shape();
   n->chunks = chunks();
   n->token = token();
@@ -241,6 +261,7 @@ T LocalArray<T>::operator()(std::initializer_list<std::int64_t> index) const {
 template class LocalArray<bool>;
 template class LocalArray<std::int32_t>;
 template class LocalArray<std::int64_t>;
+template class LocalArray<std::uint64_t>;
 template class LocalArray<float>;
 template class LocalArray<double>;
 

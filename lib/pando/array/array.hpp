@@ -118,7 +118,19 @@ class AnyArray {
   AnyArray(DType dtype, Shape shape, Chunks chunks, std::string token, Graph graph,
            std::vector<Key> finally = {});
 
+  // The element type of the blocks. Arrays read from HDF5 datasets of narrower integers hold
+  // int8, int16, uint8 and uint16 as int32 and uint32 as int64 (every value exactly), and
+  // remember the narrow type (narrow()): reductions give NumPy's result types for it (sum and
+  // prod of signed ones int64, of unsigned ones uint64; min and max the narrow type; mean, var
+  // and std float64) and to_hdf5 stores it again. Operations that move values keep it (slicing,
+  // transpose, reshape, rechunk, concatenate, persist); element-wise expressions compute in
+  // dtype() and their results are plain dtype() (NumPy would wrap uint8 200 + 100 to 44; here it
+  // is 300, an int32). astype(dtype()) makes a narrow array plain.
   [[nodiscard]] DType dtype() const;
+  // The narrow integer type of the values held in dtype(), or NarrowInt::none.
+  [[nodiscard]] NarrowInt narrow() const;
+  // NumPy's name of the element type: the narrow type's ("uint8"), or dtype()'s ("float64").
+  [[nodiscard]] std::string_view type_name() const;
   [[nodiscard]] const Shape& shape() const;
   [[nodiscard]] const Chunks& chunks() const;
   [[nodiscard]] std::size_t ndim() const { return shape().size(); }
@@ -151,6 +163,9 @@ class AnyArray {
                                Chunks chunks);
 
   // ---- element-wise (fused) ----
+  // NumPy's astype (fused with the expression around it). From uint64 it is a task per block
+  // (the expression language does not read uint64): to integers modulo 2^32 or 2^64 and to the
+  // nearest float, as NumPy converts; nothing converts to uint64 (TypeError).
   [[nodiscard]] AnyArray astype(DType type) const;
 
   // ---- reductions ----
@@ -199,19 +214,25 @@ std::vector<Block> compute(const std::vector<AnyArray>& arrays);
 
 // ---- typed facade ----
 
+// Array<E> holds E: an array of narrow integers (AnyArray::dtype()) used as Array<int32_t> is a
+// plain int32 array, as astype() makes it (its sum is int64, its min int32).
 template <class E>
 class Array {
  public:
   // The element type of means, variances and standard deviations (NumPy's rule).
   using Floating = std::conditional_t<std::is_floating_point_v<E>, E, double>;
-  // The element type of sums and products (NumPy: integers sum as int64).
-  using Summed = std::conditional_t<std::is_floating_point_v<E>, E, std::int64_t>;
+  // The element type of sums and products (NumPy: signed integers and bools sum as int64,
+  // unsigned ones as uint64).
+  using Summed = std::conditional_t<
+      std::is_floating_point_v<E>, E,
+      std::conditional_t<std::is_same_v<E, std::uint64_t>, std::uint64_t, std::int64_t>>;
 
   Array() = default;
   explicit Array(AnyArray a) : a_(std::move(a)) {
     if (a_.valid() && a_.dtype() != dtype_of<E>())
       throw TypeError("an array of " + std::string(to_string(a_.dtype())) + " used as Array<" +
                       std::string(to_string(dtype_of<E>())) + ">");
+    if (a_.valid() && a_.narrow() != NarrowInt::none) a_ = a_.astype(a_.dtype());
   }
   // The same array with its element type known at run time.
   [[nodiscard]] const AnyArray& untyped() const noexcept { return a_; }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace pando {
@@ -68,8 +69,10 @@ struct Block {
   }
 };
 
-// Calls f(T{}) with T the C++ element type of `dtype` (bool, int32_t, int64_t, float, double);
-// TypeError for strings and timestamps, which arrays do not hold.
+// Calls f(T{}) with T the C++ element type of `dtype` (bool, int32_t, int64_t, float, double):
+// the types arrays compute with. TypeError for uint64, which arrays read, move, reduce and
+// write but do not compute with (dtype.hpp), and for strings and timestamps, which arrays do
+// not hold.
 template <class F>
 decltype(auto) visit_numeric(DType dtype, F&& f) {
   switch (dtype) {
@@ -83,12 +86,24 @@ decltype(auto) visit_numeric(DType dtype, F&& f) {
       return f(float{});
     case DType::float64:
       return f(double{});
+    case DType::uint64:
+      throw TypeError(
+          "this operation does not take uint64 arrays (they are read, reduced, sliced, "
+          "rechunked and written): convert with astype first");
     case DType::string:
     case DType::timestamp:
       break;
   }
-  throw TypeError("arrays hold bool, int32, int64, float32 or float64 elements, not " +
+  throw TypeError("arrays hold bool, int32, int64, uint64, float32 or float64 elements, not " +
                   std::string(to_string(dtype)));
+}
+
+// visit_numeric() and uint64 (std::uint64_t): for what every array element type goes through
+// (reductions, printing, conversions).
+template <class F>
+decltype(auto) visit_element(DType dtype, F&& f) {
+  if (dtype == DType::uint64) return f(std::uint64_t{});
+  return visit_numeric(dtype, std::forward<F>(f));
 }
 
 // Raw bytes on the wire: the dtype and shape in the metadata part, the elements as they are.

@@ -155,6 +155,7 @@ AnyArray random_array(std::string_view name, Shape shape, std::uint64_t seed, DT
 
 AnyArray full(Shape shape, double value, DType dtype, const ChunkSpec& spec) {
   check_shape(shape, "full");
+  (void)visit_numeric(dtype, [](auto) { return 0; });  // before anything runs
   Chunks chunks = spec.resolve(shape, dtype);
   Hasher h = hasher("full", dtype, shape, chunks);
   h.add(value);
@@ -166,6 +167,7 @@ AnyArray full(Shape shape, double value, DType dtype, const ChunkSpec& spec) {
 
 AnyArray arange(double start, double stop, double step, DType dtype, const ChunkSpec& spec) {
   if (step == 0) throw ValueError("arange: step must not be zero");
+  (void)visit_numeric(dtype, [](auto) { return 0; });
   const auto n =
       std::max<std::int64_t>(0, static_cast<std::int64_t>(std::ceil((stop - start) / step)));
   Shape shape{n};
@@ -210,6 +212,7 @@ AnyArray linspace(double start, double stop, std::int64_t num, bool endpoint,
 AnyArray eye(std::int64_t n, std::int64_t m, std::int64_t k, DType dtype, const ChunkSpec& spec) {
   Shape shape{n, m};
   check_shape(shape, "eye");
+  (void)visit_numeric(dtype, [](auto) { return 0; });
   Chunks chunks = spec.resolve(shape, dtype);
   Hasher h = hasher("eye", dtype, shape, chunks);
   h.add(k);

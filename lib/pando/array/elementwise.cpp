@@ -80,6 +80,12 @@ AnyArray make_elementwise(const expr::Expr& e,
                           const std::vector<std::pair<std::string, AnyArray>>& named) {
   // 0. Type-check the expression as written, so that an error names the arrays as the caller
   //    named them (the fused expression below calls them v0, v1, ...).
+  for (const auto& [name, a] : named)
+    if (a.dtype() == DType::uint64)
+      throw TypeError(
+          fmt::format("{}: '{}' is uint64, which element-wise expressions do not take (convert it "
+                      "first: astype, or read it as another type with Hdf5Read::as)",
+                      e.to_string(), name));
   {
     std::vector<std::pair<std::string, DType>> types;
     for (const auto& [name, a] : named) types.emplace_back(name, a.dtype());
@@ -456,8 +462,50 @@ AnyArray apply(std::string_view function, const AnyArray& a) {
       expr::Expr::call(std::string(function), {expr::Expr::variable("a")}), {{"a", a}});
 }
 
+namespace {
+
+// astype from uint64, which the expression language does not read: a task per block.
+AnyArray from_uint64(const AnyArray& a, DType type) {
+  (void)visit_numeric(type, [](auto) { return 0; });
+  Hasher h("astype-uint64");
+  h.add(a.token()).add(static_cast<std::int64_t>(type));
+  const std::string token = make_token("astype", h.value());
+  std::vector<Task> tasks;
+  for_each_block(a.chunks(), [&](std::span<const std::int64_t> idx) {
+    Task t;
+    t.key = Key(token, idx);
+    t.inputs = {a.block_key(idx)};
+    const auto n = element_count(block_shape(a.chunks(), idx));
+    t.nbytes = static_cast<std::uint64_t>(n) * element_size(type);
+    t.cost = static_cast<double>(n) * 1e-9;
+    t.fn = [type](std::span<const Value> in) {
+      const Block& b = in[0].get<Block>();
+      Block out = Block::allocate(type, b.shape);
+      auto v = b.values<std::uint64_t>();
+      visit_numeric(type, [&](auto u) {
+        using U = decltype(u);
+        auto o = out.mutable_values<U>();
+        // NumPy's casts: modulo 2^N to integers (C++20 defines it so), nearest to floats.
+        for (std::size_t i = 0; i < v.size(); ++i) o[i] = static_cast<U>(v[i]);
+      });
+      return Value::of(std::move(out));
+    };
+    tasks.push_back(std::move(t));
+  });
+  return detail::make_array(type, a.shape(), a.chunks(), token,
+                            Graph(std::move(tasks), {&a.graph()}), a.finally());
+}
+
+}  // namespace
+
 AnyArray AnyArray::astype(DType type) const {
-  if (type == dtype()) return *this;
+  if (type == dtype()) return detail::with_narrow(*this, NarrowInt::none);
+  if (dtype() == DType::uint64) return from_uint64(*this, type);
+  if (type == DType::uint64)
+    throw TypeError(
+        fmt::format("astype: arrays of {} are not converted to uint64 (uint64 arrays "
+                    "are read from HDF5, and sums and products of unsigned integers)",
+                    type_name()));
   (void)visit_numeric(type, [](auto) { return 0; });
   // A cast is an element-wise function: it fuses with the expression around it.
   const char* fn = type == DType::float64   ? "float"

@@ -68,8 +68,11 @@ Chunks aligned_chunks(std::span<const std::int64_t> shape, DType dtype,
 
 AnyArray from_hdf5(const std::string& file, const std::string& dataset, const Hdf5Read& options) {
   const h5::DatasetInfo info = h5::inspect(world(), file, dataset);
+  // An explicit type is plain (HDF5 converts); a narrow integer type is read into the type that
+  // holds it, and remembered.
   const DType type = options.as.value_or(info.type);
-  (void)visit_numeric(type, [](auto) { return 0; });
+  const NarrowInt narrow = options.as ? NarrowInt::none : info.narrow;
+  (void)visit_element(type, [](auto) { return 0; });
   // The dataset's own chunks, unless they are small (h5py's automatic ones): then whole
   // multiples of them, about 64 MiB a block.
   const bool small =
@@ -126,7 +129,7 @@ AnyArray from_hdf5(const std::string& file, const std::string& dataset, const Hd
   });
   tasks.push_back(std::move(c));
   return detail::make_array(type, info.shape, std::move(chunks), token, Graph(std::move(tasks)),
-                            {close})
+                            {close}, narrow)
       .with_attributes(info.attributes);
 }
 
@@ -179,6 +182,7 @@ void to_hdf5(const AnyArray& array, const std::string& file, const std::string& 
     dchunks[a] =
         std::clamp<std::int64_t>(dchunks[a], 1, std::max<std::int64_t>(array.shape()[a], 1));
   const DType type = array.dtype();
+  const NarrowInt narrow = array.narrow();  // stored as it was read
   const Shape shape = array.shape();
 
   Hasher h("write-hdf5");
@@ -196,14 +200,14 @@ void to_hdf5(const AnyArray& array, const std::string& file, const std::string& 
     if (exists) {
       handle->existing = h5::File::open(c.comm, file, h5::Access::read_write);
       // Written whole: no fill pass at creation (a full extra write in parallel HDF5).
-      handle->atomic = std::make_unique<h5::AtomicDataset>(handle->existing, name, type, shape,
-                                                           dchunks, options.gzip_level,
-                                                           options.overwrite, h5::Fill::none);
+      handle->atomic = std::make_unique<h5::AtomicDataset>(
+          handle->existing, name, type, shape, dchunks, options.gzip_level, options.overwrite,
+          h5::Fill::none, narrow);
       target = &handle->existing;
     } else {
       handle->new_file = std::make_unique<h5::AtomicFile>(c.comm, file);
-      handle->direct = handle->new_file->file().create_dataset(name, type, shape, dchunks,
-                                                               options.gzip_level, h5::Fill::none);
+      handle->direct = handle->new_file->file().create_dataset(
+          name, type, shape, dchunks, options.gzip_level, h5::Fill::none, narrow);
       target = &handle->new_file->file();
     }
     if (!attributes.empty())

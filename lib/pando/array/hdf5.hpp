@@ -27,7 +27,9 @@ struct Hdf5Read {
   // Blocks to read in: the dataset's own chunks (grown to about 64 MiB blocks when they are
   // under 1 MiB), or ~64 MiB blocks for contiguous datasets, unless given.
   std::optional<ChunkSpec> chunks;
-  // The element type to read as (HDF5 converts); default: the dataset's.
+  // The element type to read as (HDF5 converts, as h5py's astype: out-of-range values clip);
+  // the array is then plain `as`. Default: the dataset's type; int8, int16, uint8 and uint16
+  // are read as int32 and uint32 as int64, remembered as AnyArray::narrow() (array.hpp).
   std::optional<DType> as;
 };
 
@@ -42,14 +44,15 @@ struct Hdf5Write {
 // Collective. The dataset `dataset` of `file` as an array.
 AnyArray from_hdf5(const std::string& file, const std::string& dataset,
                    const Hdf5Read& options = {});
-// Typed: the dataset must hold T (or options.as must say T, to have HDF5 convert).
+// Typed: the dataset must hold T (narrow integers: the type that holds them, int32 or int64,
+// and the array is then plain T), or options.as must say T, to have HDF5 convert.
 template <class T>
 Array<T> from_hdf5(const std::string& file, const std::string& dataset,
                    const Hdf5Read& options = {}) {
   AnyArray a = from_hdf5(file, dataset, options);
   if (a.dtype() != dtype_of<T>())
-    throw TypeError(file + ":" + dataset + " holds " + std::string(to_string(a.dtype())) +
-                    ", not " + std::string(to_string(dtype_of<T>())) + ": read it as from_hdf5<" +
+    throw TypeError(file + ":" + dataset + " holds " + std::string(a.type_name()) + ", not " +
+                    std::string(to_string(dtype_of<T>())) + ": read it as from_hdf5<" +
                     std::string(to_string(a.dtype())) + ">, or set Hdf5Read::as to convert");
   return Array<T>(std::move(a));
 }

@@ -12,6 +12,10 @@ struct Elementwise;
 
 struct ArrayNode {
   DType dtype = DType::float64;
+  // The narrower integer type of the values, when dtype holds one (AnyArray::narrow()). Kept by
+  // what moves values without computing (slicing, rechunk, transpose, persist, ...), followed
+  // by reductions and to_hdf5; element-wise expressions compute in dtype and drop it.
+  NarrowInt narrow = NarrowInt::none;
   Shape shape;
   Chunks chunks;
   std::vector<Key> finally;  // tasks closing what the blocks' tasks opened
@@ -39,7 +43,9 @@ std::vector<Key> merge_finally(std::initializer_list<const AnyArray*> arrays);
 
 // A new array node with fresh tasks.
 AnyArray make_array(DType dtype, Shape shape, Chunks chunks, std::string token, Graph graph,
-                    std::vector<Key> finally);
+                    std::vector<Key> finally, NarrowInt narrow = NarrowInt::none);
+// The same array (the same tasks) with another narrow type (none: plain dtype).
+AnyArray with_narrow(const AnyArray& a, NarrowInt narrow);
 
 // Copies the region [src_start, src_start + count) of `src` into `dst` at `dst_start` (same
 // element type; row-major; any number of axes).

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 namespace pando {
 
@@ -56,11 +57,12 @@ std::optional<ReduceKind> parse_reduce_kind(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-DType reduce_result_type(ReduceKind kind, DType in) {
+DType reduce_result_type(ReduceKind kind, DType in, NarrowInt narrow) {
   switch (kind) {
     case ReduceKind::sum:
     case ReduceKind::prod:
-      return is_floating(in) ? in : DType::int64;
+      if (is_floating(in)) return in;
+      return in == DType::uint64 || is_unsigned(narrow) ? DType::uint64 : DType::int64;
     case ReduceKind::mean:
     case ReduceKind::var:
     case ReduceKind::std:
@@ -86,7 +88,9 @@ bool is_moment(ReduceKind k) { return k == ReduceKind::var || k == ReduceKind::s
 namespace {
 
 // What a partial holds per output element, in `a` (and `b`):
-//   sum, prod:   the running sum/product (float64 for floating input, int64 otherwise)
+//   sum, prod:   the running sum/product: float64 for floating input; for integers uint64,
+//                modulo 2^64 (NumPy's int64 and uint64 sums and products wrap; unsigned
+//                arithmetic is where C++ defines the wrap, and the int64 result is the same bits)
 //   mean:        the sum (float64)
 //   var, std:    the mean (a) and the sum of squared deviations (b), float64
 //   min, max:    the value, in the input type
@@ -96,7 +100,7 @@ DType partial_type(ReduceKind kind, DType in) {
   switch (kind) {
     case ReduceKind::sum:
     case ReduceKind::prod:
-      return is_floating(in) ? DType::float64 : DType::int64;
+      return is_floating(in) ? DType::float64 : DType::uint64;
     case ReduceKind::mean:
     case ReduceKind::var:
     case ReduceKind::std:
@@ -106,29 +110,6 @@ DType partial_type(ReduceKind kind, DType in) {
       return DType::boolean;
     default:
       return in;
-  }
-}
-
-// Integer sums and products (int64 partials) wrap around modulo 2^64 on overflow, like NumPy's
-// and like the expression kernels': the arithmetic is unsigned (signed overflow is undefined in
-// C++) and the result converts back, which C++20 defines as modular. Wrapping arithmetic is
-// associative, so the result does not depend on the order of the terms either.
-template <class T>
-T wrapping_add(T a, T b) noexcept {
-  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    using U = std::make_unsigned_t<T>;
-    return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
-  } else {
-    return static_cast<T>(a + b);
-  }
-}
-template <class T>
-T wrapping_mul(T a, T b) noexcept {
-  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    using U = std::make_unsigned_t<T>;
-    return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
-  } else {
-    return static_cast<T>(a * b);
   }
 }
 
@@ -225,15 +206,16 @@ void reduce_block(ReduceKind kind, const T* x, Layout l, Partial& p,
   switch (kind) {
     case ReduceKind::sum:
     case ReduceKind::mean: {
-      if (p.a.dtype == DType::int64) {  // wrapping around (wrapping_add)
-        auto o = p.a.mutable_values<std::int64_t>();
-        for (std::int64_t out = 0; out < k; ++out) {
-          std::uint64_t s = 0;
-          for (std::int64_t j = 0; j < m; ++j)
-            s += static_cast<std::uint64_t>(static_cast<std::int64_t>(at(out, j)));
-          o[static_cast<std::size_t>(out)] = static_cast<std::int64_t>(s);
+      if constexpr (std::is_integral_v<T>) {
+        if (p.a.dtype == DType::uint64) {  // modulo 2^64 (signed values sign-extend)
+          auto o = p.a.mutable_values<std::uint64_t>();
+          for (std::int64_t out = 0; out < k; ++out) {
+            std::uint64_t s = 0;
+            for (std::int64_t j = 0; j < m; ++j) s += static_cast<std::uint64_t>(at(out, j));
+            o[static_cast<std::size_t>(out)] = s;
+          }
+          return;
         }
-        return;
       }
       auto o = p.a.mutable_values<double>();
       if (l.rows)
@@ -265,21 +247,22 @@ void reduce_block(ReduceKind kind, const T* x, Layout l, Partial& p,
       return;
     }
     case ReduceKind::prod: {
-      if (p.a.dtype == DType::int64) {  // wrapping around (wrapping_mul)
-        auto o = p.a.mutable_values<std::int64_t>();
-        for (std::int64_t out = 0; out < k; ++out) {
-          std::uint64_t s = 1;
-          for (std::int64_t j = 0; j < m; ++j)
-            s *= static_cast<std::uint64_t>(static_cast<std::int64_t>(at(out, j)));
-          o[static_cast<std::size_t>(out)] = static_cast<std::int64_t>(s);
+      if constexpr (std::is_integral_v<T>) {
+        if (p.a.dtype == DType::uint64) {  // modulo 2^64 (signed values sign-extend)
+          auto o = p.a.mutable_values<std::uint64_t>();
+          for (std::int64_t out = 0; out < k; ++out) {
+            std::uint64_t s = 1;
+            for (std::int64_t j = 0; j < m; ++j) s *= static_cast<std::uint64_t>(at(out, j));
+            o[static_cast<std::size_t>(out)] = s;
+          }
+          return;
         }
-      } else {
-        auto o = p.a.mutable_values<double>();
-        for (std::int64_t out = 0; out < k; ++out) {
-          double s = 1;
-          for (std::int64_t j = 0; j < m; ++j) s *= static_cast<double>(at(out, j));
-          o[static_cast<std::size_t>(out)] = s;
-        }
+      }
+      auto o = p.a.mutable_values<double>();
+      for (std::int64_t out = 0; out < k; ++out) {
+        double s = 1;
+        for (std::int64_t j = 0; j < m; ++j) s *= static_cast<double>(at(out, j));
+        o[static_cast<std::size_t>(out)] = s;
       }
       return;
     }
@@ -384,7 +367,7 @@ Partial partial_of(ReduceKind kind, const Block& x, const std::vector<int>& redu
       index_of = [off = offset[axis]](std::int64_t, std::int64_t j) { return off + j; };
     }
   }
-  visit_numeric(x.dtype, [&](auto t) {
+  visit_element(x.dtype, [&](auto t) {
     using T = decltype(t);
     reduce_block<T>(kind, data->values<T>().data(), layout, p, index_of);
   });
@@ -392,7 +375,7 @@ Partial partial_of(ReduceKind kind, const Block& x, const std::vector<int>& redu
 }
 
 void fill_identity(Partial& p) {
-  visit_numeric(p.a.dtype, [&](auto t) {
+  visit_element(p.a.dtype, [&](auto t) {
     using T = decltype(t);
     auto a = p.a.mutable_values<T>();
     T identity = p.kind == ReduceKind::prod || p.kind == ReduceKind::all ? T(1) : T(0);
@@ -483,17 +466,17 @@ Partial combine(const Partial& x, const Partial& y) {
     }
     return r;
   }
-  visit_numeric(x.a.dtype, [&](auto t) {
+  visit_element(x.a.dtype, [&](auto t) {
     using T = decltype(t);
     auto a = x.a.values<T>(), b = y.a.values<T>();
     auto o = r.a.mutable_values<T>();
     switch (kind) {
       case ReduceKind::sum:
       case ReduceKind::mean:
-        for (std::size_t i = 0; i < n; ++i) o[i] = wrapping_add(a[i], b[i]);
+        for (std::size_t i = 0; i < n; ++i) o[i] = static_cast<T>(a[i] + b[i]);
         break;
       case ReduceKind::prod:
-        for (std::size_t i = 0; i < n; ++i) o[i] = wrapping_mul(a[i], b[i]);
+        for (std::size_t i = 0; i < n; ++i) o[i] = static_cast<T>(a[i] * b[i]);
         break;
       case ReduceKind::any:
         for (std::size_t i = 0; i < n; ++i) o[i] = static_cast<T>(a[i] || b[i]);
@@ -524,11 +507,11 @@ Partial combine(const Partial& x, const Partial& y) {
   return r;
 }
 
-Block finalize(const Partial& p, DType in, int ddof, const Shape& out_shape) {
-  const DType out_type = reduce_result_type(p.kind, in);
+Block finalize(const Partial& p, DType in, int ddof, const Shape& out_shape, NarrowInt narrow) {
+  const DType out_type = reduce_result_type(p.kind, in, narrow);
   Block out = Block::allocate(out_type, out_shape);
   const auto n = static_cast<std::size_t>(element_count(p.shape));
-  visit_numeric(out_type, [&](auto t) {
+  visit_element(out_type, [&](auto t) {
     using O = decltype(t);
     auto o = out.mutable_values<O>();
     switch (p.kind) {
@@ -555,8 +538,8 @@ Block finalize(const Partial& p, DType in, int ddof, const Shape& out_shape) {
         for (std::size_t i = 0; i < n; ++i) o[i] = static_cast<O>(idx[i]);
         break;
       }
-      default:
-        visit_numeric(p.a.dtype, [&](auto u) {
+      default:  // sums and products modulo 2^64 as int64 (C++20: the same bits), or as they are
+        visit_element(p.a.dtype, [&](auto u) {
           using A = decltype(u);
           auto a = p.a.values<A>();
           for (std::size_t i = 0; i < n; ++i) o[i] = static_cast<O>(a[i]);
@@ -582,7 +565,7 @@ AnyArray AnyArray::reduce(ReduceKind kind, const ReduceOptions& options) const {
   if ((kind == ReduceKind::argmin || kind == ReduceKind::argmax) && axes.size() != ndim() &&
       axes.size() != 1)
     throw ShapeError(fmt::format("{}: give one axis or none (every axis)", what));
-  (void)visit_numeric(dtype(), [](auto) { return 0; });
+  (void)visit_element(dtype(), [](auto) { return 0; });
   auto reduced = [&](std::size_t a) {
     return std::binary_search(axes.begin(), axes.end(), static_cast<int>(a));
   };
@@ -607,7 +590,11 @@ AnyArray AnyArray::reduce(ReduceKind kind, const ReduceOptions& options) const {
       out_chunks.push_back({1});
     }
   }
-  const DType out_type = reduce_result_type(kind, dtype());
+  // Narrow integers: NumPy's result types for them, and min/max keep them.
+  const NarrowInt narrow = this->narrow();
+  const DType out_type = reduce_result_type(kind, dtype(), narrow);
+  const NarrowInt out_narrow =
+      kind == ReduceKind::min || kind == ReduceKind::max ? narrow : NarrowInt::none;
   // Over a pending expression, the partials evaluate it themselves. identity(), not token():
   // token() would make the expression's blocks tasks. The same reduction made once the blocks
   // are tasks reads them instead (other tasks, other rounding): another key.
@@ -618,6 +605,8 @@ AnyArray AnyArray::reduce(ReduceKind kind, const ReduceOptions& options) const {
       .add_all(axes)
       .add(static_cast<std::int64_t>(options.keepdims))
       .add(static_cast<std::int64_t>(options.ddof));
+  // The same blocks as a narrow type or plain (astype) reduce to other types: other keys.
+  if (narrow != NarrowInt::none) h.add(to_string(narrow));
   const std::string name(to_string(kind));
   const std::string partial_token = make_token(name + "-partial", h.value());
   const std::string out_token = make_token(name, h.value());
@@ -692,12 +681,12 @@ AnyArray AnyArray::reduce(ReduceKind kind, const ReduceOptions& options) const {
             level.begin() + static_cast<std::ptrdiff_t>(g),
             level.begin() + static_cast<std::ptrdiff_t>(std::min(g + fan_in, level.size())));
         t.nbytes = static_cast<std::uint64_t>(element_count(out_block_shape)) * 16;
-        t.fn = [last, in_type, ddof, out_block_shape](std::span<const Value> in) {
+        t.fn = [last, in_type, narrow, ddof, out_block_shape](std::span<const Value> in) {
           detail::Partial acc = in[0].get<detail::Partial>();
           for (std::size_t i = 1; i < in.size(); ++i)
             acc = detail::combine(acc, in[i].get<detail::Partial>());
           if (!last) return Value::of(std::move(acc));
-          return Value::of(detail::finalize(acc, in_type, ddof, out_block_shape));
+          return Value::of(detail::finalize(acc, in_type, ddof, out_block_shape, narrow));
         };
         up.push_back(t.key);
         tasks.push_back(std::move(t));
@@ -708,8 +697,8 @@ AnyArray AnyArray::reduce(ReduceKind kind, const ReduceOptions& options) const {
   });
   const auto deps = fused ? detail::leaf_graphs(node()) : std::vector<const Graph*>{&graph()};
   return detail::make_array(out_type, std::move(out_shape), std::move(out_chunks), out_token,
-                            Graph(std::move(tasks), std::span<const Graph* const>(deps)),
-                            finally());
+                            Graph(std::move(tasks), std::span<const Graph* const>(deps)), finally(),
+                            out_narrow);
 }
 
 AnyArray AnyArray::sum(std::vector<int> axes, bool keepdims) const {

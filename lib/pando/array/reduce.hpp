@@ -6,9 +6,11 @@
 
 namespace pando {
 
-// The element type of a reduction's result (NumPy's rules: sums of integers are int64, means
-// of integers float64, arg* int64, any/all bool).
-DType reduce_result_type(ReduceKind kind, DType input);
+// The element type of a reduction's result (NumPy's rules: sums and products of signed integers
+// and bools are int64, of unsigned integers uint64 (`input` uint64, or `narrow` unsigned); means
+// of integers float64; min/max the input's type (with its narrow type); arg* int64; any/all
+// bool).
+DType reduce_result_type(ReduceKind kind, DType input, NarrowInt narrow = NarrowInt::none);
 
 namespace detail {
 
@@ -38,8 +40,10 @@ Partial partial_in_slabs(ReduceKind kind, const BlockRecipe& block, std::span<co
                          std::span<const std::int64_t> whole);
 // x then y, in block order.
 Partial combine(const Partial& x, const Partial& y);
-// The result block, of `out_shape` (the partial's shape with or without the reduced axes).
-Block finalize(const Partial& p, DType input, int ddof, const Shape& out_shape);
+// The result block, of `out_shape` (the partial's shape with or without the reduced axes), for
+// an input of `input` (holding `narrow`).
+Block finalize(const Partial& p, DType input, int ddof, const Shape& out_shape,
+               NarrowInt narrow = NarrowInt::none);
 
 // out[i0, i1, ...] = src[map0[i0], map1[i1], ...]: any selection of rows/columns along each
 // axis (a copy; a run of consecutive columns is copied whole).

@@ -191,9 +191,11 @@ class PieceWork {
     tasks_.push_back(std::move(t));
   }
 
+  // An array of the input's type (and narrow type), or of `dtype`.
   AnyArray result(Shape shape, Chunks chunks, std::optional<DType> dtype = std::nullopt) {
     return make_array(dtype.value_or(in_.dtype()), std::move(shape), std::move(chunks), out_token_,
-                      Graph(std::move(tasks_), {&in_.graph()}), in_.finally());
+                      Graph(std::move(tasks_), {&in_.graph()}), in_.finally(),
+                      dtype ? NarrowInt::none : in_.narrow());
   }
 
  private:
@@ -375,6 +377,12 @@ void transpose_rows_into(const Block& x, std::int64_t first, std::int64_t count,
 }
 
 Block permute_block(const Block& x, std::span<const int> perm) {
+  if (x.dtype == DType::uint64) {  // moved as the int64 bits they are: no code of its own
+    Block bits{DType::int64, x.shape, x.data};
+    Block out = permute_block(bits, perm);
+    out.dtype = DType::uint64;
+    return out;
+  }
   const std::size_t nd = x.ndim();
   Shape shape(nd);
   for (std::size_t a = 0; a < nd; ++a) shape[a] = x.shape[static_cast<std::size_t>(perm[a])];
@@ -452,7 +460,7 @@ AnyArray AnyArray::transpose(std::vector<int> axes) const {
     tasks.push_back(std::move(t));
   });
   AnyArray out = detail::make_array(dtype(), std::move(shape), std::move(chunks), token,
-                                    Graph(std::move(tasks), {&graph()}), finally());
+                                    Graph(std::move(tasks), {&graph()}), finally(), narrow());
   if (nd != 2 || axes[0] != 1) return out;
   auto n = std::make_shared<detail::ArrayNode>(out.node());
   n->transpose_of = node_;
@@ -549,7 +557,7 @@ AnyArray AnyArray::slice(const std::vector<Index>& index) const {
     tasks.push_back(std::move(t));
   });
   return detail::make_array(dtype(), std::move(out_shape), std::move(out_chunks), token,
-                            Graph(std::move(tasks), {&full.graph()}), finally());
+                            Graph(std::move(tasks), {&full.graph()}), finally(), narrow());
 }
 
 // ---- rechunk ----
@@ -678,7 +686,7 @@ AnyArray AnyArray::reshape(Shape target) const {
     tasks.push_back(std::move(t));
   });
   return detail::make_array(dtype(), std::move(target), std::move(out_chunks), token,
-                            Graph(std::move(tasks), {&graph()}), finally());
+                            Graph(std::move(tasks), {&graph()}), finally(), narrow());
 }
 
 // ---- concatenate / stack ----
@@ -714,9 +722,13 @@ AnyArray relabel(
     };
     tasks.push_back(std::move(t));
   });
+  // One narrow type for all keeps it; narrow types that differ are plain (exact all the same).
+  NarrowInt narrow = arrays[0].narrow();
+  for (const auto& a : arrays)
+    if (a.narrow() != narrow) narrow = NarrowInt::none;
   return detail::make_array(arrays[0].dtype(), std::move(shape), std::move(chunks), token,
                             Graph(std::move(tasks), std::span<const Graph* const>(deps)),
-                            std::move(finally));
+                            std::move(finally), narrow);
 }
 
 std::vector<AnyArray> aligned(const std::vector<AnyArray>& arrays, std::optional<int> except,

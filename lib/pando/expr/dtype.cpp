@@ -18,14 +18,35 @@ std::string_view to_string(DType t) noexcept {
       return "string";
     case DType::timestamp:
       return "timestamp";
+    case DType::uint64:
+      return "uint64";
   }
   return "?";
+}
+
+std::string_view to_string(NarrowInt t) noexcept {
+  switch (t) {
+    case NarrowInt::int8:
+      return "int8";
+    case NarrowInt::int16:
+      return "int16";
+    case NarrowInt::uint8:
+      return "uint8";
+    case NarrowInt::uint16:
+      return "uint16";
+    case NarrowInt::uint32:
+      return "uint32";
+    case NarrowInt::none:
+      break;
+  }
+  return "";
 }
 
 std::optional<DType> parse_dtype(std::string_view n) noexcept {
   if (n == "bool" || n == "boolean") return DType::boolean;
   if (n == "int32") return DType::int32;
   if (n == "int64" || n == "int") return DType::int64;
+  if (n == "uint64") return DType::uint64;
   if (n == "float32") return DType::float32;
   if (n == "float64" || n == "float" || n == "double") return DType::float64;
   if (n == "string" || n == "str" || n == "object") return DType::string;

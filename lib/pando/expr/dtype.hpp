@@ -1,10 +1,14 @@
 #pragma once
 // Element types shared by arrays (blocks), frames (columns) and the expression language.
 //
-// Storage: boolean as one byte (0/1); int32/int64/float32/float64 as themselves; timestamp as
-// int64 nanoseconds since 1970-01-01T00:00:00 (no time zone); string as an offsets buffer of
-// n+1 int64 plus one bytes buffer (UTF-8). Nulls live in a separate validity bitmap (bit i of
-// byte i/8, least significant bit first, 1 = valid, as in Arrow).
+// Storage: boolean as one byte (0/1); int32/int64/uint64/float32/float64 as themselves;
+// timestamp as int64 nanoseconds since 1970-01-01T00:00:00 (no time zone); string as an offsets
+// buffer of n+1 int64 plus one bytes buffer (UTF-8). Nulls live in a separate validity bitmap
+// (bit i of byte i/8, least significant bit first, 1 = valid, as in Arrow).
+//
+// uint64 is for arrays only: HDF5 datasets of uint64, and the sums and products of unsigned
+// integers (NumPy's types). Arrays read, move, reduce and write it; the expression language and
+// frames do not compute with it (is_numeric() and is_integer() are false for it).
 
 #include <cstdint>
 #include <optional>
@@ -13,12 +17,51 @@
 
 namespace pando {
 
-enum class DType : std::uint8_t { boolean, int32, int64, float32, float64, string, timestamp };
+// (uint64 last: the values of the others are in messages and files already.)
+enum class DType : std::uint8_t {
+  boolean,
+  int32,
+  int64,
+  float32,
+  float64,
+  string,
+  timestamp,
+  uint64
+};
 
-// "bool", "int32", "int64", "float32", "float64", "string", "timestamp" (pandas-like names).
+// "bool", "int32", "int64", "float32", "float64", "string", "timestamp", "uint64" (pandas-like
+// names).
 std::string_view to_string(DType t) noexcept;
 // Parses those names (and "float"/"int"/"double"/"str"/"datetime" aliases); nullopt otherwise.
 std::optional<DType> parse_dtype(std::string_view name) noexcept;
+
+// Integer types that files hold in fewer bits than Pando's types, or unsigned. Arrays hold
+// int8, int16, uint8 and uint16 as int32, and uint32 as int64 (every value exactly), and
+// remember the narrow type: reductions give NumPy's result types for it (the sum of uint8 is
+// uint64, its min uint8) and writing stores it again.
+enum class NarrowInt : std::uint8_t { none, int8, int16, uint8, uint16, uint32 };
+
+// "int8", "int16", "uint8", "uint16", "uint32" ("" for none).
+std::string_view to_string(NarrowInt t) noexcept;
+
+// The DType that holds a narrow type's values: int32, or int64 for uint32 (float64: none).
+constexpr DType holding_type(NarrowInt t) noexcept {
+  switch (t) {
+    case NarrowInt::int8:
+    case NarrowInt::int16:
+    case NarrowInt::uint8:
+    case NarrowInt::uint16:
+      return DType::int32;
+    case NarrowInt::uint32:
+      return DType::int64;
+    case NarrowInt::none:
+      break;
+  }
+  return DType::float64;
+}
+constexpr bool is_unsigned(NarrowInt t) noexcept {
+  return t == NarrowInt::uint8 || t == NarrowInt::uint16 || t == NarrowInt::uint32;
+}
 
 // Bytes per element of fixed-width types (strings: 0).
 constexpr std::size_t element_size(DType t) noexcept {
@@ -29,6 +72,7 @@ constexpr std::size_t element_size(DType t) noexcept {
     case DType::float32:
       return 4;
     case DType::int64:
+    case DType::uint64:
     case DType::float64:
     case DType::timestamp:
       return 8;
@@ -44,7 +88,7 @@ constexpr bool is_numeric(DType t) noexcept {
 constexpr bool is_floating(DType t) noexcept { return t == DType::float32 || t == DType::float64; }
 constexpr bool is_integer(DType t) noexcept { return t == DType::int32 || t == DType::int64; }
 
-// The DType of a C++ element type (bool, int32_t, int64_t, float, double).
+// The DType of a C++ element type (bool, int32_t, int64_t, uint64_t, float, double).
 template <class T>
 constexpr DType dtype_of() noexcept {
   if constexpr (std::is_same_v<T, bool>)
@@ -53,6 +97,8 @@ constexpr DType dtype_of() noexcept {
     return DType::int32;
   else if constexpr (std::is_same_v<T, std::int64_t>)
     return DType::int64;
+  else if constexpr (std::is_same_v<T, std::uint64_t>)
+    return DType::uint64;
   else if constexpr (std::is_same_v<T, float>)
     return DType::float32;
   else {

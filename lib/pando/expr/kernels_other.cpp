@@ -402,6 +402,8 @@ KernelFn by_type(DType t, F f) {
       return f(Tag<double>{});
     case DType::string:
       return f(Tag<void>{});
+    case DType::uint64:  // arrays only (dtype.hpp)
+      break;
   }
   return nullptr;
 }

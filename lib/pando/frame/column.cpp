@@ -133,6 +133,8 @@ const char* storage_name(DType t) {
       return "double";
     case DType::string:
       return "offsets()/string_at()";
+    case DType::uint64:  // arrays only (dtype.hpp)
+      break;
   }
   return "?";
 }
@@ -153,9 +155,10 @@ decltype(auto) visit_fixed(DType t, F&& f) {
     case DType::float64:
       return f(double{});
     case DType::string:
+    case DType::uint64:  // arrays only (dtype.hpp)
       break;
   }
-  throw TypeError("internal: visit_fixed on a string column");
+  throw TypeError(fmt::format("internal: visit_fixed on a {} column", to_string(t)));
 }
 
 bool aligned(const Buffer& b, std::size_t a) {
@@ -376,6 +379,8 @@ void Column::check_values_type(std::size_t size, char kind) const {
         throw TypeError(
             "this string column is dictionary-encoded: read it with string_at(), with codes() "
             "and dictionary(), or make it plain with decoded()");
+      break;
+    case DType::uint64:  // arrays only (dtype.hpp)
       break;
   }
   if (!ok)
@@ -714,6 +719,7 @@ Column Column::cast(DType to) const {
           end = format_timestamp(data_.as<std::int64_t>()[i], prec, buf);
           break;
         case DType::string:
+        case DType::uint64:  // arrays only (dtype.hpp)
           break;
       }
       b.append({buf, static_cast<std::size_t>(end - buf)});

@@ -31,6 +31,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pando::h5 {
@@ -132,7 +133,11 @@ struct Attributes {
 struct DatasetInfo {
   std::string file;     // as the caller named it
   std::string dataset;  // absolute path in the file ("/grp/x")
+  // The element type Pando reads it as: the stored type, or for the integers narrower than
+  // Pando's types (`narrow`: int8, int16, uint8, uint16 as int32, uint32 as int64) the type
+  // that holds every value.
   DType type = DType::float64;
+  NarrowInt narrow = NarrowInt::none;
   std::vector<std::int64_t> shape;
   std::vector<std::int64_t> chunks;  // empty: contiguous (or compact) layout
   int gzip_level = -1;               // -1: not gzip-compressed
@@ -142,12 +147,16 @@ struct DatasetInfo {
   // "data.h5:/x", the prefix of messages about this dataset.
   [[nodiscard]] std::string where() const { return file + ":" + dataset; }
   [[nodiscard]] std::int64_t elements() const noexcept;
+  // NumPy's name of the stored type: "uint8", "float64", "bool", ...
+  [[nodiscard]] std::string_view type_name() const noexcept {
+    return narrow == NarrowInt::none ? pando::to_string(type) : pando::to_string(narrow);
+  }
 
   bool operator==(const DatasetInfo&) const = default;
 
   template <class A>
   void serialize(A& a, unsigned) {
-    a& file& dataset& type& shape& chunks& gzip_level& filters& attributes;
+    a& file& dataset& type& narrow& shape& chunks& gzip_level& filters& attributes;
   }
 };
 
@@ -157,7 +166,8 @@ struct DatasetInfo {
 //   data.h5: not an HDF5 file
 //   data.h5: no dataset '/x' (it has: /a, /grp/b)
 //   data.h5:/x is a group, not a dataset
-//   data.h5:/x has type uint16, which Pando does not read (use float64, float32, int64 or int32)
+//   data.h5:/x has type float16, which Pando does not read (it reads bool, int8 to int64, uint8
+//     to uint64, float32 and float64)
 [[nodiscard]] DatasetInfo inspect(const std::string& file, const std::string& dataset);
 // Collective. Rank 0 inspects; every rank returns its result or throws its error.
 [[nodiscard]] DatasetInfo inspect(const Comm& comm, const std::string& file,
@@ -192,11 +202,13 @@ class File {
   [[nodiscard]] Dataset open_dataset(const std::string& name) const;
   // Collective. Creates a dataset of `shape`, chunked by `chunks` (each clamped to the shape;
   // empty: contiguous), gzip-compressed at `gzip_level` 0-9 (-1: none; needs chunks), creating
-  // missing groups on the way.
+  // missing groups on the way. It stores `type`, or the narrow integer type `narrow` held in
+  // `type` (holding_type(narrow) == type; reads and writes in `type` convert).
   [[nodiscard]] Dataset create_dataset(const std::string& name, DType type,
                                        std::span<const std::int64_t> shape,
                                        std::span<const std::int64_t> chunks = {},
-                                       int gzip_level = -1, Fill fill = Fill::zeros);
+                                       int gzip_level = -1, Fill fill = Fill::zeros,
+                                       NarrowInt narrow = NarrowInt::none);
   // True when `path` names an object (group, dataset, ...) in the file.
   [[nodiscard]] bool contains(const std::string& path) const;
   // Collective. Creates a group and any missing parents (nothing if it exists).

@@ -45,13 +45,13 @@ std::string temp_link_for(const std::string& name) {
 AtomicDataset::AtomicDataset(File& file, const std::string& name, DType type,
                              std::span<const std::int64_t> shape,
                              std::span<const std::int64_t> chunks, int gzip_level, bool replace,
-                             Fill fill)
+                             Fill fill, NarrowInt narrow)
     : file_(&file), name_(detail::normalize_path(name)), replace_(replace) {
   temp_ = temp_link_for(name_);
   if (!replace_ && file.contains(name_))
     throw IoError(fmt::format("{}:{} exists already", file.path(), name_));
   if (file.contains(temp_)) file.unlink(temp_);  // left by an interrupted job
-  dataset_ = file.create_dataset(temp_, type, shape, chunks, gzip_level, fill);
+  dataset_ = file.create_dataset(temp_, type, shape, chunks, gzip_level, fill, narrow);
 }
 
 AtomicDataset::AtomicDataset(AtomicDataset&& o) noexcept

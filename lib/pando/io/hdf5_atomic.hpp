@@ -58,7 +58,8 @@ class AtomicDataset {
   // removed first.
   AtomicDataset(File& file, const std::string& name, DType type,
                 std::span<const std::int64_t> shape, std::span<const std::int64_t> chunks = {},
-                int gzip_level = -1, bool replace = false, Fill fill = Fill::zeros);
+                int gzip_level = -1, bool replace = false, Fill fill = Fill::zeros,
+                NarrowInt narrow = NarrowInt::none);
   AtomicDataset(AtomicDataset&& o) noexcept;
   AtomicDataset& operator=(AtomicDataset&&) = delete;
   // Collective. Without commit(): closes the dataset and removes its temporary link.

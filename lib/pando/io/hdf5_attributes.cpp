@@ -213,8 +213,9 @@ std::optional<AttributeValue> read_one(hid_t object, const char* name, std::stri
     return out;
   }
   auto dtype = dtype_of_stored(ftype.get(), why);
-  if (!dtype) {
-    // Other integers and floats widen to int64 and float64; other types are not carried.
+  if (!dtype || *dtype == DType::uint64) {
+    // Other integers (uint64 too: attributes hold int64) and floats widen to int64 and float64;
+    // other types are not carried.
     if (cls == H5T_INTEGER)
       dtype = DType::int64;
     else if (cls == H5T_FLOAT)
@@ -333,6 +334,8 @@ void write_attributes(Id object, const Attributes& attributes, const std::string
         break;
       case DType::timestamp:
         throw UsageError(fmt::format("{}: timestamps are not stored as attributes", where));
+      case DType::uint64:
+        throw UsageError(fmt::format("{}: uint64 is not stored as attributes", where));
     }
     const htri_t exists = H5Aexists(object, name.c_str());
     check(exists, where, "cannot write");

@@ -9,10 +9,55 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstring>
 #include <exception>
+#include <limits>
 #include <vector>
 
 namespace pando::h5 {
+
+namespace {
+
+// `n` values of W narrowed to N, clipped to N's range (as HDF5 converts).
+template <class N, class W>
+std::vector<std::byte> narrowed(const void* in, std::size_t n) {
+  std::vector<std::byte> out(n * sizeof(N));
+  const W* w = static_cast<const W*>(in);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto v = static_cast<N>(
+        std::clamp<W>(w[i], std::numeric_limits<N>::min(), std::numeric_limits<N>::max()));
+    std::memcpy(out.data() + i * sizeof(N), &v, sizeof(N));
+  }
+  return out;
+}
+
+// The `n` values at `in` of a narrow integer type, held in its holding type, as the narrow type
+// (in `out`, when `in` is not null); returns the narrow type's native memory type.
+hid_t narrow_values(NarrowInt narrow, const void* in, std::size_t n, std::vector<std::byte>& out) {
+  switch (narrow) {
+    case NarrowInt::int8:
+      if (in) out = narrowed<std::int8_t, std::int32_t>(in, n);
+      return H5T_NATIVE_INT8;
+    case NarrowInt::int16:
+      if (in) out = narrowed<std::int16_t, std::int32_t>(in, n);
+      return H5T_NATIVE_INT16;
+    case NarrowInt::uint8:
+      if (in) out = narrowed<std::uint8_t, std::int32_t>(in, n);
+      return H5T_NATIVE_UINT8;
+    case NarrowInt::uint16:
+      if (in) out = narrowed<std::uint16_t, std::int32_t>(in, n);
+      return H5T_NATIVE_UINT16;
+    case NarrowInt::uint32:
+      if (in) out = narrowed<std::uint32_t, std::int64_t>(in, n);
+      return H5T_NATIVE_UINT32;
+    case NarrowInt::none:
+      break;
+  }
+  return -1;
+}
+
+}  // namespace
 
 Dataset& Dataset::operator=(Dataset&& o) noexcept {
   if (this != &o) {
@@ -105,7 +150,16 @@ void Dataset::transfer(void* buffer, DType memtype, std::span<const std::int64_t
   }
   std::int64_t elements = 1;
   for (std::size_t i = 0; i < rank; ++i) elements *= count[i];
-  const hid_t mtype = detail::memory_type(memtype, where);
+  hid_t mtype = detail::memory_type(memtype, where);
+  // Writing narrow integers from the type that holds them: narrowed here, not by HDF5, whose
+  // parallel writes break collective transfers on a type conversion (on any rank, even one that
+  // writes nothing) and cannot write filtered (compressed) datasets with one at all.
+  std::vector<std::byte> narrow_copy;
+  if (writing && info_.narrow != NarrowInt::none && memtype == holding_type(info_.narrow)) {
+    mtype = narrow_values(info_.narrow, elements > 0 ? buffer : nullptr,
+                          static_cast<std::size_t>(elements), narrow_copy);
+    if (!narrow_copy.empty()) buffer = narrow_copy.data();
+  }
   // An independent transfer of nothing is no transfer; a collective one must still be made
   // (every rank makes the same number of collective calls), with empty selections. A dataset
   // without elements has nothing to transfer on any rank: no call at all (parallel HDF5 1.10

@@ -108,8 +108,23 @@ Dataset File::open_dataset(const std::string& name) const {
 
 namespace {
 
-// The type a dataset of `type` is stored as (little-endian, as NumPy on x86 writes it).
-hid_t stored_type(DType type, const std::string& where) {
+// The type a dataset of `type` (or of `narrow`, held in `type`) is stored as (little-endian, as
+// NumPy on x86 writes it).
+hid_t stored_type(DType type, NarrowInt narrow, const std::string& where) {
+  switch (narrow) {
+    case NarrowInt::int8:
+      return H5T_STD_I8LE;
+    case NarrowInt::int16:
+      return H5T_STD_I16LE;
+    case NarrowInt::uint8:
+      return H5T_STD_U8LE;
+    case NarrowInt::uint16:
+      return H5T_STD_U16LE;
+    case NarrowInt::uint32:
+      return H5T_STD_U32LE;
+    case NarrowInt::none:
+      break;
+  }
   switch (type) {
     case DType::float64:
       return H5T_IEEE_F64LE;
@@ -119,6 +134,8 @@ hid_t stored_type(DType type, const std::string& where) {
       return H5T_STD_I64LE;
     case DType::int32:
       return H5T_STD_I32LE;
+    case DType::uint64:
+      return H5T_STD_U64LE;
     default:
       return detail::memory_type(type, where);  // bool: the enum h5py writes
   }
@@ -128,18 +145,24 @@ hid_t stored_type(DType type, const std::string& where) {
 
 Dataset File::create_dataset(const std::string& name, DType type,
                              std::span<const std::int64_t> shape,
-                             std::span<const std::int64_t> chunks, int gzip_level, Fill fill) {
+                             std::span<const std::int64_t> chunks, int gzip_level, Fill fill,
+                             NarrowInt narrow) {
   detail::FileState& file = state();
   DatasetInfo info;
   info.file = file.path;
   info.dataset = detail::normalize_path(name);
   info.type = type;
+  info.narrow = narrow;
   info.shape.assign(shape.begin(), shape.end());
   const std::string where = info.where();
 
   if (!file.writable)
     throw UsageError(fmt::format("{}: cannot create a dataset: the file is open read-only", where));
-  const hid_t ftype = stored_type(type, where);
+  if (narrow != NarrowInt::none && holding_type(narrow) != type)
+    throw UsageError(fmt::format("{}: {} values are held in {}, not {}", where,
+                                 pando::to_string(narrow), pando::to_string(holding_type(narrow)),
+                                 pando::to_string(type)));
+  const hid_t ftype = stored_type(type, narrow, where);
   for (auto d : shape)
     if (d < 0) throw ShapeError(fmt::format("{}: negative shape {}", where, format_shape(shape)));
   if (!chunks.empty()) {

@@ -257,6 +257,8 @@ Id memory_type(DType type, const std::string& where) {
       return H5T_NATIVE_INT64;
     case DType::int32:
       return H5T_NATIVE_INT32;
+    case DType::uint64:
+      return H5T_NATIVE_UINT64;
     case DType::boolean: {
       static const hid_t bool_type = make_bool_type();
       return bool_type;
@@ -267,19 +269,27 @@ Id memory_type(DType type, const std::string& where) {
   }
   throw UsageError(
       fmt::format("{}: Pando reads and writes HDF5 data as float64, float32, int64, "
-                  "int32 or bool, not {}",
+                  "int32, uint64 or bool, not {}",
                   where, pando::to_string(type)));
 }
 
-std::optional<DType> dtype_of_stored(Id type, std::string& name) {
+std::optional<DType> dtype_of_stored(Id type, std::string& name, NarrowInt* narrow) {
   const std::size_t size = H5Tget_size(type);
+  if (narrow) *narrow = NarrowInt::none;
   switch (H5Tget_class(type)) {
     case H5T_INTEGER: {
       const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
       name = fmt::format("{}int{}", is_signed ? "" : "u", 8 * size);
       if (is_signed && size == 4) return DType::int32;
       if (is_signed && size == 8) return DType::int64;
-      return std::nullopt;
+      if (!is_signed && size == 8) return DType::uint64;
+      NarrowInt n = NarrowInt::none;
+      if (size == 1) n = is_signed ? NarrowInt::int8 : NarrowInt::uint8;
+      if (size == 2) n = is_signed ? NarrowInt::int16 : NarrowInt::uint16;
+      if (size == 4 && !is_signed) n = NarrowInt::uint32;
+      if (n == NarrowInt::none || !narrow) return std::nullopt;
+      *narrow = n;
+      return holding_type(n);
     }
     case H5T_FLOAT:
       name = fmt::format("float{}", 8 * size);

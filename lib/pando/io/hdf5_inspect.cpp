@@ -164,11 +164,12 @@ DatasetId open_described(Id file, const std::string& file_name, const std::strin
       check_id(H5Dopen2(file, info.dataset.c_str(), H5P_DEFAULT), where, "cannot open"));
   TypeId type(check_id(H5Dget_type(dataset.get()), where, "cannot read the element type"));
   std::string type_name;
-  auto dtype = dtype_of_stored(type.get(), type_name);
+  auto dtype = dtype_of_stored(type.get(), type_name, &info.narrow);
   if (!dtype)
     throw IoError(fmt::format(
-        "{} has type {}, which Pando does not read (use float64, float32, int64 or int32)", where,
-        type_name));
+        "{} has type {}, which Pando does not read (it reads bool, int8 to int64, uint8 to "
+        "uint64, float32 and float64)",
+        where, type_name));
   info.type = *dtype;
   describe_layout(dataset.get(), where, info);
   info.attributes = read_attributes(dataset.get(), where);

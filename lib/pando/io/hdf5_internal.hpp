@@ -46,8 +46,9 @@ std::string base_name(const std::string& path);
 // open for the life of the process). UsageError for string and timestamp.
 Id memory_type(DType type, const std::string& where);
 // The DType of a type stored in a file, or nullopt; `name` gets its NumPy-like name ("uint16",
-// "compound", "string", ...).
-std::optional<DType> dtype_of_stored(Id type, std::string& name);
+// "compound", "string", ...). Integers narrower than Pando's types (int8, int16, uint8, uint16,
+// uint32) give their holding type and set *narrow when `narrow` is given; nullopt otherwise.
+std::optional<DType> dtype_of_stored(Id type, std::string& name, NarrowInt* narrow = nullptr);
 
 // A link creation property list that creates missing groups.
 PlistId intermediate_groups();

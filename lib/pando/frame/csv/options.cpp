@@ -36,6 +36,12 @@ void CsvOptions::validate() const {
   if (escape != '\0' && (escape == delimiter || escape == quote))
     throw UsageError(fmt::format("the CSV escape character {} is also the {}", show(escape),
                                  escape == delimiter ? "delimiter" : "quote character"));
+  for (const auto& [column, type] : dtypes)
+    if (type == DType::uint64)  // an array type only (dtype.hpp)
+      throw UsageError(fmt::format(
+          "dtype of column '{}': frames hold int64, float64, bool, string or timestamp columns, "
+          "not uint64",
+          column));
 }
 
 }  // namespace pando

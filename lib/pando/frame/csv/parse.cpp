@@ -52,6 +52,8 @@ Kind kind_of(DType t) noexcept {
       return Kind::timestamp;
     case DType::string:
       return Kind::string;
+    case DType::uint64:  // arrays only (dtype.hpp)
+      break;
   }
   return Kind::skip;
 }
