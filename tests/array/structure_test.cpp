@@ -112,6 +112,27 @@ TEST(Creation, FromLocalMismatchIsTheSameErrorOnEveryRank) {
   }
 }
 
+TEST(Creation, AMalformedBlockOnOneRankIsEveryRanksError) {
+  // A block whose shape does not match its buffer, on the last rank only: that rank's check
+  // fails before the others' exchange; all ranks get its error, nothing hangs.
+  const int r = test::rank(), last = test::size() - 1;
+  Block mine = Block::of<double>({2, 3}, std::vector<double>(6, 1.0));
+  if (r == last) mine.shape = {2, 4};
+  std::string what = "(no error)";
+  try {
+    (void)from_local(mine);
+  } catch (const Error& e) {
+    what = e.what();
+  }
+  EXPECT_TRUE(test::on_all_ranks(what.find("(2, 4)") != std::string::npos)) << what;
+  const auto all = test::comm().allgatherv(std::span<const char>(what.data(), what.size()));
+  for (int k = 0; k < test::size(); ++k)
+    EXPECT_EQ(std::string(all.part(k).begin(), all.part(k).end()), what);
+  // The session goes on.
+  Block fine = Block::of<double>({1, 3}, std::vector<double>(3, 2.0));
+  EXPECT_EQ(Array<double>(from_local(fine)).sum().compute().scalar(), 6.0 * test::size());
+}
+
 TEST(Creation, FromEigen) {
   Eigen::MatrixXd m(5, 3);
   for (int i = 0; i < 5; ++i)

@@ -173,6 +173,24 @@ TEST(ErrorProtocol, NoMemoryForAReceivedValueIsAnErrorNotAHang) {
   expect_session_usable();
 }
 
+TEST(ErrorProtocol, NoMemoryForAResultOnOneRankIsEveryRanksError) {
+  // An 8 MiB result made on the last rank and delivered to every rank; rank 0 cannot take it
+  // in: it still takes part in every broadcast (into a scratch buffer), and all ranks fail alike.
+  Armed fault("alloc:0:1");
+  const Key out("make");
+  std::string e = "(no error)";
+  try {
+    (void)Runtime::current().compute(transfer_graph(1 << 20), {&out, 1});
+  } catch (const TaskError& t) {
+    e = t.message();
+  }
+  EXPECT_TRUE(on_all_ranks(same_everywhere(e)));
+  EXPECT_EQ(e,
+            comm().size() > 1 ? "injected fault: alloc #1 on rank 0 (PANDO_FAULT)" : "(no error)");
+  fault::disarm();
+  expect_session_usable();
+}
+
 TEST(ErrorProtocol, ATaskThatFailsOnOneRankFailsEveryRank) {
   Armed fault(fmt::format("task:{}:1", last_rank()));
   const std::string e = error_of(transfer_graph(10));

@@ -4,6 +4,7 @@
 
 #include "io_test_support.hpp"
 
+#include <pando/core/fault.hpp>
 #include <pando/io/atomic.hpp>
 #include <pando/io/hdf5.hpp>
 #include <pando/io/hdf5_atomic.hpp>
@@ -12,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -150,6 +152,57 @@ TEST(AtomicOutput, FailedSharedFileLeavesNothing) {
   EXPECT_EQ(msg, dir + "/missing/all.txt: cannot create (No such file or directory)");
   EXPECT_TRUE(same_on_all_ranks(msg));
   EXPECT_EQ(list_dir(dir), Names{});
+}
+
+TEST(AtomicOutput, AWriteThatFailsOnOneRankFailsTheCommitEverywhere) {
+  // The last rank's write fails (an injected fault: as a full disk would); it does not throw
+  // there, where the others would go on to commit alone: commit() throws it on every rank.
+  const std::string dir = temp_dir();
+  const int last = size() - 1;
+  pando::fault::arm(fmt::format("write:{}:1", last));
+  std::string msg = error_of<pando::IoError>([&] {
+    io::AtomicSharedFile out(comm(), dir + "/all.txt");
+    out.write_at(static_cast<std::uint64_t>(rank()) * 4, "abc\n");
+    out.commit();
+  });
+  pando::fault::disarm();
+  EXPECT_EQ(msg, fmt::format("injected fault: write #1 on rank {} (PANDO_FAULT)", last));
+  EXPECT_TRUE(same_on_all_ranks(msg));
+  comm().barrier();
+  EXPECT_EQ(list_dir(dir), Names{});
+}
+
+TEST(AtomicOutput, RenamesAreAllOrNone) {
+  // Each rank moves its part into place; the last rank's target cannot be replaced (a non-empty
+  // folder stands there): every rank's new part goes, and an old part that was there comes back.
+  if (size() == 1) GTEST_SKIP() << "needs two ranks";
+  const std::string dir = temp_dir();
+  const std::string blocked = dir + "/" + part_name(size() - 1);
+  if (rank() == 0) {
+    std::ofstream(dir + "/" + part_name(0)) << "old\n";
+    std::filesystem::create_directories(blocked + "/blocker");
+  }
+  comm().barrier();
+  const std::string temp = io::temp_path_for(dir + "/" + part_name(rank()));
+  const std::vector<std::pair<std::string, std::string>> moves = {
+      {temp, dir + "/" + part_name(rank())}};
+  std::ofstream(temp) << fmt::format("new {}\n", rank());
+  std::string msg = error_of<pando::IoError>([&] { io::rename_all_into_place(comm(), moves); });
+  EXPECT_TRUE(same_on_all_ranks(msg));
+  EXPECT_NE(msg.find(blocked), std::string::npos) << msg;
+  std::error_code ignored;
+  std::filesystem::remove(temp, ignored);  // the caller's temporary, where it was not renamed
+  comm().barrier();
+  EXPECT_EQ(list_dir(dir), (Names{part_name(0), part_name(size() - 1)}));
+  EXPECT_EQ(slurp(dir + "/" + part_name(0)), "old\n");
+  // With nothing in the way, every part is in place (the old part 0 replaced).
+  if (rank() == 0) std::filesystem::remove_all(blocked);
+  comm().barrier();
+  std::ofstream(temp) << fmt::format("new {}\n", rank());
+  io::rename_all_into_place(comm(), moves);
+  comm().barrier();
+  EXPECT_EQ(slurp(dir + "/" + part_name(rank())), fmt::format("new {}\n", rank()));
+  EXPECT_EQ(list_dir(dir).size(), static_cast<std::size_t>(size()));
 }
 
 TEST(AtomicHdf5, NewFileAppearsWhole) {

@@ -340,47 +340,117 @@ void Messenger::finish_sends() {
 }
 
 namespace {
-Bytes encode_whole(const Value& value) {
-  bool ignored = false;
-  return make_header(value.encode(), std::numeric_limits<std::size_t>::max(), ignored);
-}
-// What the sender of a value that cannot be encoded sends instead: the reason, as a failure
-// (which always encodes), so that the receivers do not wait for bytes that never come.
-Bytes encode_or_failure(const Value& value, bool& failed) {
-  failed = false;
+
+// A value for a blocking exchange: its parts and its header (small values inline). A value that
+// cannot be encoded becomes the failure saying why, which always encodes.
+struct Outbound {
+  Encoded parts;
+  Bytes header;
+  bool failed = false;
+};
+
+Outbound outbound(const Value& value) {
+  Outbound out;
+  bool is_inline = false;
   try {
-    return encode_whole(value);
+    out.parts = value.encode();
+    out.header = make_header(out.parts, Messenger::inline_capacity, is_inline);
   } catch (const std::exception& e) {
-    failed = true;
-    return encode_whole(Value::failure(TaskFailure{ErrorRecord::of(e), {}, -1, 0}));
+    out.failed = true;
+    out.parts = Value::failure(TaskFailure{ErrorRecord::of(e), {}, -1, 0}).encode();
+    out.header = make_header(out.parts, std::numeric_limits<std::size_t>::max(), is_inline);
   }
+  return out;
 }
-Value decode_whole(Bytes bytes) {
-  auto buffer = Buffer::adopt(std::move(bytes));
-  return Value::from_encoded(parts_from_header(parse_header(buffer, buffer.size())));
+
+// Broadcasts the part `bytes` (root's, or where the others receive it) in pieces.
+void bcast_part(const Comm& comm, std::span<std::byte> bytes, int root) {
+  comm.bcast(bytes, root);  // Comm::bcast goes in pieces of message_piece_bytes()
 }
+
 }  // namespace
 
 Value Messenger::transfer(const Comm& comm, const Value& value, int from, int to) {
   if (from == to) return value;
-  constexpr int tag = 1;
+  // One value, through the executor's own machinery: pieces, a failure sent in place of a
+  // value that cannot be encoded, one that cannot be taken in received and dropped.
+  constexpr std::uint32_t tag = 1;
+  Messenger m(comm);
+  std::vector<Arrival> arrived;
   if (comm.rank() == from) {
-    bool failed = false;
-    Bytes bytes = encode_or_failure(value, failed);
-    comm.send(std::span<const std::byte>(bytes), to, tag);
-    return failed ? decode_whole(std::move(bytes)) : value;
+    const std::int32_t dest[] = {to};
+    try {
+      m.send(value, dest, tag);
+    } catch (const MpiError&) {
+      throw;
+    } catch (const std::exception& e) {
+      Value failure = Value::failure(TaskFailure{ErrorRecord::of(e), {}, -1, 0});
+      m.send(failure, dest, tag);
+      m.finish_sends();
+      return failure;
+    }
+    m.finish_sends();
+    return value;
   }
-  return decode_whole(comm.recv_vector<std::byte>(from, tag));
+  m.expect(tag, from);
+  while (arrived.empty()) m.progress(true, arrived);
+  if (arrived[0].error) return Value::failure(TaskFailure{std::move(*arrived[0].error), {}, -1, 0});
+  return std::move(arrived[0].value);
 }
 
 Value Messenger::broadcast(const Comm& comm, const Value& value, int root) {
   if (comm.size() == 1) return value;
-  Bytes bytes;
-  bool failed = false;
-  if (comm.rank() == root) bytes = encode_or_failure(value, failed);
-  comm.bcast_vector(bytes, root);  // everything inline: one broadcast
-  if (comm.rank() == root && !failed) return value;
-  return decode_whole(std::move(bytes));
+  const bool is_root = comm.rank() == root;
+  Outbound out;
+  if (is_root) out = outbound(value);
+  comm.bcast_vector(out.header, root);  // small: the header, or a small value whole
+  const Buffer header = Buffer::adopt(std::move(out.header));
+  const Announced a = parse_header(header, header.size());
+  if (a.inline_parts) {
+    if (is_root && !out.failed) return value;
+    return Value::from_encoded(parts_from_header(a));
+  }
+  // The parts, each in pieces, from root's own memory into fresh buffers. A rank that cannot
+  // allocate them still takes part in every broadcast, into a scratch buffer, and returns why.
+  Encoded in;
+  std::optional<ErrorRecord> refused;
+  if (!is_root) {
+    try {
+      fault::point(fault::Point::receive);
+      in = allocated_parts(a);
+    } catch (const std::exception& e) {
+      refused = ErrorRecord::of(e);
+    }
+  }
+  std::vector<std::byte> scratch;
+  auto part = [&](std::size_t k, std::size_t len) -> std::span<std::byte> {
+    if (is_root) {
+      const auto& p =
+          k == 0 ? std::span<const std::byte>(out.parts.meta) : out.parts.buffers[k - 1].bytes();
+      return {const_cast<std::byte*>(p.data()), p.size()};  // root only reads it
+    }
+    if (!refused)
+      return k == 0 ? std::span<std::byte>(in.meta)
+                    : std::span<std::byte>(in.buffers[k - 1].mutable_data(), len);
+    return {};
+  };
+  const std::size_t piece = detail::message_piece_bytes();
+  for (std::size_t k = 0; k <= a.lens.size(); ++k) {
+    const std::size_t len = k == 0 ? a.meta_len : a.lens[k - 1];
+    if (!refused || is_root) {
+      bcast_part(comm, part(k, len), root);
+      continue;
+    }
+    for (std::size_t at = 0; at < len || (len == 0 && at == 0); at += piece) {
+      const std::size_t n = std::min(piece, len - at);
+      if (scratch.size() < n) scratch.resize(n);
+      bcast_part(comm, {scratch.data(), n}, root);
+      if (len == 0) break;
+    }
+  }
+  if (is_root) return value;
+  if (refused) return Value::failure(TaskFailure{std::move(*refused), {}, -1, 0});
+  return Value::from_encoded(std::move(in));
 }
 
 }  // namespace pando

@@ -173,6 +173,7 @@ std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
   std::vector<Value> out;
   out.reserve(count);
   // A result that cannot be sent (no codec for its type) arrives as a failure saying so.
+  bool moved = false;  // a result went from one rank to others
   std::int64_t unsent_at = Executor::no_failure;
   TaskFailure unsent;
   auto check_sent = [&](std::uint32_t id, std::size_t index) {
@@ -199,6 +200,7 @@ std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
       case Delivery::everywhere: {
         bool everywhere = true;
         for (int r = 0; r < size_ && everywhere; ++r) everywhere = residency.holds(id, r);
+        if (!everywhere) moved = true;
         out.push_back(everywhere ? store[id]
                                  : Messenger::broadcast(control_, store[id], residency.first(id)));
         check_sent(id, out.size() - 1);
@@ -206,6 +208,7 @@ std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
       }
       case Delivery::root: {
         const int from = residency.first(id);
+        moved = moved || from != 0;
         if (from == 0) {
           out.push_back(rank_ == 0 ? store[id] : Value());
         } else if (rank_ == 0 || rank_ == from) {
@@ -221,13 +224,10 @@ std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
       }
     }
   }
-  // Everywhere, every rank saw the same; to rank 0 alone, the other ranks learn it here.
-  if (!last_failure_) {
-    if (delivery == Delivery::root)
-      last_failure_ = agree_on_failure(unsent_at, unsent);
-    else if (unsent_at != Executor::no_failure)
-      last_failure_ = unsent;
-  }
+  // A result that could not be encoded fails everywhere alike, but one that a rank could not
+  // take in (no memory) fails there only, and a result for rank 0 alone fails on two ranks:
+  // the ranks agree on it whenever a result moved (every rank knows that alike).
+  if (!last_failure_ && moved) last_failure_ = agree_on_failure(unsent_at, unsent);
   return out;
 }
 

@@ -246,7 +246,8 @@ void rename_all_into_place(const Comm& comm,
     const auto& [temp, target] = moves[k];
     if (step.failed()) break;
     step.run([&] {
-      if (std::filesystem::exists(target)) {
+      std::error_code ignored;
+      if (std::filesystem::is_regular_file(target, ignored)) {  // an old output, not a folder
         std::string backup = temp_path_for(target);
         if (::rename(target.c_str(), backup.c_str()) != 0)
           throw IoError(fmt::format("{}: cannot move the old file aside ({})", target, reason()));
