@@ -7,6 +7,8 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -100,7 +102,13 @@ class LargeBufferCache {
 
  private:
   static constexpr std::size_t capacity = std::size_t{256} << 20;
-  static std::size_t round_up(std::size_t n) { return (n + 4095) / 4096 * 4096; }
+  // Sizes come in classes, eight per power of two (at most 1/8 more than asked): buffers of
+  // nearby sizes (a partition's columns, whose row counts vary a little) share a class and are
+  // reused, so the cache holds about the buffers in use at once, not one per size ever seen.
+  static std::size_t round_up(std::size_t n) {
+    const std::size_t step = std::max<std::size_t>(std::bit_ceil(n) / 16, 4096);
+    return (n + step - 1) / step * step;
+  }
 
   std::mutex mutex_;
   std::multimap<std::size_t, std::byte*> free_;

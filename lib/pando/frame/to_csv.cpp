@@ -2,7 +2,7 @@
 // bounded by the rank's budget whatever the output's size.
 //
 // One file: every partition is formatted where it lives, as the computation streams it, into the
-// rank's spool (memory up to a share of the budget, then a temporary file: io/spool.hpp). One
+// rank's spool (a MiB in memory, then a temporary file beside the output: io/spool.hpp). One
 // collective task then learns every partition's size, and each rank writes its pieces at their
 // offsets (an exclusive scan of sizes in partition order) into a temporary file that rank 0
 // renames into place once all ranks succeeded. One file per partition ('*' in the path): each
@@ -43,11 +43,12 @@ Precisions column_precisions(const DataFrame& df) {
   return v.get<Precisions>();
 }
 
-Buffer format(const Table& t, bool header, const CsvOptions& o, const Precisions& p) {
+// The header alone (a frame without partitions).
+std::string format(const Table& t, bool header, const CsvOptions& o, const Precisions& p) {
   std::string text;
   csv::write_csv(
       t, header, o, [&](std::string_view chunk) { text.append(chunk); }, p);
-  return Buffer::copy_of(std::as_bytes(std::span<const char>(text.data(), text.size())));
+  return text;
 }
 
 std::string part_path(const std::string& pattern, std::int64_t i, std::int64_t n) {
@@ -72,7 +73,11 @@ void DataFrame::to_csv(const std::string& path, const CsvOptions& options) const
   // Temporaries this rank made, removed if the job fails before they are renamed; the pieces of
   // a single-file output this rank formatted.
   auto temps = std::make_shared<std::vector<std::string>>();
-  auto spool = std::make_shared<io::Spool>(path, Session::current().memory_limit() / 8);
+  // Small outputs stay in memory; past a MiB the text goes to the spool's file as it is
+  // formatted (the page cache holds it; the final copy is in-kernel), so a rank's memory does
+  // not grow with the output.
+  auto spool = std::make_shared<io::Spool>(
+      path, std::min<std::uint64_t>(Session::current().memory_limit() / 64, 1 << 20));
   std::vector<Task> tasks;
   Task w;
   w.key = write;
@@ -83,14 +88,19 @@ void DataFrame::to_csv(const std::string& path, const CsvOptions& options) const
     const bool header = per_part || i == 0;
     t.fn = [header, options, precisions, per_part, path, i, n = partitions_, temps,
             spool](std::span<const Value> in) {
-      Buffer text = format(in[0].get<Table>(), header, options, precisions);
-      if (!per_part) return Value::of(static_cast<std::uint64_t>(spool->add(std::move(text))));
+      // The text goes out a chunk at a time as it is formatted: a partition's text is never
+      // held whole (large temporary strings would grow the heap with the output).
+      const Table& table = in[0].get<Table>();
+      auto format_into = [&](const csv::CsvSink& sink) {
+        csv::write_csv(table, header, options, sink, precisions);
+      };
+      if (!per_part) return Value::of(static_cast<std::uint64_t>(spool->add(format_into)));
       // Its own file, under a temporary name until every part is written.
       const std::string target = part_path(path, i, n);
       const std::string temp = io::temp_path_for(target);
       temps->push_back(temp);
       auto f = io::PosixFile::open(temp, io::PosixFile::Mode::create_new);
-      f.write_at(0, text.bytes());
+      format_into([&](std::string_view chunk) { f.append(chunk); });
       f.close();
       return Value::of(temp);
     };
@@ -114,12 +124,12 @@ void DataFrame::to_csv(const std::string& path, const CsvOptions& options) const
     for (std::size_t k = 0; k < c.values.size(); ++k) size[c.positions[k]] = spool->size(piece(k));
     c.comm.allreduce(std::span<const std::uint64_t>(size), std::span<std::uint64_t>(all),
                      ReduceOp::sum);
-    const Buffer header =
-        n == 0 ? format(Table::empty(schema), true, options, precisions) : Buffer();
+    const std::string header =
+        n == 0 ? format(Table::empty(schema), true, options, precisions) : std::string();
     std::vector<std::uint64_t> offset(all.size() + 1, header.size());
     for (std::size_t i = 0; i < all.size(); ++i) offset[i + 1] = offset[i] + all[i];
     io::AtomicSharedFile out(c.comm, path, offset.back());
-    if (n == 0 && c.comm.rank() == 0) out.write_at(0, header.bytes());
+    if (n == 0 && c.comm.rank() == 0) out.write_at(0, header);
     for (std::size_t k = 0; k < c.values.size(); ++k)
       spool->write_to(out, piece(k), offset[c.positions[k]]);
     out.commit();

@@ -6,7 +6,7 @@
 // size, and small outputs never touch the disk twice.
 //
 //   io::Spool spool("out/all.csv", budget);            // one per rank and output
-//   auto piece = spool.add(formatted_bytes);            // as each partition is formatted
+//   auto piece = spool.add([&](const io::Spool::Sink& put) { put(chunk); ... });
 //   ...
 //   spool.write_to(shared_file, piece, offset);         // once every piece's offset is known
 
@@ -14,7 +14,9 @@
 #include <pando/io/atomic.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pando::io {
@@ -28,8 +30,11 @@ class Spool {
   // Removes the temporary file, if any.
   ~Spool() = default;
 
-  // Keeps `bytes` (in memory while the budget allows, else in the file); returns its number.
-  std::size_t add(Buffer bytes);
+  using Sink = std::function<void(std::string_view)>;
+  // A piece that `write` hands over a chunk at a time (it calls its argument with each): kept
+  // in memory while the budget allows, else written on to the file as it comes (no piece is
+  // ever held whole beyond the budget). Returns its number.
+  std::size_t add(const std::function<void(const Sink&)>& write);
   [[nodiscard]] std::uint64_t size(std::size_t piece) const { return pieces_.at(piece).size; }
   // Writes piece number `piece` at `offset` of `out` (a failure is kept for out.commit()).
   void write_to(AtomicSharedFile& out, std::size_t piece, std::uint64_t offset) const;
