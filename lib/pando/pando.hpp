@@ -10,7 +10,7 @@
 #include <pando/core/options.hpp>
 #include <pando/core/serialize.hpp>
 #include <pando/core/session.hpp>
-#include <pando/expr/dtype.hpp>
+#include <pando/core/dtype.hpp>
 #include <pando/expr/expr.hpp>
 #include <pando/graph/delayed.hpp>
 #include <pando/graph/dot.hpp>

@@ -171,7 +171,7 @@ std::vector<Block> compute(const std::vector<AnyArray>& arrays) {
   for (const auto& a : arrays) {
     Block whole = Block::allocate(a.dtype(), a.shape());
     for_each_block(a.chunks(), [&](std::span<const std::int64_t> idx) {
-      const Block& b = values[next++].get<Block>();
+      const Block b = values[next++].get<Block>().dense();
       Shape zero(b.ndim(), 0);
       detail::copy_region(b, zero, whole, block_offset(a.chunks(), idx), b.shape);
     });

@@ -5,7 +5,7 @@
 
 #include <pando/core/buffer.hpp>
 #include <pando/core/error.hpp>
-#include <pando/expr/dtype.hpp>
+#include <pando/core/dtype.hpp>
 #include <pando/graph/value.hpp>
 
 #include <cstdint>
@@ -27,20 +27,41 @@ struct Block {
   DType dtype = DType::float64;
   Shape shape;
   Buffer data;
+  // Element strides of a view of host memory with gaps between its rows (a slab with halo
+  // cells), one per axis; empty for the row-major layout every other block has. Kernels that
+  // read elements in order take dense() (a copy of that block only); reductions and the fused
+  // element-wise kernels read a strided view a few rows at a time instead.
+  Shape strides;
 
   // Uninitialized elements of the given type and shape.
   static Block allocate(DType dtype, Shape shape);
+
+  // A view of host memory: `shape` elements of T at `data`, row-major, or with the given element
+  // strides (one per axis, each > 0; a row of a 2-d slab with one halo cell on each side has
+  // strides {ncols + 2, 1}). Nothing is copied: the host owns the memory and keeps it unchanged
+  // while a computation that uses the view runs. Pando keeps no view past compute(), persist()
+  // or a Future's result returning: what it keeps (persisted blocks, results) it copies.
+  template <class T>
+  static Block view(const T* data, Shape shape, Shape strides = {}) {
+    return view_bytes(dtype_of<T>(), data, std::move(shape), std::move(strides));
+  }
+  static Block view_bytes(DType dtype, const void* data, Shape shape, Shape strides);
   template <class T>
   static Block of(Shape shape, std::vector<T> values) {
-    Block b{dtype_of<T>(), std::move(shape), Buffer::adopt(to_bytes_vector(std::move(values)))};
+    Block b{dtype_of<T>(), std::move(shape), Buffer::adopt(to_bytes_vector(std::move(values))), {}};
     b.check();
     return b;
   }
 
   [[nodiscard]] std::int64_t size() const noexcept { return element_count(shape); }
-  [[nodiscard]] std::size_t nbytes() const noexcept { return data.size(); }
+  // Bytes of its elements (of the elements alone, for a strided view).
+  [[nodiscard]] std::size_t nbytes() const noexcept {
+    return strides.empty() ? data.size() : static_cast<std::size_t>(size()) * element_size(dtype);
+  }
   [[nodiscard]] std::size_t ndim() const noexcept { return shape.size(); }
+  [[nodiscard]] bool is_contiguous() const noexcept { return strides.empty(); }
 
+  // The elements in row-major order. A strided view has no such span: take dense() first.
   template <class T>
   [[nodiscard]] std::span<const T> values() const {
     expect<T>();
@@ -51,7 +72,13 @@ struct Block {
     expect<T>();
     return data.as_mutable<T>();
   }
-  // ValueError unless the buffer holds exactly size() elements of dtype.
+  // This block in row-major order: itself (the same bytes), or a copy of a strided view.
+  [[nodiscard]] Block dense() const;
+  // Rows [first, first + count) along axis 0, in row-major order, into `out` (which holds
+  // count / shape[0] of the block's bytes): a slab of a strided view for a kernel.
+  void copy_rows(std::int64_t first, std::int64_t count, std::byte* out) const;
+  // ValueError unless the buffer holds exactly size() elements of dtype (for a strided view:
+  // holds every element the strides reach).
   void check() const;
 
  private:
@@ -60,6 +87,10 @@ struct Block {
     if (dtype != dtype_of<T>())
       throw TypeError("a block of " + std::string(to_string(dtype)) + " read as " +
                       std::string(to_string(dtype_of<T>())));
+    if (!strides.empty())
+      throw TypeError(
+          "a strided view of host memory reached a kernel that reads its elements in order "
+          "(it needs dense())");
   }
   template <class T>
   static Bytes to_bytes_vector(std::vector<T> v) {
@@ -71,7 +102,7 @@ struct Block {
 
 // Calls f(T{}) with T the C++ element type of `dtype` (bool, int32_t, int64_t, float, double):
 // the types arrays compute with. TypeError for uint64, which arrays read, move, reduce and
-// write but do not compute with (dtype.hpp), and for strings and timestamps, which arrays do
+// write but do not compute with (core/dtype.hpp), and for strings and timestamps, which arrays do
 // not hold.
 template <class F>
 decltype(auto) visit_numeric(DType dtype, F&& f) {
@@ -112,6 +143,7 @@ struct Codec<Block> {
   static Encoded encode(const Block& b, const std::shared_ptr<const void>&);
   static Block decode(const Encoded& e);
   static std::size_t nbytes(const Block& b) { return b.nbytes(); }
+  static bool borrows(const Block& b) { return b.data.borrowed(); }
 };
 
 }  // namespace pando

@@ -183,6 +183,14 @@ class ProgramInputs {
     held_.reserve(in.size());
     for (std::size_t leaf = 0; leaf < in.size(); ++leaf) {
       Block b = in[leaf].get<Block>();
+      // A strided view of host memory of the block's shape is read a slab of rows at a time,
+      // in place; one that is transposed or broadcast is copied whole first.
+      if (!b.is_contiguous()) {
+        if (!transposed[leaf] && static_cast<std::size_t>(b.size()) == n && n > 1)
+          views_.push_back({leaf, Buffer{}});
+        else
+          b = b.dense();
+      }
       // The transpose of a whole 2-d block, read a slab of rows at a time (a 2-d leaf of a
       // block with more axes has its size only when the leading ones are 1: transposed whole).
       const bool whole_transpose =
@@ -212,9 +220,12 @@ class ProgramInputs {
     }
     for (auto& [leaf, scratch] : flips_) {
       const Block& base = held_[leaf];
-      const std::size_t bytes = length * element_size(base.dtype);
-      if (scratch.size() < bytes) scratch = Buffer::allocate(bytes);
-      transpose_rows_into(base, first, count, scratch.mutable_data());
+      transpose_rows_into(base, first, count, room(scratch, length, base.dtype));
+      out[leaf].data = scratch.data();
+    }
+    for (auto& [leaf, scratch] : views_) {
+      const Block& base = held_[leaf];
+      base.copy_rows(first, count, room(scratch, length, base.dtype));
       out[leaf].data = scratch.data();
     }
     return out;
@@ -237,13 +248,21 @@ class ProgramInputs {
     return gather(b, maps);
   }
 
-  struct Flip {
-    std::size_t leaf;  // a leaf read through its transpose
-    Buffer scratch;    // the rows of the transpose asked for last
+  // `scratch` grown to hold `length` elements of `type`; its memory.
+  static std::byte* room(Buffer& scratch, std::size_t length, DType type) {
+    const std::size_t bytes = length * element_size(type);
+    if (scratch.size() < bytes) scratch = Buffer::allocate(bytes);
+    return scratch.mutable_data();
+  }
+
+  struct Slabbed {
+    std::size_t leaf;  // a leaf read through its transpose, or a strided view
+    Buffer scratch;    // its rows asked for last, row-major
   };
   std::vector<expr::Input> inputs_;
   std::vector<Block> held_;
-  std::vector<Flip> flips_;
+  std::vector<Slabbed> flips_;
+  std::vector<Slabbed> views_;
 };
 
 }  // namespace
@@ -281,7 +300,7 @@ BlockRecipe block_recipe(const ArrayNode& node, std::span<const std::int64_t> in
       if (!shape.empty()) shape[0] = count;
       const std::size_t n = static_cast<std::size_t>(count) * inputs.row;
       expr::Output out = program.run(inputs.rows(first, count), n);
-      Block slab{type, std::move(shape), std::move(out.data)};
+      Block slab{type, std::move(shape), std::move(out.data), {}};
       sink(std::move(slab), first);
       first += count;
     } while (first < rows);
@@ -479,7 +498,7 @@ AnyArray from_uint64(const AnyArray& a, DType type) {
     t.nbytes = static_cast<std::uint64_t>(n) * element_size(type);
     t.cost = static_cast<double>(n) * 1e-9;
     t.fn = [type](std::span<const Value> in) {
-      const Block& b = in[0].get<Block>();
+      const Block b = in[0].get<Block>().dense();
       Block out = Block::allocate(type, b.shape);
       auto v = b.values<std::uint64_t>();
       visit_numeric(type, [&](auto u) {

@@ -262,7 +262,8 @@ void to_hdf5(const AnyArray& array, const std::string& file, const std::string& 
       if (at.size() == 1 && at[0].empty()) {
         if (!mine.empty() && !local.failed())
           local.run([&] {
-            handle->dataset().write(mine[0]->data.data(), type, *where[0], mine[0]->shape,
+            const Block b = mine[0]->dense();  // a strided view of host memory: copied
+            handle->dataset().write(b.data.data(), type, *where[0], b.shape,
                                     h5::Transfer::independent);
           });
         local.agree(c.comm);
@@ -275,10 +276,12 @@ void to_hdf5(const AnyArray& array, const std::string& file, const std::string& 
       // even when it fails (hdf5.hpp).
       for (int r = 0; r < rounds; ++r) {
         const auto k = static_cast<std::size_t>(r);
-        const bool mine_now = k < mine.size() && !local.failed();
+        Block b;  // this round's block in row-major order (a strided view of host memory: copied)
+        if (k < mine.size() && !local.failed()) local.run([&] { b = mine[k]->dense(); });
+        const bool writes = k < mine.size() && !local.failed();
         local.run([&] {
-          if (mine_now)
-            handle->dataset().write(mine[k]->data.data(), type, *where[k], mine[k]->shape,
+          if (writes)
+            handle->dataset().write(b.data.data(), type, *where[k], b.shape,
                                     h5::Transfer::collective);
           else
             handle->dataset().write(nullptr, type, none, none, h5::Transfer::collective);

@@ -191,6 +191,48 @@ bool better(ReduceKind kind, T v, T m) {
   return (kind == ReduceKind::min || kind == ReduceKind::argmin) ? v < m : v > m;
 }
 
+// The minimum or maximum of n > 0 contiguous values, NaN if any is NaN (as NumPy), in eight
+// independent lanes that the compiler turns into vector min/max instructions (a compare and a
+// branch per value would take several times as long).
+template <class T>
+T extreme(const T* x, std::int64_t n, bool want_max) {
+  constexpr std::int64_t width = 8;
+  if (n < width) {
+    T best = x[0];
+    for (std::int64_t i = 1; i < n; ++i)
+      best = better(want_max ? ReduceKind::max : ReduceKind::min, x[i], best) ? x[i] : best;
+    return best;
+  }
+  T lane[width];
+  std::copy(x, x + width, lane);
+  unsigned nan = 0;
+  auto fold = [&](auto pick) {
+    std::int64_t i = width;
+    for (; i + width <= n; i += width)
+      for (std::int64_t k = 0; k < width; ++k) {
+        const T v = x[i + k];
+        if constexpr (std::is_floating_point_v<T>) nan |= static_cast<unsigned>(v != v);
+        lane[k] = pick(v, lane[k]);
+      }
+    for (; i < n; ++i) {
+      if constexpr (std::is_floating_point_v<T>) nan |= static_cast<unsigned>(x[i] != x[i]);
+      lane[0] = pick(x[i], lane[0]);
+    }
+  };
+  if (want_max)
+    fold([](T v, T m) { return v > m ? v : m; });
+  else
+    fold([](T v, T m) { return v < m ? v : m; });
+  if constexpr (std::is_floating_point_v<T>) {
+    for (std::int64_t k = 0; k < width; ++k) nan |= static_cast<unsigned>(lane[k] != lane[k]);
+    if (nan) return std::numeric_limits<T>::quiet_NaN();
+  }
+  T best = lane[0];
+  for (std::int64_t k = 1; k < width; ++k)
+    best = want_max ? (lane[k] > best ? lane[k] : best) : (lane[k] < best ? lane[k] : best);
+  return best;
+}
+
 struct Layout {
   bool rows;          // reduced axes last (else first)
   std::int64_t m, k;  // reduced elements per output, outputs
@@ -268,6 +310,13 @@ void reduce_block(ReduceKind kind, const T* x, Layout l, Partial& p,
     }
     case ReduceKind::min:
     case ReduceKind::max:
+      if (l.rows) {
+        auto v = p.a.mutable_values<T>();
+        for (std::int64_t out = 0; out < k; ++out)
+          v[static_cast<std::size_t>(out)] = extreme(x + out * m, m, kind == ReduceKind::max);
+        return;
+      }
+      [[fallthrough]];
     case ReduceKind::argmin:
     case ReduceKind::argmax: {
       auto v = p.a.mutable_values<T>();
@@ -415,16 +464,22 @@ Partial stack_rows(std::vector<Partial>& parts) {
 
 }  // namespace
 
-Partial partial_in_slabs(ReduceKind kind, const BlockRecipe& block, std::span<const Value> in,
+namespace {
+
+// 32k elements: 256 KiB of float64 per slab and per input, so a slab of a short expression and
+// its inputs stay in a core's L2 cache (1-2 MiB).
+constexpr std::size_t slab_elements = std::size_t{1} << 15;
+
+// The partial of a block made a slab of rows at a time by `for_each_slab(f)`, which calls
+// f(slab, first row) in row order.
+template <class ForEachSlab>
+Partial partial_by_slabs(ReduceKind kind, ForEachSlab&& for_each_slab,
                          const std::vector<int>& reduced, std::span<const std::int64_t> offset,
                          std::span<const std::int64_t> whole) {
-  // 32k elements: 256 KiB of float64 per slab and per input, so a slab of a short expression
-  // and its inputs stay in a core's L2 cache (1-2 MiB).
-  constexpr std::size_t slab_elements = std::size_t{1} << 15;
   const bool axis0_reduced = !reduced.empty() && reduced.front() == 0;
   std::vector<Partial> parts;
   Shape at(offset.begin(), offset.end());
-  block.run(in, slab_elements, [&](Block slab, std::int64_t first) {
+  for_each_slab([&](const Block& slab, std::int64_t first) {
     if (!at.empty()) at[0] = offset[0] + first;
     Partial p = partial_of(kind, slab, reduced, at, whole);
     if (axis0_reduced && !parts.empty())
@@ -433,6 +488,47 @@ Partial partial_in_slabs(ReduceKind kind, const BlockRecipe& block, std::span<co
       parts.push_back(std::move(p));
   });
   return stack_rows(parts);
+}
+
+}  // namespace
+
+Partial partial_in_slabs(ReduceKind kind, const BlockRecipe& block, std::span<const Value> in,
+                         const std::vector<int>& reduced, std::span<const std::int64_t> offset,
+                         std::span<const std::int64_t> whole) {
+  return partial_by_slabs(
+      kind,
+      [&](auto&& f) {
+        block.run(in, slab_elements, [&](Block slab, std::int64_t first) { f(slab, first); });
+      },
+      reduced, offset, whole);
+}
+
+Partial partial_of_view(ReduceKind kind, const Block& view, const std::vector<int>& reduced,
+                        std::span<const std::int64_t> offset, std::span<const std::int64_t> whole) {
+  if (view.is_contiguous() || view.size() == 0)
+    return partial_of(kind, view.dense(), reduced, offset, whole);
+  const std::int64_t rows = view.shape[0], row = view.size() / rows;
+  const std::int64_t per_slab =
+      std::clamp<std::int64_t>(static_cast<std::int64_t>(slab_elements) / row, 1, rows);
+  const std::size_t row_bytes = static_cast<std::size_t>(row) * element_size(view.dtype);
+  // One scratch slab, reused: the view is read in place, a cache-sized piece at a time.
+  Buffer scratch = Buffer::allocate(static_cast<std::size_t>(per_slab) * row_bytes);
+  return partial_by_slabs(
+      kind,
+      [&](auto&& f) {
+        for (std::int64_t first = 0; first < rows; first += per_slab) {
+          const std::int64_t count = std::min(per_slab, rows - first);
+          view.copy_rows(first, count, scratch.mutable_data());
+          Shape shape = view.shape;
+          shape[0] = count;
+          f(Block{view.dtype,
+                  std::move(shape),
+                  scratch.slice(0, static_cast<std::size_t>(count) * row_bytes),
+                  {}},
+            first);
+        }
+      },
+      reduced, offset, whole);
 }
 
 Partial combine(const Partial& x, const Partial& y) {
@@ -637,7 +733,7 @@ AnyArray AnyArray::reduce(ReduceKind kind, const ReduceOptions& options) const {
     t.fn = [kind, axes, offset, whole, recipe](std::span<const Value> in) {
       if (recipe)
         return Value::of(detail::partial_in_slabs(kind, *recipe, in, axes, offset, whole));
-      return Value::of(detail::partial_of(kind, in[0].get<Block>(), axes, offset, whole));
+      return Value::of(detail::partial_of_view(kind, in[0].get<Block>(), axes, offset, whole));
     };
     tasks.push_back(std::move(t));
   });
@@ -768,8 +864,8 @@ detail::Partial Codec<detail::Partial>::decode(const Encoded& e) {
   p.shape.resize(static_cast<std::size_t>(head[4]));
   if (!p.shape.empty())
     std::memcpy(p.shape.data(), e.meta.data() + sizeof head, p.shape.size() * 8);
-  p.a = Block{static_cast<DType>(head[2]), p.shape, e.buffers[0]};
-  if (head[3] >= 0) p.b = Block{static_cast<DType>(head[3]), p.shape, e.buffers[1]};
+  p.a = Block{static_cast<DType>(head[2]), p.shape, e.buffers[0], {}};
+  if (head[3] >= 0) p.b = Block{static_cast<DType>(head[3]), p.shape, e.buffers[1], {}};
   return p;
 }
 

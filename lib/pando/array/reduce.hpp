@@ -30,6 +30,10 @@ struct Partial {
 // the array of shape `whole` (for argmin/argmax indices).
 Partial partial_of(ReduceKind kind, const Block& x, const std::vector<int>& reduced,
                    std::span<const std::int64_t> offset, std::span<const std::int64_t> whole);
+// partial_of() of a block that may be a strided view of host memory: the view is read in
+// place a slab of rows at a time (rounding as partial_in_slabs), a row-major block whole.
+Partial partial_of_view(ReduceKind kind, const Block& x, const std::vector<int>& reduced,
+                        std::span<const std::int64_t> offset, std::span<const std::int64_t> whole);
 void fill_identity(Partial& p);
 struct BlockRecipe;
 // The same for a block of a pending element-wise expression, evaluated slab by slab so that

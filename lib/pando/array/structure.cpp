@@ -152,7 +152,7 @@ class PieceWork {
     // A box: every map a run of consecutive coordinates.
     const bool box = std::all_of(maps.begin(), maps.end(), consecutive);
     t.fn = [maps = std::move(maps), box](std::span<const Value> v) {
-      const Block& b = v[0].get<Block>();
+      const Block b = v[0].get<Block>().dense();
       if (!box) return Value::of(BlockPiece::whole_of(gather(b, maps)));
       Shape start, count;
       for (const auto& m : maps) {
@@ -378,7 +378,7 @@ void transpose_rows_into(const Block& x, std::int64_t first, std::int64_t count,
 
 Block permute_block(const Block& x, std::span<const int> perm) {
   if (x.dtype == DType::uint64) {  // moved as the int64 bits they are: no code of its own
-    Block bits{DType::int64, x.shape, x.data};
+    Block bits{DType::int64, x.shape, x.data, {}};
     Block out = permute_block(bits, perm);
     out.dtype = DType::uint64;
     return out;
@@ -455,7 +455,7 @@ AnyArray AnyArray::transpose(std::vector<int> axes) const {
     t.nbytes =
         static_cast<std::uint64_t>(element_count(block_shape(chunks, ob))) * element_size(dtype());
     t.fn = [axes](std::span<const Value> in) {
-      return Value::of(detail::permute_block(in[0].get<Block>(), axes));
+      return Value::of(detail::permute_block(in[0].get<Block>().dense(), axes));
     };
     tasks.push_back(std::move(t));
   });
@@ -550,7 +550,7 @@ AnyArray AnyArray::slice(const std::vector<Index>& index) const {
     t.inputs = {full.block_key(ib)};
     Shape bs = block_shape(out_chunks, ob);
     t.fn = [bs](std::span<const Value> in) {
-      Block b = in[0].get<Block>();
+      Block b = in[0].get<Block>().dense();
       b.shape = bs;
       return Value::of(std::move(b));
     };
@@ -678,7 +678,7 @@ AnyArray AnyArray::reshape(Shape target) const {
     t.inputs = {in_keys[static_cast<std::size_t>(k++)]};
     Shape bs = block_shape(out_chunks, ob);
     t.fn = [bs](std::span<const Value> in) {
-      Block b = in[0].get<Block>();  // the same bytes, a new shape
+      Block b = in[0].get<Block>().dense();  // the same bytes, a new shape
       b.shape = bs;
       b.check();
       return Value::of(std::move(b));
@@ -716,7 +716,7 @@ AnyArray relabel(
     t.inputs = {arrays[k].block_key(ib)};
     Shape bs = block_shape(chunks, ob);
     t.fn = [bs](std::span<const Value> in) {
-      Block b = in[0].get<Block>();
+      Block b = in[0].get<Block>().dense();
       b.shape = bs;
       return Value::of(std::move(b));
     };
@@ -817,7 +817,7 @@ AnyArray AnyArray::map_blocks(std::function<Block(const Block&)> f, std::string 
     Shape bs = block_shape(chunks(), idx);
     t.nbytes = static_cast<std::uint64_t>(element_count(bs)) * element_size(type);
     t.fn = [fn, bs, type, name](std::span<const Value> in) {
-      Block out = (*fn)(in[0].get<Block>());
+      Block out = (*fn)(in[0].get<Block>().dense());
       out.check();
       if (out.dtype != type || out.shape != bs)
         throw ShapeError(fmt::format(
@@ -925,7 +925,7 @@ AnyArray AnyArray::map_overlap(std::function<Block(const Block&)> f, std::string
       for (auto c : coords[a][static_cast<std::size_t>(idx[a])]) outside[a].push_back(c < 0);
     }
     t.fn = [fn, bs, front, gshape, outside, constant, fill, type, name](std::span<const Value> in) {
-      Block g = in[0].get<Block>();
+      Block g = in[0].get<Block>().dense();
       if (constant) {
         Block own = Block::allocate(g.dtype, g.shape);
         std::memcpy(own.data.mutable_data(), g.data.data(), g.nbytes());

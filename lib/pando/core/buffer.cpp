@@ -168,6 +168,12 @@ Buffer Buffer::adopt(Bytes bytes) {
   return wrap(owner, owner->data(), owner->size());
 }
 
+Buffer Buffer::borrow(const void* data, std::size_t n) {
+  Buffer b = wrap(nullptr, data, n);
+  b.borrowed_ = n > 0;
+  return b;
+}
+
 Buffer Buffer::slice(std::size_t offset, std::size_t n) const {
   if (offset > size_ || n > size_ - offset)
     throw ValueError("Buffer::slice: bytes [" + std::to_string(offset) + ", " +
@@ -175,6 +181,7 @@ Buffer Buffer::slice(std::size_t offset, std::size_t n) const {
                      std::to_string(size_) + " bytes");
   Buffer b;
   b.owner_ = owner_;
+  b.borrowed_ = borrowed_;
   b.data_ = data_ + offset;
   b.size_ = n;
   return b;

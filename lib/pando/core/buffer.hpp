@@ -1,7 +1,8 @@
 #pragma once
 // Contiguous bytes with shared ownership: the unit bulk data travels in (array blocks, table
-// columns, message payloads). A Buffer can wrap memory owned by someone else (a simulation's
-// array, a received message) without copying; copies of a Buffer share the bytes.
+// columns, message payloads). A Buffer can wrap memory owned by someone else (a received
+// message) without copying, or borrow memory nobody shares with it (a simulation's field, valid
+// only while the host says so); copies of a Buffer share the bytes.
 
 #include <cstddef>
 #include <memory>
@@ -29,6 +30,9 @@ class Buffer {
   static Buffer wrap(std::shared_ptr<const void> owner, const void* data, std::size_t n);
   // Takes a vector's storage without copying.
   static Buffer adopt(Bytes bytes);
+  // Views `n` bytes at `data` that the caller owns and keeps valid while the Buffer is in use:
+  // host memory. Whatever must outlive that use (a persisted value, a result) takes owned().
+  static Buffer borrow(const void* data, std::size_t n);
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
@@ -52,8 +56,14 @@ class Buffer {
   // A view of bytes [offset, offset + n) sharing ownership.
   [[nodiscard]] Buffer slice(std::size_t offset, std::size_t n) const;
 
+  // Whether the bytes are borrowed (borrow(), or a slice of such a buffer).
+  [[nodiscard]] bool borrowed() const noexcept { return borrowed_; }
+  // Bytes this buffer's holders own: itself, or a copy of borrowed bytes.
+  [[nodiscard]] Buffer owned() const { return borrowed_ ? copy_of(bytes()) : *this; }
+
  private:
   std::shared_ptr<const void> owner_;
+  bool borrowed_ = false;
   const std::byte* data_ = nullptr;
   std::size_t size_ = 0;
 };

@@ -10,6 +10,8 @@
 
 #include <mpi.h>
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -258,9 +260,28 @@ class Comm {
   // Collective. Root's vector (of any length) on every rank.
   template <class T>
   void bcast_vector(std::vector<T>& data, int root) const {
-    auto n = bcast_value<std::uint64_t>(data.size(), root);
-    data.resize(n);
-    bcast(std::span<T>(data), root);
+    // The length and a small vector whole in one fixed-size broadcast; a larger one's rest in a
+    // second (most broadcasts are small: headers, outcomes, small results).
+    static_assert(std::is_trivially_copyable_v<T>);
+    constexpr std::size_t slot = 256, room = (slot - sizeof(std::uint64_t)) / sizeof(T);
+    std::array<std::byte, slot> first{};
+    const std::uint64_t mine = data.size();
+    if (rank() == root) {
+      std::memcpy(first.data(), &mine, sizeof mine);
+      if (mine > 0)
+        std::memcpy(first.data() + sizeof mine, data.data(),
+                    std::min<std::size_t>(mine, room) * sizeof(T));
+    }
+    bcast(std::span<std::byte>(first), root);
+    std::uint64_t n = 0;
+    std::memcpy(&n, first.data(), sizeof n);
+    if (rank() != root) {
+      data.resize(n);
+      if (n > 0)
+        std::memcpy(data.data(), first.data() + sizeof n,
+                    std::min<std::size_t>(n, room) * sizeof(T));
+    }
+    if (n > room) bcast(std::span<T>(data).subspan(room), root);
   }
 
   // Collective. Element-wise reduction of every rank's `in` into `out` (both of one length).
@@ -294,6 +315,13 @@ class Comm {
   [[nodiscard]] std::vector<T> allgather(const T& value) const {
     std::vector<T> out(static_cast<std::size_t>(size()));
     allgather_raw(&value, out.data(), W<T>::scale, W<T>::type());
+    return out;
+  }
+  // Collective. Every rank's span, all of one length, concatenated in rank order on every rank.
+  template <class T>
+  [[nodiscard]] std::vector<T> allgather(std::span<const T> mine) const {
+    std::vector<T> out(mine.size() * static_cast<std::size_t>(size()));
+    allgather_raw(mine.data(), out.data(), mine.size() * W<T>::scale, W<T>::type());
     return out;
   }
   // Collective. Every rank's span concatenated in rank order, on root only (empty elsewhere).
@@ -345,12 +373,13 @@ class Comm {
     return rank() == 0 ? T{} : out;
   }
 
+  // The sum of `counts`, and where each part starts when they are laid end to end.
+  static std::size_t total(const std::vector<std::size_t>& counts);
+  static std::vector<std::size_t> offsets_of(const std::vector<std::size_t>& counts);
+
  private:
   template <class T>
   using W = detail::Wire<std::remove_const_t<T>>;
-
-  static std::size_t total(const std::vector<std::size_t>& counts);
-  static std::vector<std::size_t> offsets_of(const std::vector<std::size_t>& counts);
 
   void send_raw(const void* p, std::size_t n, MPI_Datatype t, int dest, int tag) const;
   std::vector<std::byte> recv_chain(int source, int tag, Status* status) const;

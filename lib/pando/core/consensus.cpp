@@ -54,6 +54,27 @@ void agree_on_failure(const Comm& comm, const std::optional<ErrorRecord>& failur
   r.raise();
 }
 
+std::vector<std::uint64_t> agree_on_failure_and_min(const Comm& comm,
+                                                    const std::optional<ErrorRecord>& failure,
+                                                    std::span<const std::uint64_t> values) {
+  std::vector<std::uint64_t> mine(values.size() + 1), low(values.size() + 1);
+  const auto none = static_cast<std::uint64_t>(comm.size());
+  mine[0] = failure ? static_cast<std::uint64_t>(comm.rank()) : none;
+  std::copy(values.begin(), values.end(), mine.begin() + 1);
+  if (comm.size() == 1)
+    low = mine;
+  else
+    comm.allreduce(std::span<const std::uint64_t>(mine), std::span<std::uint64_t>(low),
+                   ReduceOp::min);
+  if (low[0] != none) {
+    ErrorRecord r = failure.value_or(ErrorRecord{});
+    if (comm.size() > 1) broadcast(comm, r, static_cast<int>(low[0]));
+    r.raise();
+  }
+  low.erase(low.begin());
+  return low;
+}
+
 int end_together(const Comm& comm, bool failed, std::string_view why, double patience) {
   const int mine = failed ? comm.rank() : comm.size();
   int first = mine;

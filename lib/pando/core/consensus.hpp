@@ -11,10 +11,14 @@
 #include <pando/core/fault.hpp>
 #include <pando/core/serialize.hpp>
 
+#include <array>
+#include <cstring>
 #include <exception>
 #include <optional>
+#include <span>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace pando {
 
@@ -39,6 +43,12 @@ struct ErrorRecord {
 // Collective. If `failure` is set on any rank, every rank throws the failure of the lowest such
 // rank; otherwise returns normally.
 void agree_on_failure(const Comm& comm, const std::optional<ErrorRecord>& failure);
+// Collective. agree_on_failure(), and the element-wise minimum of `values` over the ranks in the
+// same allreduce, returned: a check that rides on the agreement (the minimum of x and of ~x
+// tell whether x is the same everywhere) costs no collective of its own.
+std::vector<std::uint64_t> agree_on_failure_and_min(const Comm& comm,
+                                                    const std::optional<ErrorRecord>& failure,
+                                                    std::span<const std::uint64_t> values);
 
 // Collective. Runs `f` on every rank; if it throws anywhere, every rank throws the error of the
 // lowest failing rank. Returns f's result otherwise. `f` is rank-local: it makes no collective
@@ -107,11 +117,13 @@ auto on_root(const Comm& comm, F&& f, int root = 0) -> decltype(f()) {
 
 // Collective. Every rank's part, made by the rank-local `f` (a std::vector<T> of trivially
 // copyable T), concatenated in rank order on every rank; if `f` throws anywhere, every rank
-// throws the error of the lowest failing rank instead. One allgather of sizes carries the
-// failure marker, so checking costs no extra collective.
+// throws the error of the lowest failing rank instead. One allgather of a fixed-size slot per
+// rank carries the size (or the failure marker) and a small part whole, so a small exchange
+// (a description of each rank's blocks) costs one collective and the check none.
 template <class F>
 auto allgather_checked(const Comm& comm, F&& f) -> Gathered<typename decltype(f())::value_type> {
   using T = typename decltype(f())::value_type;
+  static_assert(std::is_trivially_copyable_v<T>);
   std::optional<ErrorRecord> failure;
   decltype(f()) mine;
   try {
@@ -121,17 +133,38 @@ auto allgather_checked(const Comm& comm, F&& f) -> Gathered<typename decltype(f(
     failure = ErrorRecord::of(e);
   }
   constexpr std::uint64_t failed = ~std::uint64_t{0};
-  const auto sizes = comm.allgather<std::uint64_t>(failure ? failed : mine.size());
+  constexpr std::size_t slot_words = 16,
+                        room = (slot_words - 1) * sizeof(std::uint64_t) / sizeof(T);
+  std::array<std::uint64_t, slot_words> slot{};
+  slot[0] = failure ? failed : mine.size();
+  if (!failure && !mine.empty() && mine.size() <= room)
+    std::memcpy(&slot[1], mine.data(), mine.size() * sizeof(T));
+  const auto slots = comm.allgather(std::span<const std::uint64_t>(slot));
+  std::vector<std::size_t> counts(static_cast<std::size_t>(comm.size()));
+  bool all_inline = true;
   for (int r = 0; r < comm.size(); ++r) {
-    if (sizes[static_cast<std::size_t>(r)] != failed) continue;
-    ErrorRecord e = failure.value_or(ErrorRecord{});
-    broadcast(comm, e, r);
-    e.raise();
+    const std::uint64_t n = slots[static_cast<std::size_t>(r) * slot_words];
+    if (n == failed) {
+      ErrorRecord e = failure.value_or(ErrorRecord{});
+      broadcast(comm, e, r);
+      e.raise();
+    }
+    counts[static_cast<std::size_t>(r)] = n;
+    all_inline = all_inline && n <= room;
   }
-  return comm.allgatherv(std::span<const T>(mine),
-                         std::vector<std::size_t>(sizes.begin(), sizes.end()));
+  if (!all_inline) return comm.allgatherv(std::span<const T>(mine), std::move(counts));
+  Gathered<T> g;
+  g.offsets = Comm::offsets_of(counts);
+  g.data.resize(Comm::total(counts));
+  for (int r = 0; r < comm.size(); ++r) {
+    const auto n = counts[static_cast<std::size_t>(r)];
+    if (n > 0)
+      std::memcpy(g.data.data() + g.offsets[static_cast<std::size_t>(r)],
+                  &slots[static_cast<std::size_t>(r) * slot_words + 1], n * sizeof(T));
+  }
+  g.counts = std::move(counts);
+  return g;
 }
-
 // Collective, a program's last step: every rank says whether it failed; returns the lowest rank
 // that did (comm.size() if none), on every rank. Errors Pando raises are the same on every rank,
 // so every rank usually arrives here at once. A rank whose failure the others did not share (a

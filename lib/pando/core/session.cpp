@@ -43,12 +43,34 @@ int ranks_on_node(const Comm& comm) {
 
 Session::Session(int& argc, char**& argv, Options options) : options_(std::move(options)) {
   options_.take_args(argc, argv);  // before MPI starts: a bad one leaves nothing to clean up
-  start(&argc, &argv);
+  start_mpi(&argc, &argv);
+  start(MPI_COMM_WORLD);
 }
 
-Session::Session(Options options) : options_(std::move(options)) { start(nullptr, nullptr); }
+Session::Session(Options options) : options_(std::move(options)) {
+  start_mpi(nullptr, nullptr);
+  start(MPI_COMM_WORLD);
+}
 
-void Session::start(int* argc, char*** argv) {
+Session::Session(MPI_Comm parent, Options options) : options_(std::move(options)) {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (!initialized || finalized)
+    throw UsageError(
+        "a pando::Session on a communicator needs MPI running: call MPI_Init first, or create "
+        "the session with pando::Session(argc, argv)");
+  if (parent == MPI_COMM_NULL)
+    throw UsageError(
+        "a pando::Session was given MPI_COMM_NULL: create sessions only on the ranks of the "
+        "communicator (MPI_Comm_split gives MPI_COMM_NULL to the ranks left out)");
+  start(parent);
+}
+
+Session::Session(const Comm& parent, Options options)
+    : Session(parent.native(), std::move(options)) {}
+
+void Session::start_mpi(int* argc, char*** argv) {
   if (current_session)
     throw UsageError("a pando::Session is already running: create one per process");
   int initialized = 0;
@@ -66,9 +88,20 @@ void Session::start(int* argc, char*** argv) {
     // Errors come back as return codes that Comm turns into exceptions.
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   }
+}
+
+void Session::start(MPI_Comm parent) {
+  if (current_session)
+    throw UsageError(
+        "a pando::Session is already running: one at a time per process (end it before the "
+        "next)");
   int provided = 0;
   MPI_Query_thread(&provided);
-  comm_ = Comm::world().dup();
+  // The duplicate (collective over `parent`) has a context of its own: no message of the host's
+  // on `parent` or any other communicator can match one of Pando's.
+  MPI_Comm mine = MPI_COMM_NULL;
+  detail::check_mpi(MPI_Comm_dup(parent, &mine), "MPI_Comm_dup");
+  comm_ = Comm(mine, true);
   MPI_Comm_set_errhandler(comm_.native(), MPI_ERRORS_RETURN);
   rank_ = comm_.rank();
   size_ = comm_.size();
@@ -77,11 +110,9 @@ void Session::start(int* argc, char*** argv) {
                       ? options_.memory_limit
                       : node_memory() / 2 / static_cast<std::uint64_t>(ranks_on_node(comm_));
   set_log_context(rank_, size_, options_.log_level);
-  if (provided < MPI_THREAD_FUNNELED)
-    log_warn(
-        "MPI provides thread level {} only; Pando calls MPI from its main thread only, "
-        "which works in practice but is outside the MPI standard",
-        provided);
+  // Pando starts no threads and calls MPI from the thread that made the session only, so a
+  // host's MPI_Init (MPI_THREAD_SINGLE) serves as well as the funneled level it asks for.
+  log_debug("MPI thread level {}", provided);
   current_session = this;
 }
 

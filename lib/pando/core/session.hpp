@@ -1,13 +1,25 @@
 #pragma once
 // Session: Pando's lifetime on one rank. It starts MPI (asking for MPI_THREAD_FUNNELED: only the
 // executor's thread calls MPI and HDF5, ../shared/DESIGN.md §1.8) unless the host program already
-// did, gives Pando its own communicator (a duplicate of MPI_COMM_WORLD, so Pando's messages never
-// match the host code's), and finalizes MPI at the end if it started it.
+// did, gives Pando its own communicator (a duplicate of the one it is given, MPI_COMM_WORLD by
+// default, so Pando's messages never match the host code's), and finalizes MPI at the end if it
+// started it.
 //
 //   int main(int argc, char** argv) {
-//     pando::Session session(argc, argv);        // collective
+//     pando::Session session(argc, argv);        // collective over MPI_COMM_WORLD
 //     ...
 //   }                                            // collective: finalizes MPI
+//
+// Inside a code that owns MPI, a session runs on any communicator: the world, a node, or a subset
+// of the ranks. Everything Pando calls collective is then collective over that communicator's
+// ranks only; the other ranks go on with their own MPI work, and sessions may follow one another.
+//
+//   MPI_Comm analysis;                           // the host's: here the even ranks
+//   MPI_Comm_split(MPI_COMM_WORLD, rank % 2 == 0 ? 0 : MPI_UNDEFINED, rank, &analysis);
+//   if (analysis != MPI_COMM_NULL) {
+//     pando::Session session(analysis);          // collective over `analysis`
+//     ...
+//   }
 //
 // Upper modules keep per-session state (the object store, observers) as extensions, created on
 // first use and destroyed before MPI is finalized.
@@ -28,6 +40,10 @@ class Session {
   Session(int& argc, char**& argv, Options options = Options::from_env());
   // Collective. For tests and host codes without an argv at hand.
   explicit Session(Options options = Options::from_env());
+  // Collective over `parent`, which must be a valid communicator of an initialized MPI (the host
+  // keeps it; Pando works on a duplicate and frees that at the end, leaving MPI running).
+  explicit Session(MPI_Comm parent, Options options = Options::from_env());
+  explicit Session(const Comm& parent, Options options = Options::from_env());
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
   // Collective.
@@ -72,7 +88,8 @@ class Session {
   auto map(F&& f, const Range& inputs);
 
  private:
-  void start(int* argc, char*** argv);
+  void start_mpi(int* argc, char*** argv);
+  void start(MPI_Comm parent);
 
   Options options_;
   std::uint64_t memory_limit_ = 0;

@@ -7,7 +7,7 @@
 // validity buffer) means every row is valid.
 
 #include <pando/core/buffer.hpp>
-#include <pando/expr/dtype.hpp>
+#include <pando/core/dtype.hpp>
 
 #include <cstddef>
 #include <cstdint>

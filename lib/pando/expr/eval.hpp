@@ -12,7 +12,7 @@
 // tiles.
 
 #include <pando/core/error.hpp>
-#include <pando/expr/dtype.hpp>
+#include <pando/core/dtype.hpp>
 #include <pando/expr/program.hpp>
 
 #include <algorithm>

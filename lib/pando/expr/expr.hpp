@@ -4,7 +4,7 @@
 
 #include <pando/expr/ast.hpp>
 #include <pando/expr/columns.hpp>
-#include <pando/expr/dtype.hpp>
+#include <pando/core/dtype.hpp>
 #include <pando/expr/functions.hpp>
 #include <pando/expr/parser.hpp>
 #include <pando/expr/program.hpp>

@@ -360,7 +360,7 @@ KernelFn with_storage(DType t, F&& f) {
     case DType::float64:
       return f(double{});
     case DType::string:
-    case DType::uint64:  // arrays only (dtype.hpp)
+    case DType::uint64:  // arrays only (core/dtype.hpp)
       return nullptr;
   }
   return nullptr;

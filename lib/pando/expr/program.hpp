@@ -30,7 +30,7 @@
 
 #include <pando/expr/ast.hpp>
 #include <pando/expr/columns.hpp>
-#include <pando/expr/dtype.hpp>
+#include <pando/core/dtype.hpp>
 
 #include <cstddef>
 #include <memory>

@@ -133,7 +133,7 @@ const char* storage_name(DType t) {
       return "double";
     case DType::string:
       return "offsets()/string_at()";
-    case DType::uint64:  // arrays only (dtype.hpp)
+    case DType::uint64:  // arrays only (core/dtype.hpp)
       break;
   }
   return "?";
@@ -155,7 +155,7 @@ decltype(auto) visit_fixed(DType t, F&& f) {
     case DType::float64:
       return f(double{});
     case DType::string:
-    case DType::uint64:  // arrays only (dtype.hpp)
+    case DType::uint64:  // arrays only (core/dtype.hpp)
       break;
   }
   throw TypeError(fmt::format("internal: visit_fixed on a {} column", to_string(t)));
@@ -380,7 +380,7 @@ void Column::check_values_type(std::size_t size, char kind) const {
             "this string column is dictionary-encoded: read it with string_at(), with codes() "
             "and dictionary(), or make it plain with decoded()");
       break;
-    case DType::uint64:  // arrays only (dtype.hpp)
+    case DType::uint64:  // arrays only (core/dtype.hpp)
       break;
   }
   if (!ok)
@@ -719,7 +719,7 @@ Column Column::cast(DType to) const {
           end = format_timestamp(data_.as<std::int64_t>()[i], prec, buf);
           break;
         case DType::string:
-        case DType::uint64:  // arrays only (dtype.hpp)
+        case DType::uint64:  // arrays only (core/dtype.hpp)
           break;
       }
       b.append({buf, static_cast<std::size_t>(end - buf)});

@@ -1,6 +1,6 @@
 #pragma once
 // Column: one typed, immutable column of a table partition, in Arrow's layout
-// (../shared/DESIGN.md §3; storage conventions in expr/dtype.hpp).
+// (../shared/DESIGN.md §3; storage conventions in core/dtype.hpp).
 //
 //   fixed width (bool, int32, int64, float32, float64, timestamp)
 //     data      n values (bool: one byte 0/1; timestamp: int64 ns). A null's slot holds 0 in
@@ -27,7 +27,7 @@
 
 #include <pando/core/buffer.hpp>
 #include <pando/core/error.hpp>
-#include <pando/expr/dtype.hpp>
+#include <pando/core/dtype.hpp>
 #include <pando/graph/value.hpp>
 
 #include <cstdint>

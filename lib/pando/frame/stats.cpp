@@ -140,7 +140,7 @@ void for_each_number(const Column& c, F&& f) {
       visit(double{});
       break;
     case DType::string:
-    case DType::uint64:  // arrays only (dtype.hpp)
+    case DType::uint64:  // arrays only (core/dtype.hpp)
       break;
   }
 }

@@ -63,16 +63,15 @@ std::shared_ptr<const void> Runtime::pin(std::vector<Key> keys) {
 
 // ---- step 2: the same graph everywhere ----
 
-void Runtime::check_same_graph(const TaskTable& table) const {
-  if (size_ == 1) return;
-  // One allreduce: the minimum of x and of ~x give the minimum and the maximum of x.
-  const std::uint64_t fp = table.fingerprint(), n = table.size();
+void Runtime::check_same_graph(const TaskTable* table,
+                               const std::optional<ErrorRecord>& failure) const {
+  // One allreduce: whether any rank failed, and the minimum of x and of ~x for the fingerprint
+  // and size of the graph, which give their minimum and maximum.
+  const std::uint64_t fp = table ? table->fingerprint() : 0, n = table ? table->size() : 0;
   const std::uint64_t mine[4] = {fp, ~fp, n, ~n};
-  std::uint64_t lo[4];
-  control_.allreduce(std::span<const std::uint64_t>(mine), std::span<std::uint64_t>(lo),
-                     ReduceOp::min);
+  const auto lo = agree_on_failure_and_min(control_, failure, mine);
   if (lo[0] == ~lo[1] && lo[2] == ~lo[3]) return;
-  explain_divergence(table);
+  explain_divergence(*table);
 }
 
 void Runtime::explain_divergence(const TaskTable& table) const {
@@ -166,26 +165,25 @@ std::optional<TaskFailure> Runtime::agree_on_failure(std::int64_t first, const T
   return f;
 }
 
-std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
+Runtime::Delivered Runtime::deliver(const TaskTable& table, const Schedule& s,
                                     std::vector<Value>& store, Delivery delivery,
                                     std::size_t count) {
   const Residency residency(table, s, persisted_);
-  std::vector<Value> out;
+  Delivered d{{}, Executor::no_failure, {}};
+  std::vector<Value>& out = d.values;
   out.reserve(count);
-  // A result that cannot be sent (no codec for its type) arrives as a failure saying so.
-  bool moved = false;  // a result went from one rank to others
-  std::int64_t unsent_at = Executor::no_failure;
-  TaskFailure unsent;
+  // A result that cannot be sent (no codec for its type) or taken in (no memory) arrives as a
+  // failure saying so: on every rank for the first, on the rank without memory for the second.
   auto check_sent = [&](std::uint32_t id, std::size_t index) {
     Value& v = out.back();
     if (!v.is_failure() || !v.failure().key.empty()) return;
     TaskFailure f = v.failure();
     f.key = table.key(id).str();
     f.rank = residency.first(id);
-    f.position = s.order.size();
-    if (unsent_at == Executor::no_failure) {
-      unsent_at = static_cast<std::int64_t>(index);
-      unsent = f;
+    f.position = s.order.size() + index;
+    if (d.failed_at == Executor::no_failure) {
+      d.failed_at = static_cast<std::int64_t>(f.position);
+      d.failure = f;
     }
     v = Value::failure(std::move(f));
   };
@@ -200,7 +198,6 @@ std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
       case Delivery::everywhere: {
         bool everywhere = true;
         for (int r = 0; r < size_ && everywhere; ++r) everywhere = residency.holds(id, r);
-        if (!everywhere) moved = true;
         out.push_back(everywhere ? store[id]
                                  : Messenger::broadcast(control_, store[id], residency.first(id)));
         check_sent(id, out.size() - 1);
@@ -208,7 +205,6 @@ std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
       }
       case Delivery::root: {
         const int from = residency.first(id);
-        moved = moved || from != 0;
         if (from == 0) {
           out.push_back(rank_ == 0 ? store[id] : Value());
         } else if (rank_ == 0 || rank_ == from) {
@@ -224,11 +220,9 @@ std::vector<Value> Runtime::deliver(const TaskTable& table, const Schedule& s,
       }
     }
   }
-  // A result that could not be encoded fails everywhere alike, but one that a rank could not
-  // take in (no memory) fails there only, and a result for rank 0 alone fails on two ranks:
-  // the ranks agree on it whenever a result moved (every rank knows that alike).
-  if (!last_failure_ && moved) last_failure_ = agree_on_failure(unsent_at, unsent);
-  return out;
+  // Results outlive the computation; host memory it borrowed does not (Buffer::borrow).
+  for (Value& v : out) v = v.owned();
+  return d;
 }
 
 // ---- the whole computation ----
@@ -240,9 +234,29 @@ std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs
   // The finishing tasks come last among the outputs, so the depth-first order runs them last.
   std::vector<Key> wanted(outputs.begin(), outputs.end());
   wanted.insert(wanted.end(), finally.begin(), finally.end());
-  auto table =
-      agree(control_, [&] { return std::make_unique<TaskTable>(graph, wanted, persisted_); });
-  check_same_graph(*table);
+  // Every rank builds the table and derives the schedule from it: the planner is a pure
+  // function of the graph, the persisted values and the cost model, which are alike on every
+  // rank, so the schedules are alike without sending one. The allreduce that agrees on a failure
+  // here also checks that the graphs are the same (a rank that built another graph planned
+  // another schedule, and is named before anything runs).
+  std::unique_ptr<TaskTable> table;
+  Schedule schedule;
+  LocalPlan local;
+  double planning = 0;
+  std::optional<ErrorRecord> failure;
+  try {
+    fault::point(fault::Point::agree);
+    table = std::make_unique<TaskTable>(graph, wanted, persisted_);
+    stats_.build = clock.seconds();
+    clock.restart();
+    schedule = plan(*table, persisted_, size_, cost_model_);
+    local = derive_local_plan(*table, schedule, persisted_, rank_);
+    planning = clock.seconds();
+  } catch (const std::exception& e) {
+    failure = ErrorRecord::of(e);
+  }
+  clock.restart();
+  check_same_graph(table.get(), failure);
   // Transfers are tagged with task ids: a graph beyond the MPI's tag range is refused here, on
   // every rank alike, not by the first send that needs a large tag.
   if (size_ > 1 && table->size() > static_cast<std::size_t>(p2p_.max_tag()) + 1)
@@ -250,25 +264,13 @@ std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs
         "this graph has {} tasks, and this MPI tags messages up to {} only: compute it in parts",
         table->size(), p2p_.max_tag()));
   stats_.tasks = table->size();
-  stats_.build = clock.seconds();
-
-  clock.restart();
-  double planning = 0;
-  Schedule schedule = on_root(control_, [&] {
-    Stopwatch t;
-    Schedule planned = plan(*table, persisted_, size_, cost_model_);
-    planning = t.seconds();
-    return planned;
-  });
   stats_.plan = planning;
-  auto local =
-      agree(control_, [&] { return derive_local_plan(*table, schedule, persisted_, rank_); });
   const Residency residency(*table, schedule, persisted_);
   ++schedules_;
   for (auto id : schedule.order)
     if (table->task(id)->is_collective())
       (void)group_comm(table->task(id)->collective->participants);
-  stats_.share = clock.seconds() - planning;
+  stats_.share = clock.seconds();
   output_positions_.clear();
   for (auto id : table->outputs().first(outputs.size()))
     output_positions_.push_back(local.position[id]);
@@ -301,10 +303,15 @@ std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs
   stats_.execute = clock.seconds();
 
   clock.restart();
-  last_failure_ = agree_on_failure(executor.first_failure(), executor.first_failure_record());
-  auto values = deliver(*table, schedule, store, delivery, outputs.size());
+  // Results go out first, failed ones as their failures; then one agreement covers the tasks'
+  // failures and the deliveries' (which come after every task in the global order).
+  Delivered delivered = deliver(*table, schedule, store, delivery, outputs.size());
+  const bool task_failed = executor.first_failure() != Executor::no_failure;
+  last_failure_ =
+      agree_on_failure(task_failed ? executor.first_failure() : delivered.failed_at,
+                       task_failed ? executor.first_failure_record() : delivered.failure);
   stats_.deliver = clock.seconds();
-  return values;
+  return std::move(delivered.values);
 }
 
 std::vector<Value> Runtime::compute(const Graph& graph, std::span<const Key> outputs,
@@ -330,7 +337,8 @@ void Runtime::persist(const Graph& graph, std::span<const Key> outputs,
   for (std::size_t i = 0; i < here.size(); ++i) owner[i] = here[i] ? rank_ : size_;
   control_.allreduce(std::span<const std::int32_t>(owner), std::span<std::int32_t>(lowest),
                      ReduceOp::min);
-  // Sizes too: rank 0 plans the next graphs with them (owner-computes weighs input bytes).
+  // Sizes too, the largest: every rank plans the next graphs with them alike (owner-computes
+  // weighs input bytes).
   std::vector<std::uint64_t> size(here.size()), largest(here.size());
   for (std::size_t i = 0; i < here.size(); ++i) size[i] = here[i] ? values[i].nbytes() : 0;
   control_.allreduce(std::span<const std::uint64_t>(size), std::span<std::uint64_t>(largest),
@@ -338,7 +346,8 @@ void Runtime::persist(const Graph& graph, std::span<const Key> outputs,
   for (std::size_t i = 0; i < values.size(); ++i) {
     Residence r{everywhere[i] ? Residence::every_rank : lowest[i], largest[i]};
     persisted_[outputs[i]] = r;
-    if (here[i] && (everywhere[i] || lowest[i] == rank_)) persisted_values_[outputs[i]] = values[i];
+    if (here[i] && (everywhere[i] || lowest[i] == rank_))
+      persisted_values_[outputs[i]] = values[i].owned();  // host memory is borrowed for a run
   }
 }
 

@@ -4,11 +4,13 @@
 //
 // A computation, on every rank alike:
 //   1. flatten and cull the graph (TaskTable), checking it is well formed;
-//   2. check with one allreduce that every rank built the same graph (else a GraphError naming
-//      the first task that differs);
-//   3. rank 0 plans (planner.hpp) and broadcasts the Schedule;
-//   4. every rank derives its share (LocalPlan) and runs it (Executor);
-//   5. the ranks agree on the first failure in the global order, and deliver the results.
+//   2. plan it (planner.hpp: a pure function of the graph, so every rank derives the same
+//      Schedule without one being sent) and derive this rank's share (LocalPlan);
+//   3. check with one allreduce that no rank failed in 1-2 and that every rank built the same
+//      graph (else a GraphError naming the first task that differs);
+//   4. run this rank's share (Executor);
+//   5. the results go where they are asked for, and the ranks agree (one allreduce) on the
+//      first failure in the global order, of a task or of a result's delivery.
 // Persisted results stay in the runtime's store where they were made; later graphs that need
 // them start from them.
 
@@ -36,11 +38,11 @@ enum class Delivery {
 // Seconds spent in each step of the last computation on this rank (for bench/).
 struct RunStats {
   std::uint32_t tasks = 0;
-  double build = 0;    // flatten, cull, check
-  double plan = 0;     // rank 0's planning (0 elsewhere)
-  double share = 0;    // broadcast of the schedule, agreement, local plan
+  double build = 0;    // flatten, cull
+  double plan = 0;     // planning, and this rank's share of the schedule (on every rank)
+  double share = 0;    // agreeing on the graph (one allreduce), group communicators
   double execute = 0;  // running tasks and transfers
-  double deliver = 0;  // agreeing on failures, delivering results
+  double deliver = 0;  // delivering results, agreeing on failures
 };
 
 class Runtime {
@@ -80,6 +82,7 @@ class Runtime {
 
   void add_observer(std::shared_ptr<Observer> o);
   void remove_observer(const Observer* o);
+  // The planner's costs: set them alike on every rank (each rank plans with its own copy).
   [[nodiscard]] CostModel& cost_model() noexcept { return cost_model_; }
   // A number that grows by one per call: the same on every rank in SPMD code (delayed keys).
   [[nodiscard]] std::int64_t next_sequence() noexcept { return sequence_++; }
@@ -98,12 +101,22 @@ class Runtime {
   [[nodiscard]] int size() const noexcept { return size_; }
 
  private:
-  void check_same_graph(const TaskTable& table) const;
+  // Collective: agrees on `failure` (of building or planning `table` on this rank) and checks
+  // that every rank has the same graph, in one allreduce.
+  void check_same_graph(const TaskTable* table, const std::optional<ErrorRecord>& failure) const;
   [[noreturn]] void explain_divergence(const TaskTable& table) const;
   const Comm& group_comm(const std::vector<int>& participants);
   [[nodiscard]] std::uint64_t window_bytes() const;
-  std::vector<Value> deliver(const TaskTable& table, const Schedule& s, std::vector<Value>& store,
-                             Delivery delivery, std::size_t count);
+  // The results, and the first one this rank could not send or take in (its place after
+  // every task in the global order, or Executor::no_failure): agree_on_failure takes it
+  // together with the tasks' failures, in the one agreement every computation makes.
+  struct Delivered {
+    std::vector<Value> values;
+    std::int64_t failed_at;
+    TaskFailure failure;
+  };
+  Delivered deliver(const TaskTable& table, const Schedule& s, std::vector<Value>& store,
+                    Delivery delivery, std::size_t count);
   std::optional<TaskFailure> agree_on_failure(std::int64_t first, const TaskFailure& mine);
 
   int rank_ = 0;

@@ -37,6 +37,13 @@ Encoded Value::encode() const {
 
 std::size_t Value::nbytes() const { return h_ ? h_->nbytes() : 0; }
 
+Value Value::owned() const {
+  if (!h_ || !h_->borrows()) return *this;
+  Encoded e = encode();
+  for (Buffer& b : e.buffers) b = b.owned();
+  return from_encoded(std::move(e));
+}
+
 std::string Value::type_name_of() const { return h_ ? h_->name() : "(empty)"; }
 
 void throw_not_archivable(const std::string& type) {

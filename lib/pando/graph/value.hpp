@@ -235,6 +235,10 @@ class Value {
   [[nodiscard]] Encoded encode() const;
   // Bytes held (an estimate for user objects), for memory accounting.
   [[nodiscard]] std::size_t nbytes() const;
+  // This value, with its own copy of any host memory it borrows (Buffer::borrow; a Codec says
+  // whether a payload does with `static bool borrows(const T&)`): what is kept past the
+  // computation that made it (persisted values, results) takes this.
+  [[nodiscard]] Value owned() const;
   [[nodiscard]] std::string type_name_of() const;
 
  private:
@@ -245,6 +249,7 @@ class Value {
     [[nodiscard]] virtual const void* object() const noexcept = 0;
     [[nodiscard]] virtual const Encoded* encoded() const noexcept { return nullptr; }
     [[nodiscard]] virtual std::size_t nbytes() const = 0;
+    [[nodiscard]] virtual bool borrows() const noexcept { return false; }
     [[nodiscard]] virtual Encoded encode(const std::shared_ptr<const void>& self) const = 0;
     [[nodiscard]] virtual std::string name() const = 0;
   };
@@ -259,6 +264,12 @@ class Value {
         return Codec<T>::nbytes(value);
       else
         return sizeof(T);
+    }
+    [[nodiscard]] bool borrows() const noexcept override {
+      if constexpr (requires(const T& v) { Codec<T>::borrows(v); })
+        return Codec<T>::borrows(value);
+      else
+        return false;
     }
     [[nodiscard]] Encoded encode(const std::shared_ptr<const void>& self) const override {
       if constexpr (Transferable)

@@ -21,7 +21,7 @@
 // stderr.
 
 #include <pando/core/comm.hpp>
-#include <pando/expr/dtype.hpp>
+#include <pando/core/dtype.hpp>
 #include <pando/io/hdf5_handle.hpp>
 
 #include <cstddef>

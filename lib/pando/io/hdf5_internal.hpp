@@ -2,7 +2,7 @@
 // Private to lib/pando/io/hdf5*.cpp: helpers the HDF5 wrapper's source files share. Identifiers
 // are std::int64_t (hid_t), so this header, like every header of Pando, needs no HDF5 header.
 
-#include <pando/expr/dtype.hpp>
+#include <pando/core/dtype.hpp>
 #include <pando/io/hdf5.hpp>
 #include <pando/io/hdf5_handle.hpp>
 

@@ -37,7 +37,7 @@ void CsvOptions::validate() const {
     throw UsageError(fmt::format("the CSV escape character {} is also the {}", show(escape),
                                  escape == delimiter ? "delimiter" : "quote character"));
   for (const auto& [column, type] : dtypes)
-    if (type == DType::uint64)  // an array type only (dtype.hpp)
+    if (type == DType::uint64)  // an array type only (core/dtype.hpp)
       throw UsageError(fmt::format(
           "dtype of column '{}': frames hold int64, float64, bool, string or timestamp columns, "
           "not uint64",

@@ -2,7 +2,7 @@
 // How a CSV file is read and written. Defaults follow pandas.read_csv / DataFrame.to_csv, so
 // that a file pandas wrote reads the same here and the reverse.
 
-#include <pando/expr/dtype.hpp>
+#include <pando/core/dtype.hpp>
 
 #include <cstdint>
 #include <map>

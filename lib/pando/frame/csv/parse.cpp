@@ -52,7 +52,7 @@ Kind kind_of(DType t) noexcept {
       return Kind::timestamp;
     case DType::string:
       return Kind::string;
-    case DType::uint64:  // arrays only (dtype.hpp)
+    case DType::uint64:  // arrays only (core/dtype.hpp)
       break;
   }
   return Kind::skip;

@@ -180,7 +180,7 @@ void write_csv(const Table& t, bool header, const CsvOptions& o, const CsvSink& 
             put_field(out, s, delim, quote);
           continue;
         }
-        case DType::uint64:  // arrays only (dtype.hpp): never a column
+        case DType::uint64:  // arrays only (core/dtype.hpp): never a column
           break;
       }
       out.advance(p);

@@ -1,4 +1,4 @@
-#include <pando/expr/dtype.hpp>
+#include <pando/core/dtype.hpp>
 
 namespace pando {
 
