@@ -17,9 +17,10 @@ find_package(Boost 1.74 REQUIRED COMPONENTS serialization)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(fmt REQUIRED)
 find_package(FastFloat REQUIRED)
-find_package(CURL REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
+# Only what the library links is required: libcurl (S3 reads) and Google Benchmark are found by
+# the code that first uses them, so a site building Pando does not need them.
 
 # OpenBLAS is optional: when present Eigen hands its large products to it.
 set(BLA_VENDOR OpenBLAS)
@@ -31,7 +32,4 @@ if(PANDO_BUILD_APPS OR PANDO_BUILD_BENCH OR PANDO_BUILD_TESTS)  # the tests buil
 endif()
 if(PANDO_BUILD_TESTS)
   find_package(GTest REQUIRED)
-endif()
-if(PANDO_BUILD_BENCH)
-  find_package(benchmark REQUIRED)
 endif()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Slurm jobscripts for real: a one-node Slurm on 127.0.0.1 (slurm_cluster.sh), demo.sbatch
-# and frame.sbatch submitted with sbatch, waited for by polling squeue; the jobs must end
-# COMPLETED with the right results in their output files. The daemons are stopped by PID at the
-# end, pass or fail.
+# and frame.sbatch submitted with sbatch, and a copy of the installed frame.sbatch (as a user
+# copies the template, run with the installed apps only), waited for by polling squeue; the jobs
+# must end COMPLETED with the right results in their output files. The daemons are stopped by
+# PID at the end, pass or fail.
 #   slurm_test.sh SOURCE_DIR BUILD_DIR
 set -uo pipefail
 src="$1" build="$2"
@@ -29,6 +30,11 @@ demo=$(sbatch --parsable --chdir="$tmp" --output="$tmp/demo-%j.out" \
 frame=$(sbatch --parsable --chdir="$tmp" --output="$tmp/frame-%j.out" \
   "$src/jobscripts/frame.sbatch" "$tmp/data/part-*.csv" --agg amount:sum,id:count --chunk-size 512) \
   || fail "sbatch frame.sbatch failed"
+cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log" || fail "cmake --install failed"
+cp "$tmp/prefix/share/pando/jobscripts/frame.sbatch" "$tmp/my-frame.sbatch"
+installed=$(sbatch --parsable --chdir="$tmp" --output="$tmp/installed-%j.out" \
+  --export=ALL,PANDO_BUILD_DIR= "$tmp/my-frame.sbatch" "$tmp/data/part-*.csv" --agg amount:sum,id:count) \
+  || fail "sbatch of the installed frame.sbatch failed"
 
 state=$(slurm_wait "$demo")
 [ "$state" = COMPLETED ] || { cat "$tmp/demo-$demo.out" >&2; fail "demo job ended $state"; }
@@ -41,4 +47,8 @@ grep -q "^All three examples done" "$tmp/demo-$demo.out" || { cat "$tmp/demo-$de
 want=$(awk 'BEGIN { s = 0; for (i = 1; i <= 200; i++) s += (i % 17) + 0.5; printf "%.1f,400", 2 * s }')
 got=$(tail -1 "$tmp/frame-$frame.out")
 [ "$got" = "$want" ] || { cat "$tmp/frame-$frame.out" >&2; fail "frame job printed '$got', expected '$want'"; }
-echo "slurm_test: demo job $demo and frame job $frame COMPLETED with the right results"
+state=$(slurm_wait "$installed")
+[ "$state" = COMPLETED ] || { cat "$tmp/installed-$installed.out" >&2; fail "installed frame job ended $state"; }
+got=$(tail -1 "$tmp/installed-$installed.out")
+[ "$got" = "$want" ] || { cat "$tmp/installed-$installed.out" >&2; fail "installed frame job printed '$got', expected '$want'"; }
+echo "slurm_test: demo job $demo, frame job $frame and installed frame job $installed COMPLETED with the right results"
