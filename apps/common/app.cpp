@@ -92,7 +92,7 @@ int run(CLI::App& cli, int argc, char** argv, const Common& common,
       error = e.what();
     }
   }
-  // Errors are the same on every rank (docs/architecture.md, "Errors"): the lowest rank that
+  // Errors are the same on every rank (docs/architecture.md §5.3): the lowest rank that
   // failed says it, and every rank exits with the same code.
   const std::string line = fmt::format("{}: error: {}", program_name(cli), error);
   const int reporter = end_together(ending, code != 0, line, 30.0);

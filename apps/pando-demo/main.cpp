@@ -1,4 +1,4 @@
-// pando-demo: Pando's three founding examples (../shared/DESIGN.md §0), end to end, on data it
+// pando-demo: Pando's three founding examples (docs/architecture.md §1), end to end, on data it
 // makes itself:
 //   1. dataframes on CSV files: read in parallel, derive a column, filter, describe, null counts,
 //      whole-table aggregates, and custom code over the partitions;

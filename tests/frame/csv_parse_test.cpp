@@ -89,7 +89,8 @@ TEST(CsvParse, LineNumbersOfALaterRange) {
   EXPECT_EQ(what([&] { parse("1,2\n\"2\",3\n4,  n.a.\n", s, {}, 10002); }),
             "f.csv:10004:3: cannot read \"  n.a.\" as int64 (column 'qty'); hint: --na-values "
             "\"  n.a.\" or --dtype qty=string");
-  CsvOptions no_defaults;  // "n/a" is null by default; STYLE.md's example without that
+  // "n/a" is null by default; the first example of frame/csv/parse.hpp without that.
+  CsvOptions no_defaults;
   no_defaults.na_values = {""};
   EXPECT_EQ(what([&] { parse("1,n/a\n", s, no_defaults); }),
             "f.csv:2:3: cannot read \"n/a\" as int64 (column 'qty'); hint: --na-values n/a or "

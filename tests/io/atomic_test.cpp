@@ -39,7 +39,7 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-// Fails on every rank, the way Pando's errors reach every rank (../shared/DESIGN.md §1.6).
+// Fails on every rank, the way Pando's errors reach every rank (docs/architecture.md §5).
 struct Interrupted : std::runtime_error {
   Interrupted() : std::runtime_error("interrupted") {}
 };

@@ -1,6 +1,6 @@
 #pragma once
-// Arrays: NumPy-like n-d arrays cut into blocks, lazy over the task graph (../shared/DESIGN.md
-// §0 example 2, §3 layouts).
+// Arrays: NumPy-like n-d arrays cut into blocks, lazy over the task graph (docs/architecture.md
+// §1, layouts in §4.3).
 //
 //   pando::Array<double> x = pando::from_hdf5<double>("data.h5", "/x");     // collective
 //   pando::Array<double> y = (x + x.T()).sum(0);                            // lazy

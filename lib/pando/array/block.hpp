@@ -1,6 +1,6 @@
 #pragma once
 // Block: one chunk of an n-d array, held locally: an element type, a shape and the elements in
-// row-major order in one Buffer (../shared/DESIGN.md §3). Blocks travel between ranks as their
+// row-major order in one Buffer (docs/architecture.md §4.3). Blocks travel between ranks as their
 // raw bytes (Codec<Block>) and are wrapped on arrival without a copy.
 
 #include <pando/core/buffer.hpp>

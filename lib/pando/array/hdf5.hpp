@@ -1,5 +1,5 @@
 #pragma once
-// Arrays to and from parallel HDF5 (../shared/DESIGN.md §3: "HDF5 transfers").
+// Arrays to and from parallel HDF5 (docs/architecture.md §7.2).
 //
 //   auto x = pando::from_hdf5("data.h5", "/x");              // collective; lazy
 //   pando::to_hdf5(x.rechunk({16384, 64}), "out.h5", "/y");  // collective; runs now

@@ -3,7 +3,7 @@
 // Each block yields a partial result (for var/std: count, mean and sum of squared deviations,
 // combined with Chan's formula); partials are combined along a tree whose shape depends on the
 // chunking alone: groups of `fan_in` consecutive blocks, in block order. So a reduction gives
-// bit-identical results on any number of ranks (../shared/DESIGN.md §1.7), and the combine
+// bit-identical results on any number of ranks (docs/architecture.md §6), and the combine
 // tasks run where most partials already are.
 
 #include <pando/array/reduce.hpp>

@@ -4,7 +4,7 @@
 // string (communicators use MPI_ERRORS_RETURN). All MPI calls of Pando live in core/.
 //
 // Every member marked "Collective" must be called by all ranks of the communicator, in the same
-// order; Pando's schedules guarantee that for the collectives they run (../shared/DESIGN.md §1.3).
+// order; Pando's schedules guarantee that for the collectives they run (docs/architecture.md §3.3).
 
 #include <pando/core/error.hpp>
 
@@ -286,7 +286,7 @@ class Comm {
 
   // Collective. Element-wise reduction of every rank's `in` into `out` (both of one length).
   // Use it for order-free reductions (integers, min, max): a floating-point sum over ranks
-  // depends on the rank count (../shared/DESIGN.md §1.7).
+  // depends on the rank count (docs/architecture.md §6).
   template <class T>
   void allreduce(std::span<const T> in, std::span<T> out, ReduceOp op) const {
     allreduce_raw(in.data(), out.data(), in.size(), detail::mpi_type<T>(), op);

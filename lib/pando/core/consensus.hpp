@@ -1,7 +1,7 @@
 #pragma once
 // The same outcome on every rank. When one rank finds a problem (a missing file, a bad CSV
 // header, a malformed graph), every rank must throw the same error at the same point, or the
-// ranks that carry on wait forever in the next collective (../shared/DESIGN.md §1.6).
+// ranks that carry on wait forever in the next collective (docs/architecture.md §5).
 //
 //   // rank 0 reads the header once; every rank gets the schema, or the same error
 //   Schema s = pando::on_root(comm, [&] { return sniff_schema(path); });

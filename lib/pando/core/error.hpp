@@ -3,7 +3,7 @@
 // dataset; shape; option), in words a scientist understands.
 //
 // Errors cross ranks: when one rank detects a problem, the same error must be thrown on every
-// rank (../shared/DESIGN.md §1.6). `ErrorKind` + message is the wire form of an error, and
+// rank (docs/architecture.md §5). `ErrorKind` + message is the wire form of an error, and
 // `throw_error` rebuilds the right C++ type from it on the receiving side.
 
 #include <cstdint>

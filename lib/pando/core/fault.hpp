@@ -1,7 +1,7 @@
 #pragma once
 // Fault injection: named points in the library where a test makes one operation fail on one
 // rank, to check that every rank then ends the computation with the same error, that nothing
-// hangs and that no partial output stays behind (docs/architecture.md, "Errors").
+// hangs and that no partial output stays behind (docs/architecture.md §5.4).
 //
 //   PANDO_FAULT=write:1:2             the 2nd write on rank 1 fails
 //   PANDO_FAULT=send:0:1,read:2:3     several at once

@@ -1,7 +1,7 @@
 #pragma once
 // Boost.Serialization binary archives to byte buffers and back, and broadcast of serializable
 // objects. This is for schedules, metadata and small user values; bulk data (blocks, columns)
-// travels as raw bytes and never goes through an archive (../shared/DESIGN.md §1.5).
+// travels as raw bytes and never goes through an archive (docs/architecture.md §4.1).
 //
 //   struct Fit { double alpha; std::vector<double> coef;
 //     template <class A> void serialize(A& a, unsigned) { a & alpha & coef; } };

@@ -1,6 +1,6 @@
 #pragma once
 // Session: Pando's lifetime on one rank. It starts MPI (asking for MPI_THREAD_FUNNELED: only the
-// executor's thread calls MPI and HDF5, ../shared/DESIGN.md §1.8) unless the host program already
+// executor's thread calls MPI and HDF5, docs/architecture.md §3.5) unless the host program already
 // did, gives Pando its own communicator (a duplicate of the one it is given, MPI_COMM_WORLD by
 // default, so Pando's messages never match the host code's), and finalizes MPI at the end if it
 // started it.

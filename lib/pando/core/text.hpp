@@ -1,6 +1,6 @@
 #pragma once
 // Text forms of values, shared by every writer and app, chosen so that pandas reads Pando's output
-// back unchanged (../shared/DESIGN.md §3: "CSV output must read back in pandas unchanged").
+// back unchanged (docs/architecture.md §4.5).
 //
 //   floats      like Python's repr(): shortest digits that round-trip, fixed notation when the
 //               decimal exponent is in [-4, 16), else exponent form ("1e+16", "1e-05"); always a

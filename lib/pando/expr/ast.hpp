@@ -1,5 +1,5 @@
 #pragma once
-// The expression tree of Pando's one expression language (../shared/DESIGN.md §2, `expr`).
+// The expression tree of Pando's one expression language (docs/architecture.md §2, `expr`).
 //
 // An `Expr` is an immutable, cheaply copyable handle onto a node. Trees come from the text
 // parser (parser.hpp) or from the builder functions below, which read like the text:

@@ -1,5 +1,5 @@
 #pragma once
-// What the evaluator reads and writes: typed buffers in the layouts of ../shared/DESIGN.md §3.
+// What the evaluator reads and writes: typed buffers in the layouts of docs/architecture.md §4.2.
 //
 // Values are stored as dtype.hpp says (bool as one byte 0/1, timestamp as int64 nanoseconds,
 // strings as n+1 int64 offsets into one UTF-8 bytes buffer); nulls as a validity bitmap, bit i

@@ -1,6 +1,6 @@
 #pragma once
 // The expression language in one include: trees and builders, the text parser, the compiler
-// and evaluator, and the column views they work on (../shared/DESIGN.md §2, `expr`).
+// and evaluator, and the column views they work on (docs/architecture.md §2, `expr`).
 
 #include <pando/expr/ast.hpp>
 #include <pando/expr/columns.hpp>

@@ -4,7 +4,7 @@
 // assume there are no NaNs. The math functions are redeclared `simd` below, so that GCC calls
 // glibc's vector variants (libmvec) in the loops; each hot kernel is built for AVX-512, AVX2 and
 // baseline x86-64 and the best is picked when the library loads (target_clones). See
-// ../shared/TOOLCHAIN.md, "Vectorized math".
+// docs/architecture.md §8.
 
 #include <pando/expr/eval.hpp>
 

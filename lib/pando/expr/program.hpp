@@ -25,7 +25,7 @@
 // isna/notna/fillna also treat a floating NaN as missing; where() takes b where cond is null.
 //
 // Evaluation runs one operation at a time over tiles of `tile_rows` rows, in per-register
-// scratch buffers reused from tile to tile (../shared/DESIGN.md §6). A Program is immutable and
+// scratch buffers reused from tile to tile (docs/architecture.md §8). A Program is immutable and
 // cheap to copy; run() and for_each_tile() may be called from several threads at once.
 
 #include <pando/expr/ast.hpp>

@@ -1,6 +1,6 @@
 #pragma once
 // Column: one typed, immutable column of a table partition, in Arrow's layout
-// (../shared/DESIGN.md §3; storage conventions in core/dtype.hpp).
+// (docs/architecture.md §4.4; storage conventions in core/dtype.hpp).
 //
 //   fixed width (bool, int32, int64, float32, float64, timestamp)
 //     data      n values (bool: one byte 0/1; timestamp: int64 ns). A null's slot holds 0 in
@@ -13,7 +13,7 @@
 //               without nulls; a null row's code is 0 and is never looked up
 //   validity    empty when there are no nulls; otherwise a bitmap (bit i of byte i/8, least
 //               significant first, 1 = valid) padded to whole 64-bit words with zero tail bits,
-//               so kernels walk it 64 rows at a time (STYLE.md, "Columnar kernels").
+//               so kernels walk it 64 rows at a time (docs/architecture.md §8).
 //
 // Dictionary encoding is a storage choice, not a type: the column's type is string, its values
 // and every result computed from it are those of the plain column (decoded()). The CSV reader

@@ -1,6 +1,6 @@
 #pragma once
 // DataFrame: a pandas-like table cut into partitions (local Tables) that live on the ranks,
-// lazy over the task graph (../shared/DESIGN.md §0 example 1).
+// lazy over the task graph (docs/architecture.md §4.4).
 //
 //   auto df = pando::read_csv({"data/*.csv"});                         // lazy
 //   auto big = df.assign("total", df["amount"] * df["qty"])             // lazy

@@ -1,5 +1,5 @@
-// read_csv: CSV files into partitions, read in parallel (../shared/DESIGN.md §6, "CSV byte
-// ranges"; the stages are in csv/).
+// read_csv: CSV files into partitions, read in parallel (docs/architecture.md §7.3; the stages
+// are in csv/).
 //
 //   rank 0, while the graph is built: expand the globs, read each file's header (all must
 //     agree), infer the types from the first file's first bytes; every rank learns the result

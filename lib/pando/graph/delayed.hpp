@@ -1,6 +1,6 @@
 #pragma once
 // Delayed: lazy calls of plain functions, for the computations collections do not cover
-// (../shared/DESIGN.md §0, third founding example).
+// (docs/architecture.md §1, third of Pando's jobs).
 //
 //   auto data  = pando::delayed(load)("train.h5");
 //   std::vector<pando::Delayed<Score>> scores;

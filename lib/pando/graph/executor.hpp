@@ -1,5 +1,5 @@
 #pragma once
-// The executor: runs one rank's share of a schedule (../shared/DESIGN.md §1.3-1.6).
+// The executor: runs one rank's share of a schedule (docs/architecture.md §3.3-3.4, §5.1).
 //
 // It walks the rank's task list in global order. Remote inputs are received ahead of need (a
 // window of posted receives, in the order they will be used, bounded in bytes); each result

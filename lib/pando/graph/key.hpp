@@ -1,5 +1,5 @@
 #pragma once
-// Task keys: stable names, the same on every rank (../shared/DESIGN.md §1.1).
+// Task keys: stable names, the same on every rank (docs/architecture.md §3.1).
 //
 // A key is an operation token plus a block index: "sum-3f9a/2,0" is block (2, 0) of the
 // operation "sum-3f9a"; "load-77c1" has no index. Tokens are interned (one copy of each name per

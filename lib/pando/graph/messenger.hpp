@@ -1,5 +1,5 @@
 #pragma once
-// Messenger: moves Values between ranks as raw bytes (docs/architecture.md, "Values").
+// Messenger: moves Values between ranks as raw bytes (docs/architecture.md §4.1).
 //
 // A value goes as one header message (its type, the lengths of its parts) followed by its parts
 // (metadata, then each bulk buffer) as messages of their own, straight from the value's memory;

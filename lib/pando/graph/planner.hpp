@@ -1,5 +1,5 @@
 #pragma once
-// The planner (../shared/DESIGN.md §1.2): turns a TaskTable into a Schedule. It runs on rank 0
+// The planner (docs/architecture.md §3.2): turns a TaskTable into a Schedule. It runs on rank 0
 // only; the runtime broadcasts what it decides.
 //
 // 1. Order. ONE global priority, memory-aware and depth-first like dask.order: a post-order walk

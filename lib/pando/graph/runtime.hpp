@@ -1,5 +1,5 @@
 #pragma once
-// Runtime: a session's task-graph engine (../shared/DESIGN.md §1). One per Session, on every
+// Runtime: a session's task-graph engine (docs/architecture.md §3). One per Session, on every
 // rank; collections and delayed values call it to compute.
 //
 // A computation, on every rank alike:

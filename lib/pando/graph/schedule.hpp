@@ -1,10 +1,10 @@
 #pragma once
-// Schedule: what rank 0's planner decides and broadcasts (../shared/DESIGN.md §1.2): ONE global
+// Schedule: what rank 0's planner decides and broadcasts (docs/architecture.md §3.2): ONE global
 // order of the tasks to run, the rank each runs on, and which tasks run fused with the one
 // before them. It is compact (a few bytes per task): every rank derives the rest (its own task
 // list, the transfers, when to free each value) from it and from its own copy of the graph.
 //
-// LocalPlan is that derivation for one rank. Deadlock freedom (§1.3): each rank's list is a
+// LocalPlan is that derivation for one rank. Deadlock freedom (§3.3): each rank's list is a
 // subsequence of the global order, every transfer goes from a producer to a later consumer, and
 // a collective sits in every participant's list at the same global position.
 

@@ -1,5 +1,5 @@
 #pragma once
-// Tasks: one step of a computation, named by a stable key (../shared/DESIGN.md §1.1).
+// Tasks: one step of a computation, named by a stable key (docs/architecture.md §3.1).
 //
 // A task reads the values of its input keys and makes one value. A collective task is one step
 // that every participating rank runs together, with a communicator (combining per-chunk partial

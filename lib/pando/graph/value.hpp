@@ -1,8 +1,8 @@
 #pragma once
-// Value: the type-erased result of a task (../shared/DESIGN.md §1.5). It holds a typed payload (an
+// Value: the type-erased result of a task (docs/architecture.md §4.1). It holds a typed payload (an
 // array block, a table partition, a scalar, a user object) or the payload's wire form, decoded on
 // first typed access; or the failure of the task that should have made it (errors flow like data,
-// §1.6).
+// §5.1).
 //
 // How a type travels between ranks is its Codec: the default archives it with Boost.Serialization
 // (small user values); arithmetic types and std::vector of them go as raw bytes; the array and

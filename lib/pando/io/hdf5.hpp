@@ -12,7 +12,7 @@
 // Collective calls (marked "Collective") must be made by every rank of the file's communicator,
 // in the same order: opening, creating and closing files and datasets, creating groups, links
 // and attributes, and reads and writes with Transfer::collective. The HDF5 calls of a rank all
-// happen on one thread (../shared/DESIGN.md §1.8: the parallel HDF5 build is not thread-safe).
+// happen on one thread (docs/architecture.md §3.5: the parallel HDF5 build is not thread-safe).
 //
 // Errors are pando::IoError (pando::ShapeError for a selection outside a dataset,
 // pando::TypeError for a memory type HDF5 cannot convert to, pando::UsageError for API misuse),

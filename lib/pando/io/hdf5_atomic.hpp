@@ -4,7 +4,7 @@
 //   place by commit(), by rank 0, after every rank has closed it;
 // - a new dataset in an existing file is created under a hidden temporary link beside its name
 //   ("/grp/.x.pando-tmp") and moved to its name by commit() (H5Lmove).
-// Without commit() (an exception on every rank, per ../shared/DESIGN.md §1.6) the destructors
+// Without commit() (an exception on every rank, per docs/architecture.md §5) the destructors
 // remove the temporary, so a failed job leaves no partial file or dataset behind.
 //
 //   h5::AtomicFile out(comm, "result.h5");                           // collective

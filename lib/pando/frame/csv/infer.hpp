@@ -1,7 +1,7 @@
 #pragma once
 // CSV stage 0, infer: the header and the column types, from a sample of the first file (its
 // first CsvOptions::sample_bytes bytes). Rank 0 runs this once and broadcasts the result while
-// the graph is built (../shared/DESIGN.md §1.2).
+// the graph is built (docs/architecture.md §3.1).
 //
 // Type inference, per column, over the non-null values of the sample's complete rows: the first
 // of int64, float64, bool, timestamp that every value reads as, else string.

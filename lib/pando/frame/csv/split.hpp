@@ -1,6 +1,6 @@
 #pragma once
 // CSV stage 1, split: cutting a file into byte ranges that ranks parse independently
-// (../shared/DESIGN.md §6, "CSV byte ranges").
+// (docs/architecture.md §7.3).
 //
 // A byte range cannot know whether it starts inside a quoted field: quoted fields may hold line
 // breaks, so a line break is a row end only outside quotes. The rule:

@@ -97,7 +97,7 @@ void write_csv(const Table& t, bool header, const CsvOptions& o, const CsvSink& 
     out.end_row();
   }
 
-  // Raw pointers per column, fetched once (STYLE.md, "Columnar kernels over plain buffers").
+  // Raw pointers per column, fetched once (docs/architecture.md §8).
   struct Col {
     DType type;
     const std::byte* data;

@@ -1,5 +1,5 @@
 #pragma once
-// CSV writing: text that pandas.read_csv reads back as the same values (../shared/DESIGN.md §3).
+// CSV writing: text that pandas.read_csv reads back as the same values (docs/architecture.md §4.5).
 //
 // Like DataFrame.to_csv(index=False): values formatted by core/text.hpp (floats as Python's
 // repr, ints, True/False, timestamps with the column's common precision, dates only when all are
