@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
 
@@ -347,20 +348,25 @@ struct Outbound {
   Encoded parts;
   Bytes header;
   bool failed = false;
+  bool is_inline = false;  // the header holds the parts
 };
 
 Outbound outbound(const Value& value) {
   Outbound out;
-  bool is_inline = false;
   try {
     out.parts = value.encode();
-    out.header = make_header(out.parts, Messenger::inline_capacity, is_inline);
+    out.header = make_header(out.parts, Messenger::inline_capacity, out.is_inline);
   } catch (const std::exception& e) {
     out.failed = true;
     out.parts = Value::failure(TaskFailure{ErrorRecord::of(e), {}, -1, 0}).encode();
-    out.header = make_header(out.parts, std::numeric_limits<std::size_t>::max(), is_inline);
+    out.header = make_header(out.parts, std::numeric_limits<std::size_t>::max(), out.is_inline);
   }
   return out;
+}
+
+// What a value's own rank keeps of it after sharing it: itself, or the failure to encode it.
+Value kept(const Value& value, const Outbound& out) {
+  return out.failed ? Value::from_encoded(out.parts) : value;
 }
 
 // Broadcasts the part `bytes` (root's, or where the others receive it) in pieces.
@@ -406,10 +412,7 @@ Value Messenger::broadcast(const Comm& comm, const Value& value, int root) {
   comm.bcast_vector(out.header, root);  // small: the header, or a small value whole
   const Buffer header = Buffer::adopt(std::move(out.header));
   const Announced a = parse_header(header, header.size());
-  if (a.inline_parts) {
-    if (is_root && !out.failed) return value;
-    return Value::from_encoded(parts_from_header(a));
-  }
+  if (a.inline_parts) return is_root ? kept(value, out) : Value::from_encoded(parts_from_header(a));
   // The parts, each in pieces, from root's own memory into fresh buffers. A rank that cannot
   // allocate them still takes part in every broadcast, into a scratch buffer, and returns why.
   Encoded in;
@@ -451,6 +454,68 @@ Value Messenger::broadcast(const Comm& comm, const Value& value, int root) {
   if (is_root) return value;
   if (refused) return Value::failure(TaskFailure{std::move(*refused), {}, -1, 0});
   return Value::from_encoded(std::move(in));
+}
+
+std::vector<std::vector<Value>> Messenger::allgather(const Comm& comm, std::span<const Value> mine,
+                                                     std::span<const std::size_t> counts) {
+  const auto ranks = static_cast<std::size_t>(comm.size());
+  std::vector<std::vector<Value>> out(ranks);
+  std::vector<Outbound> outs;
+  outs.reserve(mine.size());
+  for (const Value& v : mine) outs.push_back(outbound(v));
+  const auto me = static_cast<std::size_t>(comm.rank());
+  for (std::size_t k = 0; k < mine.size(); ++k) out[me].push_back(kept(mine[k], outs[k]));
+  if (ranks == 1) return out;
+  // The slot: the length of the headers that follow (or `overflow`), then each value's header
+  // (its parts inline) after its length.
+  constexpr std::size_t slot = 512, fixed = sizeof(std::uint64_t);
+  constexpr std::uint64_t overflow = ~std::uint64_t{0};
+  Bytes blob;
+  bool fits = true;
+  for (const Outbound& o : outs) {
+    fits = fits && o.is_inline;
+    const std::uint64_t len = o.header.size();
+    const auto* l = reinterpret_cast<const std::byte*>(&len);
+    blob.insert(blob.end(), l, l + sizeof len);
+    blob.insert(blob.end(), o.header.begin(), o.header.end());
+  }
+  fits = fits && blob.size() <= slot - fixed;
+  std::array<std::byte, slot> mine_slot{};
+  const std::uint64_t blob_len = fits ? blob.size() : overflow;
+  std::memcpy(mine_slot.data(), &blob_len, sizeof blob_len);
+  if (fits && !blob.empty()) std::memcpy(mine_slot.data() + fixed, blob.data(), blob.size());
+  const std::vector<std::byte> all = comm.allgather(std::span<const std::byte>(mine_slot));
+
+  for (std::size_t r = 0; r < ranks; ++r) {
+    const std::byte* at = all.data() + r * slot;
+    std::uint64_t len = 0;
+    std::memcpy(&len, at, sizeof len);
+    if (len == overflow) {  // in rank order on every rank: the same collective calls
+      if (r == me)
+        for (std::size_t k = 0; k < counts[r]; ++k)
+          (void)broadcast(comm, mine[k], static_cast<int>(r));
+      else
+        for (std::size_t k = 0; k < counts[r]; ++k)
+          out[r].push_back(broadcast(comm, Value(), static_cast<int>(r)));
+      continue;
+    }
+    if (r == me) continue;
+    const std::byte* p = at + fixed;
+    for (std::size_t k = 0; k < counts[r]; ++k) {
+      std::uint64_t n = 0;
+      std::memcpy(&n, p, sizeof n);
+      p += sizeof n;
+      try {
+        fault::point(fault::Point::receive);
+        const Buffer header = Buffer::copy_of({p, n});
+        out[r].push_back(Value::from_encoded(parts_from_header(parse_header(header, n))));
+      } catch (const std::exception& e) {
+        out[r].push_back(Value::failure(TaskFailure{ErrorRecord::of(e), {}, -1, 0}));
+      }
+      p += n;
+    }
+  }
+  return out;
 }
 
 }  // namespace pando

@@ -76,6 +76,14 @@ class Messenger {
   // failure to encode it, as for broadcast).
   static Value transfer(const Comm& comm, const Value& value, int from, int to);
 
+  // Collective: every rank's `mine` on every rank (`[r]`: rank r's, `counts[r]` of them, which
+  // every rank knows beforehand). Small values all travel in ONE allgather of a fixed slot per
+  // rank; a rank whose values do not fit its slot broadcasts them afterwards. As after
+  // broadcast(), a value that cannot be encoded arrives everywhere, its own rank included, as
+  // the failure saying why, and one that a rank cannot take in arrives there as that failure.
+  static std::vector<std::vector<Value>> allgather(const Comm& comm, std::span<const Value> mine,
+                                                   std::span<const std::size_t> counts);
+
  private:
   struct Outgoing {
     Bytes header;

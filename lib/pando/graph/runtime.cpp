@@ -187,36 +187,49 @@ Runtime::Delivered Runtime::deliver(const TaskTable& table, const Schedule& s,
     }
     v = Value::failure(std::move(f));
   };
-  for (auto id : table.outputs().first(count)) {
+  const auto outputs = table.outputs().first(count);
+  for (auto id : outputs)
     if (table.persisted(id) && residency.holds(id, rank_))
       store[id] = *persisted_value(table.key(id));
-    const bool here = residency.holds(id, rank_);
-    switch (delivery) {
-      case Delivery::in_place:
-        out.push_back(here ? store[id] : Value());
-        break;
-      case Delivery::everywhere: {
-        bool everywhere = true;
-        for (int r = 0; r < size_ && everywhere; ++r) everywhere = residency.holds(id, r);
-        out.push_back(everywhere ? store[id]
-                                 : Messenger::broadcast(control_, store[id], residency.first(id)));
-        check_sent(id, out.size() - 1);
-        break;
+  if (delivery == Delivery::everywhere) {
+    // The results not yet on every rank, each from the lowest rank holding it: in one allgather
+    // when they are small (the common case: a few reductions), whatever their number.
+    std::vector<int> root(outputs.size(), -1);
+    std::vector<std::size_t> counts(static_cast<std::size_t>(size_));
+    std::vector<Value> mine;
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      bool everywhere = true;
+      for (int r = 0; r < size_ && everywhere; ++r) everywhere = residency.holds(outputs[i], r);
+      if (everywhere) continue;
+      root[i] = residency.first(outputs[i]);
+      ++counts[static_cast<std::size_t>(root[i])];
+      if (root[i] == rank_) mine.push_back(store[outputs[i]]);
+    }
+    auto shared = Messenger::allgather(control_, mine, counts);
+    std::vector<std::size_t> next(static_cast<std::size_t>(size_));
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      const auto r = static_cast<std::size_t>(root[i]);
+      out.push_back(root[i] < 0 ? store[outputs[i]] : std::move(shared[r][next[r]++]));
+      check_sent(outputs[i], i);
+    }
+  } else {
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      const auto id = outputs[i];
+      if (delivery == Delivery::in_place) {
+        out.push_back(residency.holds(id, rank_) ? store[id] : Value());
+        continue;
       }
-      case Delivery::root: {
-        const int from = residency.first(id);
-        if (from == 0) {
-          out.push_back(rank_ == 0 ? store[id] : Value());
-        } else if (rank_ == 0 || rank_ == from) {
-          // A broadcast among the two ranks involved would need a communicator; a plain
-          // message does it.
-          out.push_back(Messenger::transfer(control_, store[id], from, 0));
-          check_sent(id, out.size() - 1);
-          if (rank_ != 0) out.back() = Value();
-        } else {
-          out.push_back(Value());
-        }
-        break;
+      const int from = residency.first(id);
+      if (from == 0) {
+        out.push_back(rank_ == 0 ? store[id] : Value());
+      } else if (rank_ == 0 || rank_ == from) {
+        // A broadcast among the two ranks involved would need a communicator; a plain
+        // message does it.
+        out.push_back(Messenger::transfer(control_, store[id], from, 0));
+        check_sent(id, i);
+        if (rank_ != 0) out.back() = Value();
+      } else {
+        out.push_back(Value());
       }
     }
   }
