@@ -12,7 +12,8 @@
 //
 // Inside a code that owns MPI, a session runs on any communicator: the world, a node, or a subset
 // of the ranks. Everything Pando calls collective is then collective over that communicator's
-// ranks only; the other ranks go on with their own MPI work, and sessions may follow one another.
+// ranks only; the other ranks go on with their own MPI work, and sessions may follow one another
+// (MPI stays the host's; a session that started MPI itself ends it, so it is the only one).
 //
 //   MPI_Comm analysis;                           // the host's: here the even ranks
 //   MPI_Comm_split(MPI_COMM_WORLD, rank % 2 == 0 ? 0 : MPI_UNDEFINED, rank, &analysis);
