@@ -30,9 +30,14 @@ def reference(results):
     return (two or pando or [None])[0]
 
 
+def seconds_text(seconds):
+    """Three decimals, or three significant digits for the per-call rows (microseconds)."""
+    return f"{seconds:.3f}" if seconds >= 0.01 else f"{seconds:.3g}"
+
+
 def table(rows):
     head = ["workload", "engine", "seconds", "peak MiB", "× Pando 2 ranks", "notes"]
-    cells = [head] + [[r["workload"], r["engine"], f"{r['seconds']:.3f}", f"{r['rss_mib']:.0f}",
+    cells = [head] + [[r["workload"], r["engine"], seconds_text(r['seconds']), f"{r['rss_mib']:.0f}",
                        r["ratio"], r["notes"]] for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
     lines = ["| " + " | ".join(c[i].ljust(widths[i]) for i in range(len(head))) + " |" for c in cells]
@@ -68,7 +73,7 @@ def main():
             for _ in range(max(a.repeat, 1)):
                 for run in w.runs:  # in turns, so a slow spell hits every engine alike
                     r = run.run(ctx)
-                    log(f"  {run.engine:<28} {r.seconds:9.3f} s  (wall {r.wall:.2f} s, {r.rss_mib:.0f} MiB)")
+                    log(f"  {run.engine:<28} {seconds_text(r.seconds):>9} s  (wall {r.wall:.2f} s, {r.rss_mib:.0f} MiB)")
                     if run not in best or r.seconds < best[run].seconds:
                         best[run] = r
             results = []
