@@ -98,6 +98,11 @@ const std::map<std::string, Scenario>& scenarios() {
          auto a = from_local(Block::of<double>({static_cast<std::int64_t>(mine.size())}, mine));
          (void)a.rechunk(Shape{50}).sum().compute();
        }},
+      {"shuffle",
+       [](const std::string& dir) {
+         // All-to-all: every rank sends to every rank, in several partitions.
+         (void)frame(dir).shuffle({"category", "amount"}, 2 * nranks() + 1).length();
+       }},
       {"delayed",
        [](const std::string&) {
          std::vector<Delayed<double>> parts;

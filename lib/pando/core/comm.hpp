@@ -365,6 +365,15 @@ class Comm {
     alltoallv_raw<T>(data.data(), send_counts, g.data.data(), g.counts, g.offsets);
     return g;
   }
+  // Collective. send_counts[r] goes to rank r; returns what every rank sent to this one, in
+  // rank order (the counts an alltoallv_into receives).
+  [[nodiscard]] std::vector<std::size_t> alltoall_counts(
+      std::span<const std::size_t> send_counts) const;
+  // Collective. As alltoallv, into memory the caller provides: `data` holds send_counts[r]
+  // bytes for each rank r in rank order, and `out` receives counts[r] bytes from each rank r at
+  // offsets_of(counts)[r]. Every count and the totals must fit an int (MpiError otherwise).
+  void alltoallv_into(std::span<const std::byte> data, std::span<const std::size_t> send_counts,
+                      std::byte* out, const std::vector<std::size_t>& counts) const;
   // Collective. The sum of `value` over the ranks below this one (0 on rank 0).
   template <class T>
   [[nodiscard]] T exscan_sum(T value) const {

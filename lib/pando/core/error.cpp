@@ -31,6 +31,8 @@ const char* to_string(ErrorKind kind) noexcept {
       return "task error";
     case ErrorKind::memory:
       return "memory error";
+    case ErrorKind::internal:
+      return "internal error";
   }
   return "error";
 }
@@ -80,6 +82,8 @@ void throw_error(ErrorKind kind, const std::string& message) {
       throw GraphError(message);
     case ErrorKind::memory:
       throw MemoryError(message);
+    case ErrorKind::internal:
+      throw InternalError(message);
     case ErrorKind::generic:
     case ErrorKind::task:
       break;

@@ -24,6 +24,7 @@ enum class ErrorKind : std::uint8_t {
   graph,   // a malformed task graph (cycle, missing input, divergent ranks)
   task,    // a task of a computation failed
   memory,  // a buffer could not be allocated (or would exceed the memory limit)
+  internal,  // an invariant of Pando's own broke (a bug to report), e.g. rows lost in a shuffle
 };
 
 const char* to_string(ErrorKind kind) noexcept;
@@ -49,6 +50,7 @@ PANDO_DEFINE_ERROR(TypeError, type);
 PANDO_DEFINE_ERROR(ShapeError, shape);
 PANDO_DEFINE_ERROR(GraphError, graph);
 PANDO_DEFINE_ERROR(MemoryError, memory);
+PANDO_DEFINE_ERROR(InternalError, internal);
 
 #undef PANDO_DEFINE_ERROR
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -114,6 +115,8 @@ State& state() {
     case Point::task:
     case Point::collective:
     case Point::agree:
+    case Point::exchange:
+    case Point::lose_row:
       break;
   }
   throw Error(what);
@@ -124,13 +127,23 @@ State& state() {
 namespace detail {
 bool active = false;
 
-void hit(Point p) {
+// Counts a pass through `p`; true when PANDO_FAULT names this pass on this rank.
+bool armed_now(Point p);
+
+bool armed_now(Point p) {
   State& s = state();
   const std::uint64_t pass = ++s.passes[static_cast<std::size_t>(p)];
-  for (const Armed& a : s.armed)
-    if (a.point == p && a.rank == s.rank && a.pass == pass) fail(p, pass, s.rank);
+  return std::any_of(s.armed.begin(), s.armed.end(), [&](const Armed& a) {
+    return a.point == p && a.rank == s.rank && a.pass == pass;
+  });
+}
+
+void hit(Point p) {
+  if (armed_now(p)) fail(p, passes(p), state().rank);
 }
 }  // namespace detail
+
+bool strikes(Point p) { return detail::active && detail::armed_now(p); }
 
 std::string_view name(Point p) noexcept {
   switch (p) {
@@ -152,6 +165,10 @@ std::string_view name(Point p) noexcept {
       return "rename";
     case Point::alloc:
       return "alloc";
+    case Point::exchange:
+      return "exchange";
+    case Point::lose_row:
+      return "lose_row";
   }
   return "?";
 }

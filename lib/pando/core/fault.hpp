@@ -28,10 +28,13 @@ enum class Point : std::uint8_t {
   write,       // a write to a file or dataset
   rename,      // an output is moved into place (rename, H5Lmove)
   alloc,       // a large buffer is allocated
+  exchange,    // a rank packs a round of an all-to-all exchange (core/exchange.hpp)
+  lose_row,    // a shuffle silently drops a row it sends: no error, see strikes()
 };
 inline constexpr std::array all_points = {Point::task,  Point::collective, Point::agree,
                                           Point::send,  Point::receive,    Point::read,
-                                          Point::write, Point::rename,     Point::alloc};
+                                          Point::write, Point::rename,     Point::alloc,
+                                          Point::exchange, Point::lose_row};
 
 std::string_view name(Point p) noexcept;
 
@@ -46,6 +49,10 @@ inline void point(Point p) {
   if (detail::active) [[unlikely]]
     detail::hit(p);
 }
+
+// For the points that corrupt instead of failing (lose_row): counts a pass, and tells whether
+// PANDO_FAULT names it, so that the caller does the damage its check must then catch.
+[[nodiscard]] bool strikes(Point p);
 
 // Arms the points from a PANDO_FAULT-style text (tests that inject within one process) and
 // counts passes from zero; an empty text only counts. UsageError for a malformed one.

@@ -75,6 +75,14 @@ class DataFrame {
   [[nodiscard]] DataFrame map_partitions(std::function<Table(const Table&)> f, Schema schema,
                                          std::string name) const;
 
+  // ---- moving rows between partitions (collective, all-to-all) ----
+  // Rows with equal values in `on` end in one partition (of `npartitions`; 0 keeps the count),
+  // keeping frame order within each partition, as Dask's df.shuffle(on). Partitions are alike
+  // at any number of ranks; nulls (and NaN) of a key go together.
+  //   auto by_customer = df.shuffle({"customer"});
+  [[nodiscard]] DataFrame shuffle(const std::vector<std::string>& on,
+                                  std::int64_t npartitions = 0) const;
+
   // ---- known divisions (Dask's, from set_index(column, sorted=True)) ----
   // Collective: the same frame, known to be sorted by `column`. One pass checks that the rows
   // are in non-decreasing order of `column` (within and across partitions, no nulls or NaN) and

@@ -33,4 +33,15 @@ Value reduce_partitions(const DataFrame& df, std::string_view name, Hasher h,
                         std::function<Value(const Table&)> partial,
                         std::function<Value(std::span<const Value>)> combine);
 
+// The output partition of each row of a table (the shuffle engine's routing: a hash of keys, a
+// range of a sort key).
+using Route = std::function<std::vector<std::uint32_t>(const Table&)>;
+
+// The shuffle engine (shuffle.cpp): a frame of `outputs` partitions holding every row of `df`,
+// each in the partition `route` gives it, in frame order within a partition. All-to-all in
+// rounds bounded by the memory budget; the rows are counted on both sides (`name` names the
+// operation in errors). The partitions are alike at any rank count.
+DataFrame shuffle_partitions(const DataFrame& df, std::string_view name, Hasher h,
+                             std::int64_t outputs, Route route);
+
 }  // namespace pando::detail

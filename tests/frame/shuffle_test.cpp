@@ -1,0 +1,154 @@
+// The shuffle engine, at 1-4 ranks: every row lands in the partition its key hashes to, in frame
+// order within it, whatever the rank count; the rows are counted (a shuffle broken on purpose is
+// caught); a fault on one rank ends every rank with the same error.
+
+#include <pando/core/fault.hpp>
+#include <pando/frame/hash.hpp>
+#include <pando/graph/delayed.hpp>
+
+#include "dataframe_test_util.hpp"
+
+#include <cmath>
+#include <limits>
+#include <optional>
+
+namespace pando::test {
+namespace {
+
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+// Partition p of an awkward frame: uneven sizes (some empty), keys with nulls, NaN and -0.0,
+// strings plain or dictionary-encoded, timestamps.
+Table awkward_part(std::int64_t p) {
+  const std::vector<std::size_t> sizes = {7, 0, 1, 13, 0, 5, 29, 2};
+  const std::size_t n = sizes[static_cast<std::size_t>(p) % sizes.size()];
+  std::vector<std::int64_t> k, ts;
+  std::vector<bool> k_valid;
+  std::vector<double> x;
+  std::vector<std::optional<std::string>> s;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto r = static_cast<std::int64_t>(i) * 7 + p * 3;
+    k.push_back(r % 5);
+    k_valid.push_back(r % 11 != 0);
+    x.push_back(r % 6 == 0 ? nan : r % 6 == 1 ? -0.0 : r % 6 == 2 ? 0.0 : double(r % 4));
+    s.push_back(r % 9 == 0 ? std::nullopt : std::optional(std::string(1 + r % 3, 'a' + r % 4)));
+    ts.push_back(1'600'000'000'000'000'000 + (r % 3) * 86'400'000'000'000);
+  }
+  Column strings = Column::from_strings(s);
+  if (p % 2) strings = strings.dictionary_encoded();
+  return Table({"k", "x", "s", "t", "row"},
+               {Column::from_values(k, k_valid), Column::from_values(x), strings,
+                Column::from_timestamps(ts),
+                Column::from_values(std::vector<std::int64_t>(n, p))});
+}
+
+DataFrame awkward_frame(std::int64_t partitions) {
+  std::vector<Delayed<Table>> made;
+  for (std::int64_t p = 0; p < partitions; ++p)
+    made.push_back(delayed(awkward_part).name("awkward")(p));
+  return DataFrame::from_delayed(made, awkward_part(0).schema());
+}
+
+// The serial reference: partition j holds the rows of the whole frame whose key hashes to j,
+// in frame order.
+std::vector<Table> reference(const Table& whole, const std::vector<std::string>& on,
+                             std::uint32_t outputs) {
+  const auto hashes = detail::hash_rows(whole, on);
+  std::vector<std::vector<std::int64_t>> rows(outputs);
+  for (std::size_t i = 0; i < hashes.size(); ++i)
+    rows[detail::partition_of(hashes[i], outputs)].push_back(static_cast<std::int64_t>(i));
+  std::vector<Table> parts;
+  for (const auto& r : rows) parts.push_back(whole.take(r));
+  return parts;
+}
+
+// Each partition of `df`, computed.
+std::vector<Table> partitions_of(const DataFrame& df) {
+  std::vector<Table> out;
+  for (const auto& d : df.to_delayed()) out.push_back(d.compute());
+  return out;
+}
+
+void expect_shuffled(const DataFrame& df, const std::vector<std::string>& on,
+                     std::int64_t outputs) {
+  const DataFrame shuffled = df.shuffle(on, outputs);
+  ASSERT_EQ(shuffled.npartitions(), outputs);
+  const auto want = reference(df.compute(), on, static_cast<std::uint32_t>(outputs));
+  const auto got = partitions_of(shuffled);
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t j = 0; j < want.size(); ++j)
+    EXPECT_TRUE(got[j].equals(want[j])) << "partition " << j << " of " << outputs << " on "
+                                        << on.front() << ":\n"
+                                        << render(got[j]) << "\nwanted\n"
+                                        << render(want[j]);
+}
+
+TEST(Shuffle, EveryRowGoesToItsKeysPartitionInFrameOrder) {
+  const DataFrame df = awkward_frame(8);
+  for (std::int64_t outputs : {1, 2, 3, 5, 8, 64})
+    for (const std::vector<std::string>& on :
+         {std::vector<std::string>{"k"}, {"x"}, {"s"}, {"t"}, {"k", "s"}})
+      expect_shuffled(df, on, outputs);
+}
+
+TEST(Shuffle, EmptyAndSingleRowFrames) {
+  expect_shuffled(awkward_frame(0), {"k"}, 3);
+  expect_shuffled(awkward_frame(2), {"k"}, 4);  // partition 1 is empty
+  expect_shuffled(awkward_frame(3).filter(expr::col("row") == expr::lit(2)), {"s"}, 2);
+  EXPECT_EQ(awkward_frame(0).shuffle({"k"}).npartitions(), 1);
+}
+
+TEST(Shuffle, EqualKeysMeetWhateverTheirStorage) {
+  // Dictionary-encoded and plain strings, -0.0 and 0.0, NaN and null, int32 and int64.
+  const Column plain = Column::from_strings(std::vector<std::string>{"x", "yy", "x", ""});
+  const Table a({"s", "f", "i"}, {plain, Column::from_values(std::vector<double>{0.0, nan, 1, 2}),
+                                  Column::from_values(std::vector<std::int64_t>{1, 2, 3, 4})});
+  const Table b({"s", "f", "i"},
+                {plain.dictionary_encoded(),
+                 Column::from_values(std::vector<double>{-0.0, 5, 1, 2}, {true, false, true, true}),
+                 Column::from_values(std::vector<std::int32_t>{1, 2, 3, 4})});
+  for (const std::string c : {"s", "f", "i"}) {
+    const std::vector<std::string> on{c};
+    EXPECT_EQ(detail::hash_rows(a, on), detail::hash_rows(b, on)) << c;
+  }
+  EXPECT_NE(detail::hash_rows(a, std::vector<std::string>{"s"})[0],
+            detail::hash_rows(a, std::vector<std::string>{"s"})[1]);
+}
+
+TEST(Shuffle, UnknownColumnsAndNoColumnsAreUsageErrors) {
+  const DataFrame df = awkward_frame(2);
+  EXPECT_THROW((void)df.shuffle({"nope"}), UsageError);
+  EXPECT_THROW((void)df.shuffle({}), UsageError);
+}
+
+TEST(Shuffle, ARowLostInTransitIsAnInternalErrorOnEveryRank) {
+  const DataFrame df = awkward_frame(6);
+  fault::arm(fmt::format("lose_row:{}:1", comm().size() - 1));
+  try {
+    (void)df.shuffle({"k"}, 4).compute();
+    ADD_FAILURE() << "the lost row went unnoticed";
+  } catch (const Error& e) {
+    EXPECT_NE(error_text(e).find("shuffle: 26 rows went into the shuffle and 25 came out"),
+              std::string::npos)
+        << error_text(e);
+  }
+  fault::disarm();
+  expect_shuffled(df, {"k"}, 4);  // the session goes on
+}
+
+TEST(Shuffle, AFailedExchangeOnOneRankEndsEveryRankAlike) {
+  const DataFrame df = awkward_frame(6);
+  fault::arm(fmt::format("exchange:{}:1", comm().size() - 1));
+  try {
+    (void)df.shuffle({"s"}, 3).compute();
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(error_text(e).find("injected fault: exchange #1 on rank"), std::string::npos)
+        << error_text(e);
+  }
+  fault::disarm();
+  expect_shuffled(df, {"s"}, 3);
+}
+
+}  // namespace
+}  // namespace pando::test
