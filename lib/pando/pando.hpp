@@ -11,6 +11,7 @@
 #include <pando/core/serialize.hpp>
 #include <pando/core/session.hpp>
 #include <pando/core/dtype.hpp>
+#include <pando/core/timestamp.hpp>
 #include <pando/expr/expr.hpp>
 #include <pando/graph/delayed.hpp>
 #include <pando/graph/dot.hpp>

@@ -3,6 +3,7 @@
 // files, and running the pandas reference (/usr/bin/python3, Debian's, which has pandas).
 
 #include <pando/core/text.hpp>
+#include <pando/core/timestamp.hpp>
 #include <pando/frame/table.hpp>
 
 #include <fmt/format.h>

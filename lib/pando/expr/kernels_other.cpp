@@ -1,8 +1,8 @@
 // Typed kernels for logic, nulls and choices (isna, fillna, where, isin), strings and
 // timestamps. Strings are read as offsets + bytes: never a std::string per row.
 
+#include <pando/core/timestamp.hpp>
 #include <pando/expr/eval.hpp>
-#include <pando/expr/timestamp.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -355,7 +355,7 @@ std::size_t format_value(T v, char* out, DType type) {
     }
     return len;
   } else {
-    if (type == DType::timestamp) return format_timestamp(v, out);
+    if (type == DType::timestamp) return static_cast<std::size_t>(format_timestamp(v, out) - out);
     auto [end, ec] = std::to_chars(out, out + 32, v);
     return static_cast<std::size_t>(end - out);
   }
@@ -366,7 +366,7 @@ void str_kernel(KernelArgs& k) {
   if constexpr (std::is_void_v<T>) {
     (void)k;  // strings are their own text: compile() never asks for this
   } else {
-    static_assert(format_timestamp_max <= 32);
+    static_assert(max_timestamp_chars <= 32);
     Reader<T> a(k.in[0]);
     StringTile& t = *k.out_strings;
     std::int64_t* off = t.offsets();

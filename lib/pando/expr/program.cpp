@@ -3,9 +3,9 @@
 #include <pando/expr/program.hpp>
 
 #include <pando/core/error.hpp>
+#include <pando/core/timestamp.hpp>
 #include <pando/expr/eval.hpp>
 #include <pando/expr/functions.hpp>
-#include <pando/expr/timestamp.hpp>
 
 #include <fmt/format.h>
 

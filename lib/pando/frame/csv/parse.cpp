@@ -2,6 +2,7 @@
 
 #include <pando/core/log.hpp>
 #include <pando/core/text.hpp>
+#include <pando/core/timestamp.hpp>
 #include <pando/frame/csv/tokenize.hpp>
 #include <pando/frame/dictionary.hpp>
 

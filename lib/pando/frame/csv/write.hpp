@@ -14,6 +14,7 @@
 
 #include <pando/frame/csv/options.hpp>
 #include <pando/core/text.hpp>
+#include <pando/core/timestamp.hpp>
 #include <pando/frame/table.hpp>
 
 #include <span>
