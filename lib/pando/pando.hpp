@@ -25,7 +25,7 @@
 #include <pando/io/atomic.hpp>
 #include <pando/io/hdf5.hpp>
 #include <pando/io/hdf5_atomic.hpp>
-#include <pando/core/text.hpp>
 #include <pando/frame/dataframe.hpp>
 #include <pando/frame/generate.hpp>
 #include <pando/frame/table.hpp>
+#include <pando/frame/text.hpp>

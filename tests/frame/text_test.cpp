@@ -1,6 +1,6 @@
-// core/text: value formatting checked against Python (repr), numpy and pandas themselves.
+// frame/text: value formatting checked against Python (repr), numpy and pandas themselves.
 
-#include <pando/core/text.hpp>
+#include <pando/frame/text.hpp>
 
 #include <gtest/gtest.h>
 

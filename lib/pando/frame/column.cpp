@@ -1,7 +1,7 @@
 #include <pando/frame/column.hpp>
 
-#include <pando/core/text.hpp>
 #include <pando/core/timestamp.hpp>
+#include <pando/frame/text.hpp>
 #include <pando/frame/dictionary.hpp>
 
 #include <fmt/format.h>

@@ -10,7 +10,7 @@
 #include <pando/frame/partitions.hpp>
 
 #include <pando/core/log.hpp>
-#include <pando/core/text.hpp>
+#include <pando/frame/text.hpp>
 #include <pando/graph/runtime.hpp>
 
 #include <fmt/format.h>

@@ -1,8 +1,8 @@
 #include <pando/frame/csv/parse.hpp>
 
 #include <pando/core/log.hpp>
-#include <pando/core/text.hpp>
 #include <pando/core/timestamp.hpp>
+#include <pando/frame/text.hpp>
 #include <pando/frame/csv/tokenize.hpp>
 #include <pando/frame/dictionary.hpp>
 

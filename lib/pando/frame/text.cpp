@@ -1,4 +1,4 @@
-#include <pando/core/text.hpp>
+#include <pando/frame/text.hpp>
 
 #include <pando/core/timestamp.hpp>
 

@@ -1,16 +1,20 @@
 #pragma once
-// Text forms of values, shared by every writer and app, chosen so that pandas reads Pando's output
-// back unchanged (docs/architecture.md §4.5).
+// Text forms of values as pandas writes and reads them: the CSV writer, table printing, column
+// casts to string and the apps format with these so that pandas reads Pando's output back
+// unchanged, and the CSV reader parses with them (docs/architecture.md §4.5). Timestamps are
+// core/timestamp.hpp's (the expression language needs them too).
 //
 //   floats      like Python's repr(): shortest digits that round-trip, fixed notation when the
 //               decimal exponent is in [-4, 16), else exponent form ("1e+16", "1e-05"); always a
 //               ".0" on integral fixed values ("1.0"); "nan", "inf", "-inf", "-0.0". float32 values
 //               print as numpy's str(np.float32): shortest float32 digits, fixed notation for
 //               1e-4 <= |x| < 1e16 (by value: float32(1e-4) is "1e-04").
-//   timestamps  like pandas' to_csv for datetime64[ns]: core/timestamp.hpp.
 //   booleans    "True" / "False".
 //   CSV fields  quoted like Python's csv.QUOTE_MINIMAL: only when the field holds the delimiter,
 //               the quote character, '\r' or '\n'; a quote inside is doubled.
+//
+// And for reading: whole-text parses of numbers and booleans as pandas' read_csv takes them, and
+// UTF-8 checks.
 //
 // Everything here is locale-free and allocation-free on the `char*` forms (no iostreams,
 // no sscanf): writers format millions of values through these.
