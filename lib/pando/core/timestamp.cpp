@@ -1,6 +1,6 @@
 #include <pando/core/timestamp.hpp>
 
-#include <limits>
+#include <fmt/format.h>
 
 namespace pando {
 
@@ -97,30 +97,44 @@ std::string format_timestamp(std::int64_t ns) {
   return {buf, format_timestamp(ns, buf)};
 }
 
-std::optional<std::int64_t> parse_timestamp(std::string_view t) noexcept {
+namespace {
+
+// What a text reads as: an instant, or why it is none.
+enum class Fault { none, form, month, day, before, after };
+struct Reading {
+  Fault fault = Fault::form;
+  std::int64_t ns = 0;
+  unsigned year = 0, month = 0;  // of a text with a date
+};
+
+Reading read_timestamp(std::string_view t) noexcept {
+  Reading r;
   const char* p = t.data();
   std::size_t n = t.size();
   if (n > 0 && p[n - 1] == 'Z') --n;
-  if (n < 10 || p[4] != '-' || p[7] != '-') return std::nullopt;
+  if (n < 10 || p[4] != '-' || p[7] != '-') return r;
   unsigned y, m, d;
-  if (!digits(p, 4, y) || !digits(p + 5, 2, m) || !digits(p + 8, 2, d)) return std::nullopt;
-  if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return std::nullopt;
+  if (!digits(p, 4, y) || !digits(p + 5, 2, m) || !digits(p + 8, 2, d)) return r;
+  r.year = y;
+  r.month = m;
+  if (m < 1 || m > 12) return r.fault = Fault::month, r;
+  if (d < 1 || d > days_in_month(y, m)) return r.fault = Fault::day, r;
   std::int64_t tod = 0;
   if (n > 10) {
-    if ((p[10] != 'T' && p[10] != ' ') || n < 16 || p[13] != ':') return std::nullopt;
+    if ((p[10] != 'T' && p[10] != ' ') || n < 16 || p[13] != ':') return r;
     unsigned hh, mm, ss = 0;
-    if (!digits(p + 11, 2, hh) || !digits(p + 14, 2, mm) || hh > 23 || mm > 59) return std::nullopt;
+    if (!digits(p + 11, 2, hh) || !digits(p + 14, 2, mm) || hh > 23 || mm > 59) return r;
     std::size_t i = 16;
     std::int64_t frac = 0;
     if (i < n) {
-      if (p[i] != ':' || n < 19 || !digits(p + 17, 2, ss) || ss > 59) return std::nullopt;
+      if (p[i] != ':' || n < 19 || !digits(p + 17, 2, ss) || ss > 59) return r;
       i = 19;
       if (i < n) {
-        if (p[i] != '.' || i + 1 == n || n - i - 1 > 9) return std::nullopt;
+        if (p[i] != '.' || i + 1 == n || n - i - 1 > 9) return r;
         std::size_t k = 0;
         for (++i; i < n; ++i, ++k) {
           unsigned dg = static_cast<unsigned char>(p[i]) - static_cast<unsigned>('0');
-          if (dg > 9) return std::nullopt;
+          if (dg > 9) return r;
           frac = frac * 10 + dg;
         }
         for (; k < 9; ++k) frac *= 10;
@@ -129,19 +143,48 @@ std::optional<std::int64_t> parse_timestamp(std::string_view t) noexcept {
     tod = ((static_cast<std::int64_t>(hh) * 60 + mm) * 60 + ss) * ns_per_second + frac;
   }
   const std::int64_t days = days_from_civil(y, m, d);
+  r.fault = days < 0 ? Fault::before : Fault::after;
   // days * ns_per_day alone can overflow where the sum does not (1677-09-21 00:12:43 is the
   // minimum): for negative days, add one day to the product and take it from the time of day.
-  std::int64_t base, out;
+  std::int64_t base;
   if (days < 0) {
-    if (__builtin_mul_overflow(days + 1, ns_per_day, &base)) return std::nullopt;
+    if (__builtin_mul_overflow(days + 1, ns_per_day, &base)) return r;
     tod -= ns_per_day;
   } else if (__builtin_mul_overflow(days, ns_per_day, &base)) {
-    return std::nullopt;
+    return r;
   }
-  // The smallest int64 is pandas' NaT: its text is not a timestamp to pandas either.
-  if (__builtin_add_overflow(base, tod, &out) || out == std::numeric_limits<std::int64_t>::min())
-    return std::nullopt;
-  return out;
+  if (__builtin_add_overflow(base, tod, &r.ns) || r.ns < first_timestamp_ns) return r;
+  r.fault = Fault::none;
+  return r;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_timestamp(std::string_view t) noexcept {
+  const Reading r = read_timestamp(t);
+  if (r.fault != Fault::none) return std::nullopt;
+  return r.ns;
+}
+
+std::string timestamp_refusal(std::string_view t) {
+  const Reading r = read_timestamp(t);
+  switch (r.fault) {
+    case Fault::none:
+    case Fault::form:
+      break;
+    case Fault::month:
+      return fmt::format("there is no month {:02}", r.month);
+    case Fault::day:
+      return fmt::format("{:04}-{:02} has {} days", r.year, r.month,
+                         days_in_month(r.year, r.month));
+    case Fault::before:
+      return fmt::format("before {}, pandas' first timestamp in int64 nanoseconds",
+                         format_timestamp(first_timestamp_ns));
+    case Fault::after:
+      return fmt::format("after {}, pandas' last timestamp in int64 nanoseconds",
+                         format_timestamp(last_timestamp_ns));
+  }
+  return "";
 }
 
 }  // namespace pando

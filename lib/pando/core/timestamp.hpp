@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -97,10 +98,18 @@ char* format_timestamp(std::int64_t ns, TimePrecision p, char* out) noexcept;
 char* format_timestamp(std::int64_t ns, char* out) noexcept;
 std::string format_timestamp(std::int64_t ns);
 
+// The first and last instants a text reads as (pandas' Timestamp.min and max).
+inline constexpr std::int64_t first_timestamp_ns = std::numeric_limits<std::int64_t>::min() + 1;
+inline constexpr std::int64_t last_timestamp_ns = std::numeric_limits<std::int64_t>::max();
+
 // ISO-8601 without a time zone: "YYYY-MM-DD", then optionally 'T' or ' ' and "HH:MM", ":SS",
 // ".f" (1 to 9 digits), then optionally 'Z'. nullopt for other text (no surrounding spaces),
 // impossible dates (2023-02-29, 1900-02-29) or times, and instants outside the range above.
 std::optional<std::int64_t> parse_timestamp(std::string_view text) noexcept;
+// Why parse_timestamp refuses a text of that form, for error messages: "2100-02 has 28 days",
+// "there is no month 13", "after 2262-04-11 23:47:16.854775807, pandas' last timestamp in int64
+// nanoseconds". "" for a text it reads, or one not of that form (the caller says what it expects).
+std::string timestamp_refusal(std::string_view text);
 
 // The common form "YYYY-MM-DD HH:MM:SS" (or 'T' for the space), read from exactly the 19 bytes
 // at `p`, for parsers that meet millions of them: what parse_timestamp gives, or false for
