@@ -99,7 +99,7 @@ AnyArray read(const std::string& ref_text, const Plan& plan, std::string_view op
 
 // The text of one element, as NumPy and pandas print it.
 std::string element_text(const Block& b, std::size_t i) {
-  return visit_element(b.dtype, [&](auto t) -> std::string {
+  return visit<array_dtypes, refuse_array_dtype>(b.dtype, [&](auto t) -> std::string {
     using T = decltype(t);
     const T v = b.values<T>()[i];
     if constexpr (std::is_same_v<T, bool>)

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
   const double seconds = session.comm().allreduce(clock.seconds(), pando::ReduceOp::max);
   const double bytes = static_cast<double>(x.size()) * 8;
   double check = 0;
-  pando::visit_numeric(
+  pando::visit<pando::computed_dtypes, pando::refuse_array_dtype>(
       result.dtype, [&](auto t) { check = static_cast<double>(result.values<decltype(t)>()[0]); });
   pando::bench::report(session.comm(),
                        {{"seconds", seconds},

@@ -11,6 +11,7 @@
 #include <pando/core/serialize.hpp>
 #include <pando/core/session.hpp>
 #include <pando/core/dtype.hpp>
+#include <pando/core/timestamp.hpp>
 #include <pando/expr/expr.hpp>
 #include <pando/graph/delayed.hpp>
 #include <pando/graph/dot.hpp>
@@ -24,7 +25,7 @@
 #include <pando/io/atomic.hpp>
 #include <pando/io/hdf5.hpp>
 #include <pando/io/hdf5_atomic.hpp>
-#include <pando/core/text.hpp>
 #include <pando/frame/dataframe.hpp>
 #include <pando/frame/generate.hpp>
 #include <pando/frame/table.hpp>
+#include <pando/frame/text.hpp>

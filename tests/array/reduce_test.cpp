@@ -373,7 +373,7 @@ std::vector<ExpressionCase> expression_cases() {
 
 std::vector<double> doubles(const Block& b) {
   std::vector<double> out;
-  visit_numeric(b.dtype, [&](auto t) {
+  visit<computed_dtypes, refuse_array_dtype>(b.dtype, [&](auto t) {
     for (auto v : b.values<decltype(t)>()) out.push_back(static_cast<double>(v));
   });
   return out;

@@ -265,13 +265,15 @@ TEST(Types, TypeErrorsNameTheOperationAndTypes) {
 
 TEST(Types, BadTimestampLiteralsAreValueErrors) {
   EXPECT_EQ(error_of<pando::ValueError>("ts > '2024-13-01'"),
-            "cannot read \"2024-13-01\" as a timestamp (expected ISO-8601, e.g. '2024-01-31' or "
-            "'2024-01-31 12:00:00')");
+            "cannot read \"2024-13-01\" as a timestamp (there is no month 13)");
   EXPECT_EQ(error_of<pando::ValueError>("isin(ts, 'yesterday')"),
             "cannot read \"yesterday\" as a timestamp (expected ISO-8601, e.g. '2024-01-31' or "
             "'2024-01-31 12:00:00')");
-  EXPECT_EQ(error_of<pando::ValueError>("ts == '2023-02-29'").substr(0, 30),
-            "cannot read \"2023-02-29\" as a ");
+  EXPECT_EQ(error_of<pando::ValueError>("ts == '2023-02-29'"),
+            "cannot read \"2023-02-29\" as a timestamp (2023-02 has 28 days)");
+  EXPECT_EQ(error_of<pando::ValueError>("ts < '2262-04-12'"),
+            "cannot read \"2262-04-12\" as a timestamp (after 2262-04-11 23:47:16.854775807, "
+            "pandas' last timestamp in int64 nanoseconds)");
 }
 
 TEST(Types, UnknownNamesSuggestAndList) {

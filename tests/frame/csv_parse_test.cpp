@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "frame_test_util.hpp"
+#include "timestamp_edges.hpp"
 
 #include <fmt/format.h>
 
@@ -211,6 +212,42 @@ TEST(CsvParse, TypesAndNulls) {
   std::string long_field(50, 'q');
   Table e = parse(long_field + "\\," + long_field + ",5\n", w, esc);
   EXPECT_EQ(e.column("a").string_at(0), long_field + "," + long_field);
+}
+
+// Texts at the edges of pandas' range and on leap days read as core and the expression language
+// read them (tests/support/timestamp_edges.hpp), in an inferred and in a declared column, and a
+// column of one such value is written back as its text. A text pandas refuses makes an inferred
+// column strings (as in pandas) and a declared one an error.
+TEST(CsvParse, TimestampEdgesReadAsEverywhere) {
+  CsvOptions declared;
+  declared.dtypes["t"] = DType::timestamp;
+  std::string all = "t\n";
+  std::vector<std::int64_t> want;
+  for (const auto& e : test::timestamp_edges()) {
+    SCOPED_TRACE(e.text);
+    const std::string text = fmt::format("t\n{}\n", e.text);
+    const Table inferred = read_csv_text(text, {}, "edge.csv");
+    if (!e.ns) {
+      EXPECT_EQ(inferred.column("t").type(), DType::string);
+      EXPECT_NE(what([&] {
+                  (void)read_csv_text(text, declared, "edge.csv");
+                }).find(fmt::format("edge.csv:2:1: cannot read \"{}\" as timestamp", e.text)),
+                std::string::npos);
+      continue;
+    }
+    ASSERT_EQ(inferred.column("t").type(), DType::timestamp);
+    EXPECT_EQ(inferred.column("t").values<std::int64_t>()[0], *e.ns);
+    const Table t = read_csv_text(text, declared, "edge.csv");
+    EXPECT_EQ(t.column("t").values<std::int64_t>()[0], *e.ns);
+    EXPECT_EQ(to_csv(t), text);
+    all += fmt::format("{}\n", e.text);
+    want.push_back(*e.ns);
+  }
+  // All in one column: rows of one date after another through the fast path's date cache.
+  const Table t = read_csv_text(all, {}, "edges.csv");
+  ASSERT_EQ(t.column("t").type(), DType::timestamp);
+  auto got = t.column("t").values<std::int64_t>();
+  EXPECT_EQ(std::vector<std::int64_t>(got.begin(), got.end()), want);
 }
 
 TEST(CsvParse, BadLineReportKeepsTheFirstFew) {

@@ -10,7 +10,7 @@
 // --per-column also parses without each column in turn (usecols): the time a column's values
 // cost beyond tokenizing them. --plain-strings turns dictionary encoding off (to compare).
 
-#include <pando/core/text.hpp>
+#include <pando/core/timestamp.hpp>
 #include <pando/frame/csv.hpp>
 
 #include <fmt/format.h>
@@ -60,13 +60,11 @@ std::string mixed_csv(std::size_t bytes, std::mt19937_64& rng) {
   for (std::int64_t i = 0; s.size() < bytes; ++i) {
     std::int64_t t = 1700000000 + static_cast<std::int64_t>(rng() % 50000000);
     std::int64_t days = t / 86400, sec = t % 86400;
-    std::int64_t y;
-    unsigned m, d;
-    civil_from_days(days, y, m, d);
+    const CivilDate c = civil_from_days(days);
     int n = std::snprintf(
         buf, sizeof buf, "%lld,%.2f,%s %d,%04lld-%02u-%02u %02lld:%02lld:%02lld\n",
         static_cast<long long>(i), u(rng) * 100, names[rng() % 7], static_cast<int>(rng() % 100),
-        static_cast<long long>(y), m, d, static_cast<long long>(sec / 3600),
+        static_cast<long long>(c.year), c.month, c.day, static_cast<long long>(sec / 3600),
         static_cast<long long>(sec / 60 % 60), static_cast<long long>(sec % 60));
     s.append(buf, static_cast<std::size_t>(n));
   }

@@ -14,6 +14,7 @@
 #include "csv_corpus.hpp"
 #include "dataframe_test_util.hpp"
 #include "frame_test_util.hpp"
+#include "timestamp_edges.hpp"
 
 #include <cmath>
 #include <filesystem>
@@ -135,6 +136,53 @@ TEST(DataFrame, BadInputIsTheSameClearErrorEverywhere) {
         (void)df.agg({{"x", "median"}});
       },
       "unknown aggregation 'median' for column 'x' (use count, sum, mean, min, max, std or var)");
+}
+
+// Timestamps at the edges of pandas' range and on leap days (tests/support/timestamp_edges.hpp)
+// read alike from a CSV file and as expression literals: the literal of a text (with 'T' before
+// the time, as ISO-8601 writes it; the file has pandas' space) selects the row read from it, and
+// that row prints alike through str() and to_csv. A text just outside the range, or a day that
+// does not exist, both refuse for the same stated reason.
+TEST(DataFrame, TimestampEdgesReadAlikeInCsvAndExpressions) {
+  SharedDir dir;
+  CsvOptions declared;
+  declared.dtypes = {{"t", DType::timestamp}, {"s", DType::string}};
+  std::string text = "t,s\n";
+  for (const auto& e : test::timestamp_edges())
+    if (e.ns) text += fmt::format("{},{}\n", e.text, e.text);
+  const auto df = read_csv({dir.file("edges.csv", text)}, blocks(64, declared))
+                      .assign("printed", expr::parse_expression("str(t)", "str"));
+  for (const auto& e : test::timestamp_edges()) {
+    SCOPED_TRACE(e.text);
+    std::string iso(e.text);
+    if (iso.size() > 10) iso[10] = 'T';
+    const auto where = [&] { return expr::parse_expression("t == '" + iso + "'", "--where"); };
+    if (e.ns) {
+      const Table row = df.filter(where()).compute();
+      ASSERT_EQ(row.rows(), 1u);
+      EXPECT_EQ(row.column("t").values<std::int64_t>()[0], *e.ns);
+      EXPECT_EQ(row.column("s").string_at(0), e.text);
+      EXPECT_EQ(csv::to_csv(row),
+                fmt::format("t,s,printed\n{},{},{}\n", e.text, e.text, format_timestamp(*e.ns)));
+      continue;
+    }
+    const std::string why = timestamp_refusal(e.text);
+    ASSERT_FALSE(why.empty());
+    expect_error([&] { (void)df.filter(where()); },
+                 fmt::format("cannot read \"{}\" as a timestamp ({})", iso, why));
+    const std::string bad = dir.file(fmt::format("bad-{}.csv", &e - test::timestamp_edges().data()),
+                                     fmt::format("t,s\n{},x\n", e.text));
+    try {
+      (void)read_csv({bad}, blocks(64, declared)).length();
+      ADD_FAILURE() << "no error";
+    } catch (const Error& x) {
+      EXPECT_NE(error_text(x).find(fmt::format(":2:1: cannot read \"{}\" as timestamp (column "
+                                               "'t': {}); hint: ",
+                                               e.text, why)),
+                std::string::npos)
+          << error_text(x);
+    }
+  }
 }
 
 // Issue 25: the type-inference sample is read with the parser's rules. A sample the parser cannot

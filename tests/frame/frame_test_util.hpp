@@ -2,7 +2,8 @@
 // Helpers for the frame tests: a text form of tables (the .expected files of tests/data/csv),
 // files, and running the pandas reference (/usr/bin/python3, Debian's, which has pandas).
 
-#include <pando/core/text.hpp>
+#include <pando/core/timestamp.hpp>
+#include <pando/frame/text.hpp>
 #include <pando/frame/table.hpp>
 
 #include <fmt/format.h>

@@ -17,6 +17,15 @@ std::string shape_text(std::span<const std::int64_t> shape) {
   return fmt::format("({})", fmt::join(shape, ", "));
 }
 
+void refuse_array_dtype(DType t) {
+  if (t == DType::uint64)
+    throw TypeError(
+        "this operation does not take uint64 arrays (they are read, reduced, sliced, "
+        "rechunked and written): convert with astype first");
+  throw TypeError("arrays hold bool, int32, int64, uint64, float32 or float64 elements, not " +
+                  std::string(to_string(t)));
+}
+
 Block Block::allocate(DType dtype, Shape shape) {
   const auto bytes = static_cast<std::size_t>(element_count(shape)) * element_size(dtype);
   return Block{dtype, std::move(shape), Buffer::allocate(bytes), {}};

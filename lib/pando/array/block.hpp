@@ -100,42 +100,15 @@ struct Block {
   }
 };
 
-// Calls f(T{}) with T the C++ element type of `dtype` (bool, int32_t, int64_t, float, double):
-// the types arrays compute with. TypeError for uint64, which arrays read, move, reduce and
-// write but do not compute with (core/dtype.hpp), and for strings and timestamps, which arrays do
+// What arrays compute with, for visit(): bool, int32, int64, float32, float64. uint64 they only
+// read, move, reduce, slice, rechunk and write (core/dtype.hpp); strings and timestamps they do
 // not hold.
-template <class F>
-decltype(auto) visit_numeric(DType dtype, F&& f) {
-  switch (dtype) {
-    case DType::boolean:
-      return f(bool{});
-    case DType::int32:
-      return f(std::int32_t{});
-    case DType::int64:
-      return f(std::int64_t{});
-    case DType::float32:
-      return f(float{});
-    case DType::float64:
-      return f(double{});
-    case DType::uint64:
-      throw TypeError(
-          "this operation does not take uint64 arrays (they are read, reduced, sliced, "
-          "rechunked and written): convert with astype first");
-    case DType::string:
-    case DType::timestamp:
-      break;
-  }
-  throw TypeError("arrays hold bool, int32, int64, uint64, float32 or float64 elements, not " +
-                  std::string(to_string(dtype)));
-}
-
-// visit_numeric() and uint64 (std::uint64_t): for what every array element type goes through
-// (reductions, printing, conversions).
-template <class F>
-decltype(auto) visit_element(DType dtype, F&& f) {
-  if (dtype == DType::uint64) return f(std::uint64_t{});
-  return visit_numeric(dtype, std::forward<F>(f));
-}
+inline constexpr DTypeSet computed_dtypes{DType::boolean, DType::int32, DType::int64,
+                                          DType::float32, DType::float64};
+inline constexpr DTypeSet array_dtypes = computed_dtypes | DTypeSet{DType::uint64};
+// visit()'s `otherwise` for arrays: a TypeError that says what arrays do with `t` (uint64:
+// convert with astype first).
+[[noreturn]] void refuse_array_dtype(DType t);
 
 // Raw bytes on the wire: the dtype and shape in the metadata part, the elements as they are.
 template <>

@@ -134,7 +134,7 @@ AnyArray random_array(std::string_view name, Shape shape, std::uint64_t seed, DT
   Shape whole = shape;
   return source_array(
       name, h, dtype, std::move(shape), std::move(chunks), [=](Block& blk, const Shape& offset) {
-        visit_numeric(dtype, [&](auto t) {
+        visit<computed_dtypes, refuse_array_dtype>(dtype, [&](auto t) {
           using T = decltype(t);
           if constexpr (std::is_floating_point_v<T>) {
             auto out = blk.mutable_values<T>();
@@ -155,19 +155,20 @@ AnyArray random_array(std::string_view name, Shape shape, std::uint64_t seed, DT
 
 AnyArray full(Shape shape, double value, DType dtype, const ChunkSpec& spec) {
   check_shape(shape, "full");
-  (void)visit_numeric(dtype, [](auto) { return 0; });  // before anything runs
+  if (!computed_dtypes.contains(dtype)) refuse_array_dtype(dtype);  // before anything runs
   Chunks chunks = spec.resolve(shape, dtype);
   Hasher h = hasher("full", dtype, shape, chunks);
   h.add(value);
   return source_array("full", h, dtype, std::move(shape), std::move(chunks),
                       [dtype, value](Block& b, const Shape&) {
-                        visit_numeric(dtype, [&](auto t) { fill_constant<decltype(t)>(b, value); });
+                        visit<computed_dtypes, refuse_array_dtype>(
+                            dtype, [&](auto t) { fill_constant<decltype(t)>(b, value); });
                       });
 }
 
 AnyArray arange(double start, double stop, double step, DType dtype, const ChunkSpec& spec) {
   if (step == 0) throw ValueError("arange: step must not be zero");
-  (void)visit_numeric(dtype, [](auto) { return 0; });
+  if (!computed_dtypes.contains(dtype)) refuse_array_dtype(dtype);
   const auto n =
       std::max<std::int64_t>(0, static_cast<std::int64_t>(std::ceil((stop - start) / step)));
   Shape shape{n};
@@ -177,7 +178,7 @@ AnyArray arange(double start, double stop, double step, DType dtype, const Chunk
   return source_array(
       "arange", h, dtype, std::move(shape), std::move(chunks),
       [dtype, start, step](Block& b, const Shape& offset) {
-        visit_numeric(dtype, [&](auto t) {
+        visit<computed_dtypes, refuse_array_dtype>(dtype, [&](auto t) {
           using T = decltype(t);
           auto out = b.mutable_values<T>();
           for (std::size_t i = 0; i < out.size(); ++i)
@@ -212,13 +213,13 @@ AnyArray linspace(double start, double stop, std::int64_t num, bool endpoint,
 AnyArray eye(std::int64_t n, std::int64_t m, std::int64_t k, DType dtype, const ChunkSpec& spec) {
   Shape shape{n, m};
   check_shape(shape, "eye");
-  (void)visit_numeric(dtype, [](auto) { return 0; });
+  if (!computed_dtypes.contains(dtype)) refuse_array_dtype(dtype);
   Chunks chunks = spec.resolve(shape, dtype);
   Hasher h = hasher("eye", dtype, shape, chunks);
   h.add(k);
   return source_array("eye", h, dtype, std::move(shape), std::move(chunks),
                       [dtype, k](Block& b, const Shape& offset) {
-                        visit_numeric(dtype, [&](auto t) {
+                        visit<computed_dtypes, refuse_array_dtype>(dtype, [&](auto t) {
                           using T = decltype(t);
                           fill_constant<T>(b, 0);
                           auto out = b.mutable_values<T>();

@@ -153,7 +153,7 @@ AnyArray make_elementwise(const expr::Expr& e,
   options.noun = "array";
   auto program = expr::Program::compile(fused, inputs, options);
   const DType type = program.result_type();
-  (void)visit_numeric(type, [](auto) { return 0; });
+  if (!computed_dtypes.contains(type)) refuse_array_dtype(type);
 
   auto node = std::make_shared<ArrayNode>();
   node->dtype = type;
@@ -485,7 +485,7 @@ namespace {
 
 // astype from uint64, which the expression language does not read: a task per block.
 AnyArray from_uint64(const AnyArray& a, DType type) {
-  (void)visit_numeric(type, [](auto) { return 0; });
+  if (!computed_dtypes.contains(type)) refuse_array_dtype(type);
   Hasher h("astype-uint64");
   h.add(a.token()).add(static_cast<std::int64_t>(type));
   const std::string token = make_token("astype", h.value());
@@ -501,7 +501,7 @@ AnyArray from_uint64(const AnyArray& a, DType type) {
       const Block b = in[0].get<Block>().dense();
       Block out = Block::allocate(type, b.shape);
       auto v = b.values<std::uint64_t>();
-      visit_numeric(type, [&](auto u) {
+      visit<computed_dtypes, refuse_array_dtype>(type, [&](auto u) {
         using U = decltype(u);
         auto o = out.mutable_values<U>();
         // NumPy's casts: modulo 2^N to integers (C++20 defines it so), nearest to floats.
@@ -525,7 +525,7 @@ AnyArray AnyArray::astype(DType type) const {
         fmt::format("astype: arrays of {} are not converted to uint64 (uint64 arrays "
                     "are read from HDF5, and sums and products of unsigned integers)",
                     type_name()));
-  (void)visit_numeric(type, [](auto) { return 0; });
+  if (!computed_dtypes.contains(type)) refuse_array_dtype(type);
   // A cast is an element-wise function: it fuses with the expression around it.
   const char* fn = type == DType::float64   ? "float"
                    : type == DType::float32 ? "float32"

@@ -72,7 +72,7 @@ AnyArray from_hdf5(const std::string& file, const std::string& dataset, const Hd
   // holds it, and remembered.
   const DType type = options.as.value_or(info.type);
   const NarrowInt narrow = options.as ? NarrowInt::none : info.narrow;
-  (void)visit_element(type, [](auto) { return 0; });
+  if (!array_dtypes.contains(type)) refuse_array_dtype(type);
   // The dataset's own chunks, unless they are small (h5py's automatic ones): then whole
   // multiples of them, about 64 MiB a block.
   const bool small =

@@ -416,7 +416,7 @@ Partial partial_of(ReduceKind kind, const Block& x, const std::vector<int>& redu
       index_of = [off = offset[axis]](std::int64_t, std::int64_t j) { return off + j; };
     }
   }
-  visit_element(x.dtype, [&](auto t) {
+  visit<array_dtypes, refuse_array_dtype>(x.dtype, [&](auto t) {
     using T = decltype(t);
     reduce_block<T>(kind, data->values<T>().data(), layout, p, index_of);
   });
@@ -424,7 +424,7 @@ Partial partial_of(ReduceKind kind, const Block& x, const std::vector<int>& redu
 }
 
 void fill_identity(Partial& p) {
-  visit_element(p.a.dtype, [&](auto t) {
+  visit<array_dtypes, refuse_array_dtype>(p.a.dtype, [&](auto t) {
     using T = decltype(t);
     auto a = p.a.mutable_values<T>();
     T identity = p.kind == ReduceKind::prod || p.kind == ReduceKind::all ? T(1) : T(0);
@@ -562,7 +562,7 @@ Partial combine(const Partial& x, const Partial& y) {
     }
     return r;
   }
-  visit_element(x.a.dtype, [&](auto t) {
+  visit<array_dtypes, refuse_array_dtype>(x.a.dtype, [&](auto t) {
     using T = decltype(t);
     auto a = x.a.values<T>(), b = y.a.values<T>();
     auto o = r.a.mutable_values<T>();
@@ -607,7 +607,7 @@ Block finalize(const Partial& p, DType in, int ddof, const Shape& out_shape, Nar
   const DType out_type = reduce_result_type(p.kind, in, narrow);
   Block out = Block::allocate(out_type, out_shape);
   const auto n = static_cast<std::size_t>(element_count(p.shape));
-  visit_element(out_type, [&](auto t) {
+  visit<array_dtypes, refuse_array_dtype>(out_type, [&](auto t) {
     using O = decltype(t);
     auto o = out.mutable_values<O>();
     switch (p.kind) {
@@ -635,7 +635,7 @@ Block finalize(const Partial& p, DType in, int ddof, const Shape& out_shape, Nar
         break;
       }
       default:  // sums and products modulo 2^64 as int64 (C++20: the same bits), or as they are
-        visit_element(p.a.dtype, [&](auto u) {
+        visit<array_dtypes, refuse_array_dtype>(p.a.dtype, [&](auto u) {
           using A = decltype(u);
           auto a = p.a.values<A>();
           for (std::size_t i = 0; i < n; ++i) o[i] = static_cast<O>(a[i]);
@@ -661,7 +661,7 @@ AnyArray AnyArray::reduce(ReduceKind kind, const ReduceOptions& options) const {
   if ((kind == ReduceKind::argmin || kind == ReduceKind::argmax) && axes.size() != ndim() &&
       axes.size() != 1)
     throw ShapeError(fmt::format("{}: give one axis or none (every axis)", what));
-  (void)visit_element(dtype(), [](auto) { return 0; });
+  if (!array_dtypes.contains(dtype())) refuse_array_dtype(dtype());
   auto reduced = [&](std::size_t a) {
     return std::binary_search(axes.begin(), axes.end(), static_cast<int>(a));
   };

@@ -369,7 +369,7 @@ void transpose_rows_into(const Block& x, std::int64_t first, std::int64_t count,
     throw ShapeError(
         fmt::format("transpose_rows_into: rows {}..{} of the transpose of a block of {}", first,
                     first + count, shape_text(x.shape)));
-  visit_numeric(x.dtype, [&](auto t) {
+  visit<computed_dtypes, refuse_array_dtype>(x.dtype, [&](auto t) {
     using T = decltype(t);
     transpose_2d(x.values<T>().data() + first, x.shape[1], reinterpret_cast<T*>(out), count,
                  x.shape[0]);
@@ -393,7 +393,7 @@ Block permute_block(const Block& x, std::span<const int> perm) {
   const auto xs = row_strides(x.shape);
   std::vector<std::int64_t> step(nd);  // source stride of each output axis
   for (std::size_t a = 0; a < nd; ++a) step[a] = xs[static_cast<std::size_t>(perm[a])];
-  visit_numeric(x.dtype, [&](auto t) {
+  visit<computed_dtypes, refuse_array_dtype>(x.dtype, [&](auto t) {
     using T = decltype(t);
     const T* src = x.values<T>().data();
     T* dst = out.mutable_values<T>().data();
@@ -929,7 +929,7 @@ AnyArray AnyArray::map_overlap(std::function<Block(const Block&)> f, std::string
       if (constant) {
         Block own = Block::allocate(g.dtype, g.shape);
         std::memcpy(own.data.mutable_data(), g.data.data(), g.nbytes());
-        visit_numeric(own.dtype, [&](auto element) {
+        visit<computed_dtypes, refuse_array_dtype>(own.dtype, [&](auto element) {
           using T = decltype(element);
           auto v = own.mutable_values<T>();
           std::vector<std::int64_t> i(own.ndim(), 0);

@@ -1,5 +1,9 @@
 #include <pando/core/dtype.hpp>
 
+#include <pando/core/error.hpp>
+
+#include <fmt/format.h>
+
 namespace pando {
 
 std::string_view to_string(DType t) noexcept {
@@ -54,5 +58,25 @@ std::optional<DType> parse_dtype(std::string_view n) noexcept {
     return DType::timestamp;
   return std::nullopt;
 }
+
+std::string to_string(DTypeSet types) {
+  std::string out;
+  int left = __builtin_popcount(types.bits);
+  for (unsigned i = 0; i < 16; ++i) {
+    if (!((types.bits >> i) & 1u)) continue;
+    out += to_string(static_cast<DType>(i));
+    --left;
+    out += left > 1 ? ", " : left == 1 ? " or " : "";
+  }
+  return out;
+}
+
+namespace detail {
+
+void refuse_dtype(DTypeSet takes, DType t) {
+  throw TypeError(fmt::format("this operation takes {}, not {}", to_string(takes), to_string(t)));
+}
+
+}  // namespace detail
 
 }  // namespace pando

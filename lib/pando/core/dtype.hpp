@@ -11,7 +11,9 @@
 // frames do not compute with it (is_numeric() and is_integer() are false for it).
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -104,6 +106,99 @@ constexpr DType dtype_of() noexcept {
   else {
     static_assert(std::is_same_v<T, double>, "no DType for this element type");
     return DType::float64;
+  }
+}
+
+// ---- visiting the C++ type of a DType ----
+
+// A set of DTypes: the ones an operation takes (visit's filter).
+struct DTypeSet {
+  std::uint16_t bits = 0;  // bit i: DType i (a public member: sets are template arguments)
+
+  constexpr DTypeSet() = default;
+  constexpr DTypeSet(std::initializer_list<DType> types) noexcept {
+    for (DType t : types) bits |= static_cast<std::uint16_t>(1u << static_cast<unsigned>(t));
+  }
+  [[nodiscard]] constexpr bool contains(DType t) const noexcept {
+    return (bits >> static_cast<unsigned>(t)) & 1u;
+  }
+  friend constexpr DTypeSet operator|(DTypeSet a, DTypeSet b) noexcept {
+    a.bits |= b.bits;
+    return a;
+  }
+  friend constexpr DTypeSet operator-(DTypeSet a, DTypeSet b) noexcept {
+    a.bits &= static_cast<std::uint16_t>(~b.bits);
+    return a;
+  }
+};
+
+inline constexpr DTypeSet all_dtypes{DType::boolean,   DType::int32,   DType::int64,
+                                     DType::float32,   DType::float64, DType::string,
+                                     DType::timestamp, DType::uint64};
+// What frame columns and the expression language hold: every type but uint64 (arrays only).
+inline constexpr DTypeSet column_dtypes = all_dtypes - DTypeSet{DType::uint64};
+// Those of them with one fixed-width value per row.
+inline constexpr DTypeSet fixed_width_column_dtypes = column_dtypes - DTypeSet{DType::string};
+
+// "bool, int32 or float64", in DType order.
+std::string to_string(DTypeSet types);
+
+// visit's stand-in for a string element, which is no one C++ value (n + 1 int64 offsets into
+// one bytes buffer).
+struct StringTag {};
+
+namespace detail {
+
+// The TypeError for a type an operation does not take: "this operation takes bool, int32 or
+// float64, not string" (visit's default `Otherwise`).
+[[noreturn]] void refuse_dtype(DTypeSet takes, DType t);
+template <DTypeSet Takes>
+[[noreturn]] void refuse_dtype(DType t) {
+  refuse_dtype(Takes, t);
+}
+
+}  // namespace detail
+
+// The one mapping from a DType to the C++ type of its elements. Calls f(T{}) with T: bool
+// (boolean: one byte, 0 or 1), std::int32_t, std::int64_t (int64 and timestamp),
+// std::uint64_t, float, double, or StringTag (string). f is instantiated for the types in
+// `Takes` only, those the operation handles; any other type goes to `Otherwise(t)`, which
+// either returns what f returns (a kernel table's nullptr) or throws a TypeError that says what
+// the operation takes (arrays: refuse_array_dtype; by default detail::refuse_dtype).
+template <DTypeSet Takes = all_dtypes, auto Otherwise = &detail::refuse_dtype<Takes>, class F>
+decltype(auto) visit(DType t, F&& f) {
+  switch (t) {
+    case DType::boolean:
+      if constexpr (Takes.contains(DType::boolean)) return f(bool{});
+      break;
+    case DType::int32:
+      if constexpr (Takes.contains(DType::int32)) return f(std::int32_t{});
+      break;
+    case DType::int64:
+      if constexpr (Takes.contains(DType::int64)) return f(std::int64_t{});
+      break;
+    case DType::timestamp:
+      if constexpr (Takes.contains(DType::timestamp)) return f(std::int64_t{});
+      break;
+    case DType::uint64:
+      if constexpr (Takes.contains(DType::uint64)) return f(std::uint64_t{});
+      break;
+    case DType::float32:
+      if constexpr (Takes.contains(DType::float32)) return f(float{});
+      break;
+    case DType::float64:
+      if constexpr (Takes.contains(DType::float64)) return f(double{});
+      break;
+    case DType::string:
+      if constexpr (Takes.contains(DType::string)) return f(StringTag{});
+      break;
+  }
+  if constexpr (std::is_void_v<decltype(Otherwise(t))>) {
+    // A refusal: it throws, whatever f returns. Should one return, the default error follows.
+    Otherwise(t);
+    detail::refuse_dtype(Takes, t);
+  } else {
+    return Otherwise(t);
   }
 }
 

@@ -195,6 +195,9 @@ struct Code {
   static Program program(std::shared_ptr<const Code> code) { return Program(std::move(code)); }
 };
 
+// The kernel tables' answer for a type an operation has no kernel for (visit's `Otherwise`).
+constexpr KernelFn no_kernel(DType) noexcept { return nullptr; }
+
 // The kernel for an operation, by its operand and result types; nullptr if there is none.
 KernelFn find_kernel(OpCode code, DType operand, DType result);
 KernelFn find_numeric_kernel(OpCode code, DType operand, DType result);  // kernels_numeric.cpp

@@ -5,7 +5,7 @@
 #include <pando/expr/ast.hpp>
 #include <pando/expr/columns.hpp>
 #include <pando/core/dtype.hpp>
+#include <pando/core/timestamp.hpp>
 #include <pando/expr/functions.hpp>
 #include <pando/expr/parser.hpp>
 #include <pando/expr/program.hpp>
-#include <pando/expr/timestamp.hpp>

@@ -264,10 +264,7 @@ template <class R>
 struct Cast {
   template <class T>
   static R apply(T a) {
-    if constexpr (std::is_same_v<T, std::uint8_t>)
-      return static_cast<R>(a != 0);  // bool
-    else
-      return static_cast<R>(a);
+    return static_cast<R>(a);
   }
 };
 
@@ -344,28 +341,6 @@ void round_decimals_kernel(KernelArgs& k) {
 
 // ---- Selection ------------------------------------------------------------------------------
 
-// Calls f(T{}) with the storage type of a fixed-width DType (timestamp: int64).
-template <class F>
-KernelFn with_storage(DType t, F&& f) {
-  switch (t) {
-    case DType::boolean:
-      return f(std::uint8_t{});
-    case DType::int32:
-      return f(std::int32_t{});
-    case DType::int64:
-    case DType::timestamp:
-      return f(std::int64_t{});
-    case DType::float32:
-      return f(float{});
-    case DType::float64:
-      return f(double{});
-    case DType::string:
-    case DType::uint64:  // arrays only (core/dtype.hpp)
-      return nullptr;
-  }
-  return nullptr;
-}
-
 template <class F>
 KernelFn floating(DType t) {
   if (t == DType::float32) return &unary_kernel<float, float, F>;
@@ -373,33 +348,40 @@ KernelFn floating(DType t) {
   return nullptr;
 }
 
+// What arithmetic, negation and abs take, and what implicit casts make: numbers and timestamps
+// (int64 nanoseconds), not bools.
+constexpr DTypeSet arithmetic_dtypes = fixed_width_column_dtypes - DTypeSet{DType::boolean};
+
 template <class F>
 KernelFn arithmetic(DType t) {
-  return with_storage(t, [](auto v) -> KernelFn {
+  return visit<arithmetic_dtypes, no_kernel>(t, [](auto v) -> KernelFn {
     using T = decltype(v);
-    if constexpr (std::is_same_v<T, std::uint8_t>)
-      return nullptr;
-    else
-      return &binary_kernel<T, T, F>;
+    return &binary_kernel<T, T, F>;
+  });
+}
+
+template <class F>
+KernelFn unary_arithmetic(DType t) {
+  return visit<arithmetic_dtypes, no_kernel>(t, [](auto v) -> KernelFn {
+    using T = decltype(v);
+    return &unary_kernel<T, T, F>;
   });
 }
 
 template <class F>
 KernelFn comparison(DType t) {
-  return with_storage(t, [](auto v) -> KernelFn {
+  return visit<fixed_width_column_dtypes, no_kernel>(t, [](auto v) -> KernelFn {
     using T = decltype(v);
     return &binary_kernel<T, std::uint8_t, F>;
   });
 }
 
 KernelFn cast_kernel(DType from, DType to) {
-  return with_storage(from, [to](auto v) -> KernelFn {
+  return visit<fixed_width_column_dtypes, no_kernel>(from, [to](auto v) -> KernelFn {
     using T = decltype(v);
-    return with_storage(to, [](auto r) -> KernelFn {
+    return visit<arithmetic_dtypes, no_kernel>(to, [](auto r) -> KernelFn {
       using R = decltype(r);
-      if constexpr (std::is_same_v<R, std::uint8_t>)
-        return nullptr;  // nothing converts to bool implicitly
-      else if constexpr (std::is_floating_point_v<T> && std::is_integral_v<R>)
+      if constexpr (std::is_floating_point_v<T> && std::is_integral_v<R>)
         return nullptr;  // float -> int is to_int (nulls for NaN)
       else
         return &unary_kernel<T, R, Cast<R>>;
@@ -431,21 +413,9 @@ KernelFn find_numeric_kernel(OpCode code, DType operand, DType result) {
       if (operand == DType::float64) return &binary_kernel<double, double, Power>;
       return nullptr;
     case OpCode::negate:
-      return with_storage(operand, [](auto v) -> KernelFn {
-        using T = decltype(v);
-        if constexpr (std::is_same_v<T, std::uint8_t>)
-          return nullptr;
-        else
-          return &unary_kernel<T, T, Negate>;
-      });
+      return unary_arithmetic<Negate>(operand);
     case OpCode::abs:
-      return with_storage(operand, [](auto v) -> KernelFn {
-        using T = decltype(v);
-        if constexpr (std::is_same_v<T, std::uint8_t>)
-          return nullptr;
-        else
-          return &unary_kernel<T, T, Abs>;
-      });
+      return unary_arithmetic<Abs>(operand);
     case OpCode::equal:
       return comparison<Equal>(operand);
     case OpCode::not_equal:

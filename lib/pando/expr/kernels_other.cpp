@@ -1,8 +1,8 @@
 // Typed kernels for logic, nulls and choices (isna, fillna, where, isin), strings and
 // timestamps. Strings are read as offsets + bytes: never a std::string per row.
 
+#include <pando/core/timestamp.hpp>
 #include <pando/expr/eval.hpp>
-#include <pando/expr/timestamp.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -120,6 +120,7 @@ void isna_kernel(KernelArgs& k) {
   }
 }
 
+// For any element type, StringTag too: only floats' values are read (NaN is missing).
 template <class T>
 void isna_any(KernelArgs& k) {
   isna_kernel<T, true>(k);
@@ -180,7 +181,7 @@ void where_kernel(KernelArgs& k) {
   Reader<std::uint8_t> c(k.in[0]);
   const View& cv = k.in[0];
   auto pick = [&](std::size_t i) { return c[i] != 0 && valid_at(cv, i); };
-  if constexpr (std::is_void_v<T>)
+  if constexpr (std::is_same_v<T, StringTag>)
     choose_strings(k, k.in[1], k.in[2], pick);
   else
     choose_fixed<T>(k, k.in[1], k.in[2], pick);
@@ -190,7 +191,7 @@ void where_kernel(KernelArgs& k) {
 template <class T>
 void fillna_kernel(KernelArgs& k) {
   const View& xv = k.in[0];
-  if constexpr (std::is_void_v<T>) {
+  if constexpr (std::is_same_v<T, StringTag>) {
     choose_strings(k, k.in[0], k.in[1], [&](std::size_t i) { return valid_at(xv, i); });
   } else {
     Reader<T> x(xv);
@@ -341,7 +342,7 @@ void part_kernel(KernelArgs& k) {
 // One value as text into `out` (room for 32 bytes); returns the length.
 template <class T>
 std::size_t format_value(T v, char* out, DType type) {
-  if constexpr (std::is_same_v<T, std::uint8_t>) {
+  if constexpr (std::is_same_v<T, bool>) {
     const std::string_view s = v ? "True" : "False";
     std::memcpy(out, s.data(), s.size());
     return s.size();
@@ -355,7 +356,7 @@ std::size_t format_value(T v, char* out, DType type) {
     }
     return len;
   } else {
-    if (type == DType::timestamp) return format_timestamp(v, out);
+    if (type == DType::timestamp) return static_cast<std::size_t>(format_timestamp(v, out) - out);
     auto [end, ec] = std::to_chars(out, out + 32, v);
     return static_cast<std::size_t>(end - out);
   }
@@ -363,10 +364,10 @@ std::size_t format_value(T v, char* out, DType type) {
 
 template <class T>
 void str_kernel(KernelArgs& k) {
-  if constexpr (std::is_void_v<T>) {
+  if constexpr (std::is_same_v<T, StringTag>) {
     (void)k;  // strings are their own text: compile() never asks for this
   } else {
-    static_assert(format_timestamp_max <= 32);
+    static_assert(max_timestamp_chars <= 32);
     Reader<T> a(k.in[0]);
     StringTile& t = *k.out_strings;
     std::int64_t* off = t.offsets();
@@ -380,54 +381,14 @@ void str_kernel(KernelArgs& k) {
   }
 }
 
-template <class T>
-struct Tag {
-  using type = T;
-};
-
-// f(Tag<T>{}) for the storage type T of a DType (strings: void).
-template <class F>
-KernelFn by_type(DType t, F f) {
-  switch (t) {
-    case DType::boolean:
-      return f(Tag<std::uint8_t>{});
-    case DType::int32:
-      return f(Tag<std::int32_t>{});
-    case DType::int64:
-    case DType::timestamp:
-      return f(Tag<std::int64_t>{});
-    case DType::float32:
-      return f(Tag<float>{});
-    case DType::float64:
-      return f(Tag<double>{});
-    case DType::string:
-      return f(Tag<void>{});
-    case DType::uint64:  // arrays only (dtype.hpp)
-      break;
-  }
-  return nullptr;
-}
-
+// `kernel` instantiated for the C++ type of `t`'s elements (core/dtype.hpp's visit; StringTag
+// for strings).
 #define PANDO_BY_TYPE(t, kernel) \
-  by_type(t, [](auto tag) -> KernelFn { return &kernel<typename decltype(tag)::type>; })
+  visit<column_dtypes, no_kernel>(t, [](auto v) -> KernelFn { return &kernel<decltype(v)>; })
 
-template <class T>
-void isna_or_void(KernelArgs& k) {
-  if constexpr (std::is_void_v<T>)
-    isna_kernel<std::uint8_t, true>(k);  // only the validity is read
-  else
-    isna_kernel<T, true>(k);
-}
-template <class T>
-void notna_or_void(KernelArgs& k) {
-  if constexpr (std::is_void_v<T>)
-    isna_kernel<std::uint8_t, false>(k);
-  else
-    isna_kernel<T, false>(k);
-}
 template <class T>
 void isin_or_strings(KernelArgs& k) {
-  if constexpr (std::is_void_v<T>)
+  if constexpr (std::is_same_v<T, StringTag>)
     isin_strings_kernel(k);
   else
     isin_kernel<T>(k);
@@ -445,9 +406,9 @@ KernelFn find_other_kernel(OpCode code, DType operand, DType /*result*/) {
     case OpCode::logical_not:
       return &not_kernel;
     case OpCode::isna:
-      return PANDO_BY_TYPE(operand, isna_or_void);
+      return PANDO_BY_TYPE(operand, isna_any);
     case OpCode::notna:
-      return PANDO_BY_TYPE(operand, notna_or_void);
+      return PANDO_BY_TYPE(operand, notna_any);
     case OpCode::fillna:
       return PANDO_BY_TYPE(operand, fillna_kernel);
     case OpCode::where:

@@ -3,9 +3,9 @@
 #include <pando/expr/program.hpp>
 
 #include <pando/core/error.hpp>
+#include <pando/core/timestamp.hpp>
 #include <pando/expr/eval.hpp>
 #include <pando/expr/functions.hpp>
-#include <pando/expr/timestamp.hpp>
 
 #include <fmt/format.h>
 
@@ -292,11 +292,11 @@ class Compiler {
   std::int32_t timestamp_literal(const Val& v) {
     const Reg& r = reg(v.reg);
     auto ns = parse_timestamp(r.text);
-    if (!ns)
-      throw ValueError(
-          fmt::format("cannot read \"{}\" as a timestamp (expected ISO-8601, e.g. '2024-01-31' or "
-                      "'2024-01-31 12:00:00')",
-                      r.text));
+    if (!ns) {
+      std::string why = timestamp_refusal(r.text);
+      if (why.empty()) why = "expected ISO-8601, e.g. '2024-01-31' or '2024-01-31 12:00:00'";
+      throw ValueError(fmt::format("cannot read \"{}\" as a timestamp ({})", r.text, why));
+    }
     Reg t;
     t.kind = RegKind::constant;
     t.type = DType::timestamp;

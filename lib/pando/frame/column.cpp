@@ -1,6 +1,7 @@
 #include <pando/frame/column.hpp>
 
-#include <pando/core/text.hpp>
+#include <pando/core/timestamp.hpp>
+#include <pando/frame/text.hpp>
 #include <pando/frame/dictionary.hpp>
 
 #include <fmt/format.h>
@@ -137,28 +138,6 @@ const char* storage_name(DType t) {
       break;
   }
   return "?";
-}
-
-// Calls f(T{}) with the storage type of a fixed-width dtype.
-template <class F>
-decltype(auto) visit_fixed(DType t, F&& f) {
-  switch (t) {
-    case DType::boolean:
-      return f(std::uint8_t{});
-    case DType::int32:
-      return f(std::int32_t{});
-    case DType::int64:
-    case DType::timestamp:
-      return f(std::int64_t{});
-    case DType::float32:
-      return f(float{});
-    case DType::float64:
-      return f(double{});
-    case DType::string:
-    case DType::uint64:  // arrays only (core/dtype.hpp)
-      break;
-  }
-  throw TypeError(fmt::format("internal: visit_fixed on a {} column", to_string(t)));
 }
 
 bool aligned(const Buffer& b, std::size_t a) {
@@ -455,7 +434,7 @@ Column gather(const Column& c, std::span<const std::int64_t> idx, bool may_have_
     }
     return Column::from_buffers(DType::string, m, std::move(bits), std::move(o), std::move(ch));
   }
-  Buffer data = visit_fixed(c.type(), [&](auto zero) {
+  Buffer data = visit<fixed_width_column_dtypes>(c.type(), [&](auto zero) {
     using T = decltype(zero);
     Buffer out = Buffer::allocate(m * sizeof(T));
     auto* d = out.template as_mutable<T>().data();
@@ -514,7 +493,7 @@ Column Column::filter(const Column& mask) const {
       ++k;
     }
   }
-  Buffer data = visit_fixed(type_, [&](auto zero) {
+  Buffer data = visit<fixed_width_column_dtypes>(type_, [&](auto zero) {
     using T = decltype(zero);
     Buffer out = Buffer::allocate((count + 1) * sizeof(T));
     T* d = out.template as_mutable<T>().data();
@@ -649,7 +628,7 @@ Buffer convert_values(std::span<const From> in, const Column& c, DType to) {
   for (std::size_t i = 0; i < in.size(); ++i) {
     From v = in[i];
     if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To> &&
-                  !std::is_same_v<To, std::uint8_t>) {
+                  !std::is_same_v<To, bool>) {
       if (c.is_valid(i)) {
         if (!std::isfinite(v) || v != std::trunc(v) ||
             v < static_cast<From>(std::numeric_limits<To>::min()) ||
@@ -658,7 +637,7 @@ Buffer convert_values(std::span<const From> in, const Column& c, DType to) {
                                        format_double(static_cast<double>(v)), to_string(to), i));
       }
       d[i] = c.is_valid(i) ? static_cast<To>(v) : To{};
-    } else if constexpr (std::is_same_v<To, std::uint8_t>) {
+    } else if constexpr (std::is_same_v<To, bool>) {
       d[i] = v != From{};
     } else if constexpr (std::is_integral_v<From> && std::is_integral_v<To> &&
                          (sizeof(To) < sizeof(From))) {
@@ -729,9 +708,9 @@ Column Column::cast(DType to) const {
   auto convertible = [](DType t) { return t == DType::boolean || is_numeric(t); };
   if (!convertible(type_) || !convertible(to))
     throw TypeError(fmt::format("cannot cast a {} column to {}", to_string(type_), to_string(to)));
-  Buffer data = visit_fixed(type_, [&](auto from_zero) {
+  Buffer data = visit<fixed_width_column_dtypes>(type_, [&](auto from_zero) {
     using From = decltype(from_zero);
-    return visit_fixed(to, [&](auto to_zero) {
+    return visit<fixed_width_column_dtypes>(to, [&](auto to_zero) {
       using To = decltype(to_zero);
       return convert_values<To>(data_.as<From>().first(size_), *this, to);
     });
@@ -748,7 +727,7 @@ bool Column::equals(const Column& o) const {
       if (is_valid(i) && string_at(i) != o.string_at(i)) return false;
     return true;
   }
-  return visit_fixed(type_, [&](auto zero) {
+  return visit<fixed_width_column_dtypes>(type_, [&](auto zero) {
     using T = decltype(zero);
     auto a = data_.as<T>(), b = o.data_.as<T>();
     for (std::size_t i = 0; i < size_; ++i) {

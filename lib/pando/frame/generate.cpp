@@ -10,6 +10,7 @@
 #include <pando/core/consensus.hpp>
 #include <pando/core/log.hpp>
 #include <pando/core/session.hpp>
+#include <pando/core/timestamp.hpp>
 #include <pando/graph/runtime.hpp>
 
 #include <fmt/format.h>
@@ -142,7 +143,6 @@ constexpr std::array<double, 4> tier_weights = {50, 30, 15, 5};
 
 constexpr std::int64_t ts_start_seconds = 1'704'067'200;  // 2024-01-01T00:00:00Z
 constexpr std::int64_t ts_step_seconds = 3;
-constexpr std::int64_t ns_per_second = 1'000'000'000;
 constexpr double price_sigma = 0.6;
 constexpr double amount_null_rate = 0.05;
 constexpr double flag_rate = 0.10;

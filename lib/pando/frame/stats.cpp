@@ -10,7 +10,7 @@
 #include <pando/frame/partitions.hpp>
 
 #include <pando/core/log.hpp>
-#include <pando/core/text.hpp>
+#include <pando/frame/text.hpp>
 #include <pando/graph/runtime.hpp>
 
 #include <fmt/format.h>
@@ -111,7 +111,8 @@ bool is_number(DType t) { return is_numeric(t) || t == DType::boolean; }
 // Calls f(value as a double, value as stored) for each non-null, non-NaN value of a column.
 template <class F>
 void for_each_number(const Column& c, F&& f) {
-  auto visit = [&](auto typed) {
+  if (!fixed_width_column_dtypes.contains(c.type())) return;  // strings hold no numbers
+  visit<fixed_width_column_dtypes>(c.type(), [&](auto typed) {
     using T = decltype(typed);
     const auto v = c.values<T>();
     const bool all_valid = c.null_count() == 0;
@@ -121,28 +122,7 @@ void for_each_number(const Column& c, F&& f) {
         if (std::isnan(v[i])) continue;
       f(static_cast<double>(v[i]), v[i]);
     }
-  };
-  switch (c.type()) {
-    case DType::boolean:
-      visit(std::uint8_t{});
-      break;
-    case DType::int32:
-      visit(std::int32_t{});
-      break;
-    case DType::int64:
-    case DType::timestamp:
-      visit(std::int64_t{});
-      break;
-    case DType::float32:
-      visit(float{});
-      break;
-    case DType::float64:
-      visit(double{});
-      break;
-    case DType::string:
-    case DType::uint64:  // arrays only (core/dtype.hpp)
-      break;
-  }
+  });
 }
 
 struct Summary {

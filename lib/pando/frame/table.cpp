@@ -1,6 +1,7 @@
 #include <pando/frame/table.hpp>
 
-#include <pando/core/text.hpp>
+#include <pando/core/timestamp.hpp>
+#include <pando/frame/text.hpp>
 
 #include <fmt/format.h>
 

@@ -1,6 +1,7 @@
 #include <pando/frame/csv/infer.hpp>
 
-#include <pando/core/text.hpp>
+#include <pando/core/timestamp.hpp>
+#include <pando/frame/text.hpp>
 #include <pando/frame/csv/parse.hpp>
 #include <pando/frame/csv/tokenize.hpp>
 

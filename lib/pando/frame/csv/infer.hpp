@@ -10,8 +10,8 @@
 //     pandas would make them uint64 or object; string keeps every digit.
 //   - float64: what fast_float reads, with an optional '+' ("1e5", ".5", "inf", "-Infinity").
 //   - bool: exactly True/TRUE/true/False/FALSE/false (pandas' defaults; 1/0 stay int64).
-//   - timestamp: ISO-8601 as core/text.hpp's parse_timestamp reads it (pandas needs
-//     parse_dates for this; we infer it).
+//   - timestamp: ISO-8601 as core/timestamp.hpp's parse_timestamp reads it, in pandas' range
+//     (pandas needs parse_dates for this; we infer it).
 //   - a column with no value in the sample (all null) is float64, as pandas makes it; a file
 //     with no data rows at all gives string columns (pandas' object).
 //

@@ -1,7 +1,8 @@
 #include <pando/frame/csv/parse.hpp>
 
 #include <pando/core/log.hpp>
-#include <pando/core/text.hpp>
+#include <pando/core/timestamp.hpp>
+#include <pando/frame/text.hpp>
 #include <pando/frame/csv/tokenize.hpp>
 #include <pando/frame/dictionary.hpp>
 
@@ -890,17 +891,19 @@ class Parser {
                            s.kind == Kind::int32 ? "int64" : "float64", s.name));
     const bool is_number = parse_double(tt).has_value();
     std::string hint;
-    std::string inferred;  // why the column has a type this value does not fit
+    std::string why;  // why the column has a type this value does not fit, or why it does not
     if (is_number && (s.kind == Kind::int64 || s.kind == Kind::int32)) {
       hint = fmt::format("--dtype {}=float64", s.name);
       if (!options_.dtypes.count(s.name))
-        inferred = fmt::format(", inferred from the first {} bytes", options_.sample_bytes);
+        why = fmt::format(", inferred from the first {} bytes", options_.sample_bytes);
     } else if (text.size() > 40)  // not a null marker anyone would list
       hint = fmt::format("--dtype {}=string", s.name);
     else
       hint = fmt::format("--na-values {} or --dtype {}=string", shell_word(text), s.name);
+    if (s.kind == Kind::timestamp)  // a day that does not exist, an instant out of range
+      if (std::string refusal = timestamp_refusal(tt); !refusal.empty()) why = ": " + refusal;
     fail(at, fmt::format("cannot read {} as {} (column '{}'{}); hint: {}", detail::show_text(text),
-                         type, s.name, inferred, hint));
+                         type, s.name, why, hint));
   }
 
   std::string_view bytes_;

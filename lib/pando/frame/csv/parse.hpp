@@ -1,7 +1,7 @@
 #pragma once
 // CSV stage 3, parse: the rows of one range (split.hpp's RowRange) to typed columns, straight
 // from the bytes: no std::string per field, numbers with fast_float (floats) and an exact int64
-// reader with overflow detection, timestamps by core/text.hpp, strings copied once into one
+// reader with overflow detection, timestamps by core/timestamp.hpp, strings copied once into one
 // bytes buffer (quotes and escapes resolved) and checked to be UTF-8.
 //
 // Rows follow tokenize.hpp's rules. A row with fewer fields than the header gets nulls for the

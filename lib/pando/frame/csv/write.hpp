@@ -1,7 +1,7 @@
 #pragma once
 // CSV writing: text that pandas.read_csv reads back as the same values (docs/architecture.md §4.5).
 //
-// Like DataFrame.to_csv(index=False): values formatted by core/text.hpp (floats as Python's
+// Like DataFrame.to_csv(index=False): values formatted by frame/text.hpp (floats as Python's
 // repr, ints, True/False, timestamps with the column's common precision, dates only when all are
 // midnight), nulls and NaN as empty fields, strings quoted only when they hold the delimiter,
 // the quote character, '\r' or '\n' (pandas, through Python 3.11's csv module, leaves '\r'
@@ -12,8 +12,8 @@
 // Differences from pandas' own text, where pandas reads both back the same: an int64 column
 // with nulls prints "1" where pandas (holding float64) prints "1.0".
 
+#include <pando/core/timestamp.hpp>
 #include <pando/frame/csv/options.hpp>
-#include <pando/core/text.hpp>
 #include <pando/frame/table.hpp>
 
 #include <span>
