@@ -1,10 +1,11 @@
 #include <pando/frame/hash.hpp>
 
-#include <pando/core/error.hpp>
+#include <pando/core/dtype.hpp>
 #include <pando/graph/key.hpp>
 
 #include <bit>
 #include <cmath>
+#include <type_traits>
 
 namespace pando::detail {
 
@@ -59,24 +60,13 @@ void fold_strings(const Column& c, std::span<std::uint64_t> rows) {
 }
 
 void fold_column(const Column& c, std::span<std::uint64_t> rows) {
-  switch (c.type()) {
-    case DType::boolean:
-      return fold_values<std::uint8_t>(c, rows);
-    case DType::int32:
-      return fold_values<std::int32_t>(c, rows);
-    case DType::int64:
-    case DType::timestamp:
-      return fold_values<std::int64_t>(c, rows);
-    case DType::float32:
-      return fold_values<float>(c, rows);
-    case DType::float64:
-      return fold_values<double>(c, rows);
-    case DType::string:
-      return fold_strings(c, rows);
-    case DType::uint64:
-      break;
-  }
-  throw TypeError("rows cannot be hashed by a " + std::string(to_string(c.type())) + " column");
+  visit<column_dtypes>(c.type(), [&](auto zero) {
+    using T = decltype(zero);
+    if constexpr (std::is_same_v<T, StringTag>)
+      fold_strings(c, rows);
+    else
+      fold_values<T>(c, rows);
+  });
 }
 
 }  // namespace
