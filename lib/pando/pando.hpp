@@ -17,6 +17,7 @@
 #include <pando/graph/future.hpp>
 #include <pando/graph/graph.hpp>
 #include <pando/graph/runtime.hpp>
+#include <pando/graph/session.hpp>
 #include <pando/array/array.hpp>
 #include <pando/array/creation.hpp>
 #include <pando/array/elementwise.hpp>

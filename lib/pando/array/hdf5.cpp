@@ -34,7 +34,7 @@ struct NewDataset {
 using ReadHandle = std::shared_ptr<OpenDataset>;
 using WriteHandle = std::shared_ptr<NewDataset>;
 
-const Comm& world() { return Session::current().comm(); }
+const Comm& world() { return SessionBase::current().comm(); }
 
 }  // namespace
 

@@ -77,7 +77,7 @@ void DataFrame::to_csv(const std::string& path, const CsvOptions& options) const
   // formatted (the page cache holds it; the final copy is in-kernel), so a rank's memory does
   // not grow with the output.
   auto spool = std::make_shared<io::Spool>(
-      path, std::min<std::uint64_t>(Session::current().memory_limit() / 64, 1 << 20));
+      path, std::min<std::uint64_t>(SessionBase::current().memory_limit() / 64, 1 << 20));
   std::vector<Task> tasks;
   Task w;
   w.key = write;
