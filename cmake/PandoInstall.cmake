@@ -22,7 +22,7 @@ set(PANDO_INTERNAL_HEADERS
   frame/partitions.hpp    # helpers the DataFrame operations share
   graph/executor.hpp      # the executor
   graph/messenger.hpp     # values between ranks
-  io/hdf5_internal.hpp    # helpers the HDF5 wrapper's sources share
+  io/h5_internal.hpp      # helpers the HDF5 wrapper's sources share
   io/spool.hpp)           # the CSV writer's spool
 
 # install-time prefix: files that name the prefix (modulefiles, pando.pc, the Slurm templates)

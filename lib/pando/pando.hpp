@@ -23,8 +23,8 @@
 #include <pando/array/elementwise.hpp>
 #include <pando/array/hdf5.hpp>
 #include <pando/io/atomic.hpp>
-#include <pando/io/hdf5.hpp>
-#include <pando/io/hdf5_atomic.hpp>
+#include <pando/io/h5.hpp>
+#include <pando/io/h5_atomic.hpp>
 #include <pando/core/text.hpp>
 #include <pando/frame/dataframe.hpp>
 #include <pando/frame/generate.hpp>

@@ -40,7 +40,7 @@ TOP_LEVEL_FILES = {"pando.hpp": set(MAY_INCLUDE)}
 # Where MPI may be named: all of core (Comm wraps MPI for everyone else), and the io files that
 # hand a communicator to MPI-IO (HDF5's MPI-IO driver, H5Pset_fapl_mpio).
 MPI_MODULES = {"core"}
-MPI_FILES = {"io/hdf5_file.cpp"}
+MPI_FILES = {"io/h5_file.cpp"}
 
 # Where the HDF5 C API may be named: io only (the rest use pando::h5), and there in sources, not
 # headers: HDF5 is a private dependency of libpando, so no installed header may need hdf5.h.
@@ -283,7 +283,7 @@ def self_test():
         ("frame/a.cpp", "#include <mpi.h>\n", [(1, "module frame may not use MPI (#include <mpi.h>)")]),
         ("array/a.cpp", "x = H5P_DEFAULT;\n#include <hdf5.h>\n",
          [(1, "may not use the HDF5 API (H5P_DEFAULT)"), (2, "(#include <hdf5.h>)")]),
-        ("io/hdf5_file.cpp", "#include <hdf5.h>\nH5Pset_fapl_mpio(p, c, MPI_INFO_NULL);\n", []),
+        ("io/h5_file.cpp", "#include <hdf5.h>\nH5Pset_fapl_mpio(p, c, MPI_INFO_NULL);\n", []),
         ("io/h.hpp", "#include <hdf5.h>\nhid_t id;\n",
          [(1, "a header of module io may not use the HDF5 API (#include <hdf5.h>)"),
           (2, "a header of module io may not use the HDF5 API (hid_t)")]),

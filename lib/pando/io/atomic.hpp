@@ -19,7 +19,7 @@
 //   out.write_at(offset, my_bytes);
 //   out.commit();                                        // collective
 //
-// HDF5 outputs (a new file, a new dataset in an existing file): <pando/io/hdf5_atomic.hpp>.
+// HDF5 outputs (a new file, a new dataset in an existing file): <pando/io/h5_atomic.hpp>.
 
 #include <pando/core/comm.hpp>
 #include <pando/core/consensus.hpp>
@@ -161,7 +161,7 @@ class AtomicFile {
 };
 
 // The protocol of an output that all ranks of a communicator write (AtomicSharedFile below,
-// h5::AtomicFile in <pando/io/hdf5_atomic.hpp>), in one place so that both fail alike: rank 0
+// h5::AtomicFile in <pando/io/h5_atomic.hpp>), in one place so that both fail alike: rank 0
 // names a temporary beside the target and owns it (removes it unless committed); every rank works
 // on it, keeping a failure instead of throwing it (a rank that threw alone would leave the others
 // waiting in the next collective, docs/architecture.md §5.2); commit() agrees on those failures

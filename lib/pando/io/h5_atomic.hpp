@@ -14,7 +14,7 @@
 
 #include <pando/core/comm.hpp>
 #include <pando/io/atomic.hpp>
-#include <pando/io/hdf5.hpp>
+#include <pando/io/h5.hpp>
 
 #include <span>
 #include <string>
