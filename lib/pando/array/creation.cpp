@@ -1,6 +1,6 @@
 #include <pando/array/creation.hpp>
 
-#include <pando/array/node.hpp>
+#include <pando/array/detail/node.hpp>
 #include <pando/core/consensus.hpp>
 #include <pando/core/session.hpp>
 #include <pando/graph/runtime.hpp>

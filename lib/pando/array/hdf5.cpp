@@ -1,6 +1,6 @@
 #include <pando/array/hdf5.hpp>
 
-#include <pando/array/node.hpp>
+#include <pando/array/detail/node.hpp>
 #include <pando/core/consensus.hpp>
 #include <pando/graph/runtime.hpp>
 #include <pando/io/h5_atomic.hpp>

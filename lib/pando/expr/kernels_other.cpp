@@ -1,7 +1,7 @@
 // Typed kernels for logic, nulls and choices (isna, fillna, where, isin), strings and
 // timestamps. Strings are read as offsets + bytes: never a std::string per row.
 
-#include <pando/expr/eval.hpp>
+#include <pando/expr/detail/eval.hpp>
 #include <pando/expr/timestamp.hpp>
 
 #include <algorithm>

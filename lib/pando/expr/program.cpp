@@ -3,7 +3,7 @@
 #include <pando/expr/program.hpp>
 
 #include <pando/core/error.hpp>
-#include <pando/expr/eval.hpp>
+#include <pando/expr/detail/eval.hpp>
 #include <pando/expr/functions.hpp>
 #include <pando/expr/timestamp.hpp>
 

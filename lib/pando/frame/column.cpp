@@ -1,7 +1,7 @@
 #include <pando/frame/column.hpp>
 
 #include <pando/core/text.hpp>
-#include <pando/frame/dictionary.hpp>
+#include <pando/frame/detail/dictionary.hpp>
 
 #include <fmt/format.h>
 

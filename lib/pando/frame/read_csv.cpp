@@ -16,7 +16,7 @@
 // over the data; a later value that does not fit its inferred type is an error naming the fix
 // (--dtype COL=float64), where a local read of the whole text would widen the column.
 
-#include <pando/frame/partitions.hpp>
+#include <pando/frame/detail/partitions.hpp>
 
 #include <pando/core/consensus.hpp>
 #include <pando/core/log.hpp>

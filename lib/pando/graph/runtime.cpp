@@ -3,8 +3,8 @@
 #include <pando/core/clock.hpp>
 #include <pando/core/consensus.hpp>
 #include <pando/core/log.hpp>
-#include <pando/graph/executor.hpp>
-#include <pando/graph/messenger.hpp>
+#include <pando/graph/detail/executor.hpp>
+#include <pando/graph/detail/messenger.hpp>
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 #include <pando/core/error.hpp>
 #include <pando/io/h5_atomic.hpp>
-#include <pando/io/h5_internal.hpp>
+#include <pando/io/detail/h5_internal.hpp>
 
 #include <fmt/format.h>
 

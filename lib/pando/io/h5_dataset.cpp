@@ -3,7 +3,7 @@
 #include <pando/core/error.hpp>
 #include <pando/core/fault.hpp>
 #include <pando/io/h5.hpp>
-#include <pando/io/h5_internal.hpp>
+#include <pando/io/detail/h5_internal.hpp>
 
 #include <hdf5.h>
 

@@ -2,7 +2,7 @@
 
 #include <pando/core/error.hpp>
 #include <pando/io/h5_handle.hpp>
-#include <pando/io/h5_internal.hpp>
+#include <pando/io/detail/h5_internal.hpp>
 
 #include <hdf5.h>
 

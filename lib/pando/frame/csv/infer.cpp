@@ -2,7 +2,7 @@
 
 #include <pando/core/text.hpp>
 #include <pando/frame/csv/parse.hpp>
-#include <pando/frame/csv/tokenize.hpp>
+#include <pando/frame/csv/detail/tokenize.hpp>
 
 #include <fmt/format.h>
 

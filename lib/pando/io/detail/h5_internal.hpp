@@ -1,5 +1,5 @@
 #pragma once
-// Private to lib/pando/io/hdf5*.cpp: helpers the HDF5 wrapper's source files share. Identifiers
+// Private to lib/pando/io/h5_*.cpp: helpers the HDF5 wrapper's source files share. Identifiers
 // are std::int64_t (hid_t), so this header, like every header of Pando, needs no HDF5 header.
 
 #include <pando/core/dtype.hpp>
