@@ -9,22 +9,6 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 include(PandoPkgConfig)
 
-# Headers a code using Pando never sees: each is included only by the library's own .cpp files
-# (none is reachable by #include from pando/pando.hpp or pando/frame/csv.hpp, the entry headers
-# users and apps include), so they stay out of include/. install.layout (tests/install) checks
-# that the installed headers are exactly those the entry headers reach.
-set(PANDO_INTERNAL_HEADERS
-  array/node.hpp          # the description an array handle shares
-  array/reduce.hpp        # partial reductions of blocks
-  expr/eval.hpp           # the evaluator's registers and kernels
-  frame/csv/tokenize.hpp  # the CSV tokenizer (SSE2)
-  frame/dictionary.hpp    # string dictionary builder
-  frame/partitions.hpp    # helpers the DataFrame operations share
-  graph/executor.hpp      # the executor
-  graph/messenger.hpp     # values between ranks
-  io/hdf5_internal.hpp    # helpers the HDF5 wrapper's sources share
-  io/spool.hpp)           # the CSV writer's spool
-
 # install-time prefix: files that name the prefix (modulefiles, pando.pc, the Slurm templates)
 # are written when installing, so that `cmake --install --prefix DIR` names DIR. TEMPLATE is
 # configured now (@VAR@), except @PANDO_INSTALL_PREFIX@, which the install step fills in.
@@ -53,12 +37,11 @@ function(pando_install_library)
           ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
           RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
           INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-  set(excluded)
-  foreach(header IN LISTS PANDO_INTERNAL_HEADERS)
-    list(APPEND excluded PATTERN "pando/${header}" EXCLUDE)
-  endforeach()
+  # Headers a code using Pando never sees sit in detail/ folders (docs/architecture.md §2): only
+  # the library's sources include them, so they stay out of include/. install.layout
+  # (tests/install) checks that the installed headers are exactly those the entry headers reach.
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/lib/pando DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-          FILES_MATCHING PATTERN "*.hpp" ${excluded})
+          FILES_MATCHING PATTERN "*.hpp" PATTERN "detail" EXCLUDE)
   install(EXPORT PandoTargets NAMESPACE pando:: FILE PandoTargets.cmake
           DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Pando)
   configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/PandoConfig.cmake.in

@@ -18,13 +18,14 @@
 #include <pando/graph/future.hpp>
 #include <pando/graph/graph.hpp>
 #include <pando/graph/runtime.hpp>
+#include <pando/graph/session.hpp>
 #include <pando/array/array.hpp>
 #include <pando/array/creation.hpp>
 #include <pando/array/elementwise.hpp>
 #include <pando/array/hdf5.hpp>
 #include <pando/io/atomic.hpp>
-#include <pando/io/hdf5.hpp>
-#include <pando/io/hdf5_atomic.hpp>
+#include <pando/io/h5.hpp>
+#include <pando/io/h5_atomic.hpp>
 #include <pando/frame/dataframe.hpp>
 #include <pando/frame/generate.hpp>
 #include <pando/frame/table.hpp>

@@ -6,7 +6,9 @@ Fails (exit 1) on:
   - an include of an unknown module, and a source folder under lib/pando that is no module
     (a new module is added here and to the architecture's table, or it is not one);
   - MPI (identifiers MPI_*, PMPI_*, MPIX_*, <mpi.h>) outside core and the MPI-IO files of io;
-  - the HDF5 C API (identifiers H5*, hid_t, herr_t, ..., <hdf5.h>) outside io's .cpp files.
+  - the HDF5 C API (identifiers H5*, hid_t, herr_t, ..., <hdf5.h>) outside io's .cpp files;
+  - an include of an internal header (one in a detail/ folder, which is not installed) in a
+    header outside a detail/ folder: a user's build would miss it.
 Comments and string literals are ignored when looking for identifiers, so a comment may still
 say "H5Lmove" or "MPI_Bcast".
 
@@ -40,7 +42,7 @@ TOP_LEVEL_FILES = {"pando.hpp": set(MAY_INCLUDE)}
 # Where MPI may be named: all of core (Comm wraps MPI for everyone else), and the io files that
 # hand a communicator to MPI-IO (HDF5's MPI-IO driver, H5Pset_fapl_mpio).
 MPI_MODULES = {"core"}
-MPI_FILES = {"io/hdf5_file.cpp"}
+MPI_FILES = {"io/h5_file.cpp"}
 
 # Where the HDF5 C API may be named: io only (the rest use pando::h5), and there in sources, not
 # headers: HDF5 is a private dependency of libpando, so no installed header may need hdf5.h.
@@ -151,24 +153,23 @@ def module_of(rel):
     return parts[0] if len(parts) > 1 else None
 
 
-def included_module(lib_pando, source_dir, bracket, name):
-    """The module an include points into, None if it is not in lib/pando, "" for a file
-    directly in lib/pando (pando.hpp)."""
+def is_internal(rel):
+    """Whether a path relative to lib/pando lies in a detail/ folder ("io/detail/spool.hpp"):
+    part of its module, but not installed."""
+    return "detail" in rel.split("/")[:-1]
+
+
+def included_path(lib_pando, source_dir, bracket, name):
+    """The path relative to lib/pando that an include points to, None if not into lib/pando."""
     if bracket == "<":
-        if not name.startswith("pando/"):
-            return None
-        return module_of(name[len("pando/"):]) or ""
+        return name[len("pando/"):] if name.startswith("pando/") else None
     # "..." searches the including file's folder first, then the include path (lib/).
     for base in (source_dir, os.path.dirname(lib_pando)):
         path = os.path.normpath(os.path.join(base, name))
         if os.path.exists(path):
             rel = os.path.relpath(path, lib_pando)
-            if rel.startswith(".."):
-                return None
-            return module_of(rel.replace(os.sep, "/")) or ""
-    if name.startswith("pando/"):
-        return module_of(name[len("pando/"):]) or ""
-    return None
+            return None if rel.startswith("..") else rel.replace(os.sep, "/")
+    return name[len("pando/"):] if name.startswith("pando/") else None
 
 
 def check_file(lib_pando, rel, text, shown):
@@ -210,8 +211,14 @@ def check_file(lib_pando, rel, text, shown):
             problems.append(f"{shown}:{line}: {hdf5_who} may not use the HDF5 API "
                             f"({spelled})")
             continue
-        target = included_module(lib_pando, source_dir, bracket, name)
-        if target is None or target in allowed:
+        target_rel = included_path(lib_pando, source_dir, bracket, name)
+        if target_rel is None:
+            continue
+        if header and is_internal(target_rel) and not is_internal(rel):
+            problems.append(f"{shown}:{line}: a public header may not include an internal one "
+                            f"(detail/ is not installed; {spelled})")
+        target = module_of(target_rel) or ""  # "" for a file directly in lib/pando
+        if target in allowed:
             continue
         if target == "":
             problems.append(f"{shown}:{line}: {who} may not include {name} ({spelled})")
@@ -283,7 +290,7 @@ def self_test():
         ("frame/a.cpp", "#include <mpi.h>\n", [(1, "module frame may not use MPI (#include <mpi.h>)")]),
         ("array/a.cpp", "x = H5P_DEFAULT;\n#include <hdf5.h>\n",
          [(1, "may not use the HDF5 API (H5P_DEFAULT)"), (2, "(#include <hdf5.h>)")]),
-        ("io/hdf5_file.cpp", "#include <hdf5.h>\nH5Pset_fapl_mpio(p, c, MPI_INFO_NULL);\n", []),
+        ("io/h5_file.cpp", "#include <hdf5.h>\nH5Pset_fapl_mpio(p, c, MPI_INFO_NULL);\n", []),
         ("io/h.hpp", "#include <hdf5.h>\nhid_t id;\n",
          [(1, "a header of module io may not use the HDF5 API (#include <hdf5.h>)"),
           (2, "a header of module io may not use the HDF5 API (hid_t)")]),
@@ -291,6 +298,16 @@ def self_test():
         ("core/a.cpp", "#include <mpi.h>\nMPI_Init(0, 0);\n H5open();\n",
          [(3, "module core may not use the HDF5 API (H5open)")]),
         ("graph/a.cpp", "#define X(a) \\\n  f(a) // c \\\n MPI_Foo\nint y;\n", []),
+        # detail/ headers belong to their module; only sources and other detail/ headers
+        # include them (they are not installed).
+        ("io/detail/a.hpp", "#include <pando/graph/key.hpp>\n",
+         [(1, "module io may not include module graph")]),
+        ("frame/to_csv.cpp", "#include <pando/io/detail/spool.hpp>\n", []),
+        ("graph/detail/a.hpp", "#include <pando/graph/detail/messenger.hpp>\n", []),
+        ("frame/csv/parse.hpp", "#include <pando/frame/csv/detail/tokenize.hpp>\n",
+         [(1, "a public header may not include an internal one")]),
+        ("array/array.hpp", "#include <pando/io/detail/spool.hpp>\n",
+         [(1, "a public header may not include an internal one")]),
     ]
     lib_pando = "/nonexistent/lib/pando"
     failed = 0

@@ -2,8 +2,8 @@
 // bit-identical to a serial run of the same combine tree (so identical at any rank count).
 
 #include <pando/array/elementwise.hpp>
-#include <pando/array/node.hpp>
-#include <pando/array/reduce.hpp>
+#include <pando/array/detail/node.hpp>
+#include <pando/array/detail/reduce.hpp>
 
 #include <gtest/gtest.h>
 #include <mpi_test.hpp>

@@ -1,7 +1,7 @@
 // Creation and structure: values against serial references, for awkward shapes and chunks.
 
 #include <pando/array/elementwise.hpp>
-#include <pando/array/reduce.hpp>
+#include <pando/array/detail/reduce.hpp>
 
 #include <gtest/gtest.h>
 #include <mpi_test.hpp>

@@ -3,7 +3,7 @@
 
 #include <pando/array/elementwise.hpp>
 #include <pando/array/hdf5.hpp>
-#include <pando/array/reduce.hpp>
+#include <pando/array/detail/reduce.hpp>
 
 #include <gtest/gtest.h>
 #include <mpi_test.hpp>

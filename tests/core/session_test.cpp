@@ -1,7 +1,7 @@
 // Session and options.
 
 #include <pando/core/options.hpp>
-#include <pando/core/session.hpp>
+#include <pando/graph/session.hpp>
 
 #include <unistd.h>
 

@@ -3,7 +3,7 @@
 // caught); a fault on one rank ends every rank with the same error.
 
 #include <pando/core/fault.hpp>
-#include <pando/frame/hash.hpp>
+#include <pando/frame/detail/hash.hpp>
 #include <pando/graph/delayed.hpp>
 
 #include "dataframe_test_util.hpp"

@@ -6,8 +6,8 @@
 
 #include <pando/core/fault.hpp>
 #include <pando/io/atomic.hpp>
-#include <pando/io/hdf5.hpp>
-#include <pando/io/hdf5_atomic.hpp>
+#include <pando/io/h5.hpp>
+#include <pando/io/h5_atomic.hpp>
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 
 #include "io_test_support.hpp"
 
-#include <pando/io/hdf5.hpp>
+#include <pando/io/h5.hpp>
 
 #include <gtest/gtest.h>
 

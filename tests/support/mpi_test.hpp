@@ -1,7 +1,7 @@
 #pragma once
 // Helpers for tests that run on every rank (see mpi_test_main.cpp).
 
-#include <pando/core/session.hpp>
+#include <pando/graph/session.hpp>
 
 namespace pando::test {
 

@@ -9,7 +9,7 @@
 
 #include <pando/core/clock.hpp>
 #include <pando/core/serialize.hpp>
-#include <pando/core/session.hpp>
+#include <pando/graph/session.hpp>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include <pando/array/node.hpp>
+#include <pando/array/detail/node.hpp>
 
 #include <pando/graph/runtime.hpp>
 

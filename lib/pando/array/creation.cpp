@@ -1,6 +1,6 @@
 #include <pando/array/creation.hpp>
 
-#include <pando/array/node.hpp>
+#include <pando/array/detail/node.hpp>
 #include <pando/core/consensus.hpp>
 #include <pando/core/session.hpp>
 #include <pando/graph/runtime.hpp>
@@ -273,7 +273,7 @@ AnyArray from_local(const Block& mine, int axis) {
 }
 
 AnyArray from_local(const std::vector<Block>& mine, int axis) {
-  const Comm& comm = Session::current().comm();
+  const Comm& comm = SessionBase::current().comm();
   // What each rank holds, as numbers: dtype and ndim of its first block (-1 for none), then the
   // shape of every block. Every rank checks every rank's description against rank 0's first
   // block, so a mismatch is the same error everywhere; a malformed block on one rank is that

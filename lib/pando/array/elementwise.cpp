@@ -1,7 +1,7 @@
 #include <pando/array/elementwise.hpp>
 
-#include <pando/array/node.hpp>
-#include <pando/array/reduce.hpp>
+#include <pando/array/detail/node.hpp>
+#include <pando/array/detail/reduce.hpp>
 #include <pando/expr/program.hpp>
 
 #include <fmt/format.h>

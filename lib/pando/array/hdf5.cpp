@@ -1,9 +1,9 @@
 #include <pando/array/hdf5.hpp>
 
-#include <pando/array/node.hpp>
+#include <pando/array/detail/node.hpp>
 #include <pando/core/consensus.hpp>
 #include <pando/graph/runtime.hpp>
-#include <pando/io/hdf5_atomic.hpp>
+#include <pando/io/h5_atomic.hpp>
 
 #include <fmt/format.h>
 
@@ -34,7 +34,7 @@ struct NewDataset {
 using ReadHandle = std::shared_ptr<OpenDataset>;
 using WriteHandle = std::shared_ptr<NewDataset>;
 
-const Comm& world() { return Session::current().comm(); }
+const Comm& world() { return SessionBase::current().comm(); }
 
 }  // namespace
 
@@ -273,7 +273,7 @@ void to_hdf5(const AnyArray& array, const std::string& file, const std::string& 
       const int rounds = c.comm.allreduce(static_cast<int>(mine.size()), ReduceOp::max);
       const Shape none(at.empty() ? 0 : at[0].size(), 0);
       // Each round is one collective call on every rank: a collective transfer makes its call
-      // even when it fails (hdf5.hpp).
+      // even when it fails (io/h5.hpp).
       for (int r = 0; r < rounds; ++r) {
         const auto k = static_cast<std::size_t>(r);
         Block b;  // this round's block in row-major order (a strided view of host memory: copied)

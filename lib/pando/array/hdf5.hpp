@@ -16,7 +16,7 @@
 
 #include <pando/array/array.hpp>
 #include <pando/array/creation.hpp>
-#include <pando/io/hdf5.hpp>
+#include <pando/io/h5.hpp>
 
 #include <optional>
 #include <string>

@@ -6,10 +6,10 @@
 // bit-identical results on any number of ranks (docs/architecture.md §6), and the combine
 // tasks run where most partials already are.
 
-#include <pando/array/reduce.hpp>
+#include <pando/array/detail/reduce.hpp>
 
 #include <pando/array/elementwise.hpp>
-#include <pando/array/node.hpp>
+#include <pando/array/detail/node.hpp>
 
 #include <fmt/format.h>
 

@@ -5,8 +5,8 @@
 // block by block, never a gather. A piece that is a box of its block is not copied out: it is
 // the block and the box (BlockPiece), and only a piece sent to another rank is cut (its codec).
 
-#include <pando/array/node.hpp>
-#include <pando/array/reduce.hpp>
+#include <pando/array/detail/node.hpp>
+#include <pando/array/detail/reduce.hpp>
 #include <pando/graph/runtime.hpp>
 
 #include <fmt/format.h>

@@ -12,7 +12,7 @@
 namespace pando {
 
 namespace {
-Session* current_session = nullptr;
+SessionBase* current_session = nullptr;
 
 // The memory this process may use: the machine's, or less when a cgroup (a Slurm job, a
 // container) sets a limit.
@@ -41,18 +41,18 @@ int ranks_on_node(const Comm& comm) {
 }
 }  // namespace
 
-Session::Session(int& argc, char**& argv, Options options) : options_(std::move(options)) {
+SessionBase::SessionBase(int& argc, char**& argv, Options options) : options_(std::move(options)) {
   options_.take_args(argc, argv);  // before MPI starts: a bad one leaves nothing to clean up
   start_mpi(&argc, &argv);
   start(MPI_COMM_WORLD);
 }
 
-Session::Session(Options options) : options_(std::move(options)) {
+SessionBase::SessionBase(Options options) : options_(std::move(options)) {
   start_mpi(nullptr, nullptr);
   start(MPI_COMM_WORLD);
 }
 
-Session::Session(MPI_Comm parent, Options options) : options_(std::move(options)) {
+SessionBase::SessionBase(MPI_Comm parent, Options options) : options_(std::move(options)) {
   int initialized = 0, finalized = 0;
   MPI_Initialized(&initialized);
   MPI_Finalized(&finalized);
@@ -67,10 +67,10 @@ Session::Session(MPI_Comm parent, Options options) : options_(std::move(options)
   start(parent);
 }
 
-Session::Session(const Comm& parent, Options options)
-    : Session(parent.native(), std::move(options)) {}
+SessionBase::SessionBase(const Comm& parent, Options options)
+    : SessionBase(parent.native(), std::move(options)) {}
 
-void Session::start_mpi(int* argc, char*** argv) {
+void SessionBase::start_mpi(int* argc, char*** argv) {
   if (current_session)
     throw UsageError("a pando::Session is already running: create one per process");
   int initialized = 0;
@@ -90,7 +90,7 @@ void Session::start_mpi(int* argc, char*** argv) {
   }
 }
 
-void Session::start(MPI_Comm parent) {
+void SessionBase::start(MPI_Comm parent) {
   if (current_session)
     throw UsageError(
         "a pando::Session is already running: one at a time per process (end it before the "
@@ -116,7 +116,7 @@ void Session::start(MPI_Comm parent) {
   current_session = this;
 }
 
-Session::~Session() {
+SessionBase::~SessionBase() {
   // Extensions may hold communicators and files whose release is collective: free them (in
   // reverse order of creation) while MPI is still up, on every rank at this same point.
   while (!extensions_.empty()) extensions_.pop_back();
@@ -125,14 +125,12 @@ Session::~Session() {
   if (owns_mpi_) MPI_Finalize();
 }
 
-Session& Session::current() {
+SessionBase& SessionBase::current() {
   if (!current_session)
     throw UsageError("no pando::Session is running: create one at the start of main()");
   return *current_session;
 }
 
-}  // namespace pando
+SessionBase* SessionBase::current_or_null() noexcept { return current_session; }
 
-namespace pando {
-Session* Session::current_or_null() noexcept { return current_session; }
 }  // namespace pando

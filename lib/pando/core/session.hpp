@@ -1,9 +1,18 @@
 #pragma once
-// Session: Pando's lifetime on one rank. It starts MPI (asking for MPI_THREAD_FUNNELED: only the
-// executor's thread calls MPI and HDF5, docs/architecture.md §3.5) unless the host program already
-// did, gives Pando its own communicator (a duplicate of the one it is given, MPI_COMM_WORLD by
-// default, so Pando's messages never match the host code's), and finalizes MPI at the end if it
-// started it.
+// SessionBase: Pando's lifetime on one rank, as the modules below graph see it. It starts MPI
+// (asking for MPI_THREAD_FUNNELED: only the executor's thread calls MPI and HDF5,
+// docs/architecture.md §3.5) unless the host program already did, gives Pando its own
+// communicator (a duplicate of the one it is given, MPI_COMM_WORLD by default, so Pando's messages
+// never match the host code's), and finalizes MPI at the end if it started it.
+//
+// Programs create a pando::Session (<pando/graph/session.hpp>, in <pando/pando.hpp>): it derives
+// from this class, takes the same constructors, and adds what needs the task graph (submit, map).
+// The split keeps core at the bottom of the modules (docs/architecture.md §2): core cannot name
+// futures, so the user-facing class lives in graph, and library code, which only needs the
+// communicator, options, memory budget and extensions, uses SessionBase. It is named a base, not
+// pando::core::Session, because it is not a second kind of session to choose: it is abstract (a
+// pure virtual destructor), so every SessionBase is a pando::Session, which is what makes
+// Session::current()'s downcast valid.
 //
 //   int main(int argc, char** argv) {
 //     pando::Session session(argc, argv);        // collective over MPI_COMM_WORLD
@@ -35,25 +44,25 @@
 
 namespace pando {
 
-class Session {
+class SessionBase {
  public:
   // Collective. Takes the --pando-* arguments out of argv first (they override `options`).
-  Session(int& argc, char**& argv, Options options = Options::from_env());
+  SessionBase(int& argc, char**& argv, Options options = Options::from_env());
   // Collective. For tests and host codes without an argv at hand.
-  explicit Session(Options options = Options::from_env());
+  explicit SessionBase(Options options = Options::from_env());
   // Collective over `parent`, which must be a valid communicator of an initialized MPI (the host
   // keeps it; Pando works on a duplicate and frees that at the end, leaving MPI running).
-  explicit Session(MPI_Comm parent, Options options = Options::from_env());
-  explicit Session(const Comm& parent, Options options = Options::from_env());
-  Session(const Session&) = delete;
-  Session& operator=(const Session&) = delete;
-  // Collective.
-  ~Session();
+  explicit SessionBase(MPI_Comm parent, Options options = Options::from_env());
+  explicit SessionBase(const Comm& parent, Options options = Options::from_env());
+  SessionBase(const SessionBase&) = delete;
+  SessionBase& operator=(const SessionBase&) = delete;
+  // Collective. Pure virtual, so that only a pando::Session can be made (defined in session.cpp).
+  virtual ~SessionBase() = 0;
 
   // The live session; UsageError if none.
-  static Session& current();
+  static SessionBase& current();
   // The live session, or null (for destructors that may run after it ended).
-  static Session* current_or_null() noexcept;
+  static SessionBase* current_or_null() noexcept;
 
   [[nodiscard]] int rank() const noexcept { return rank_; }
   [[nodiscard]] int size() const noexcept { return size_; }
@@ -80,13 +89,6 @@ class Session {
     extensions_.emplace_back(typeid(T), ptr);
     return *ptr;
   }
-
-  // Futures (defined in <pando/graph/future.hpp>, which <pando/pando.hpp> includes): run
-  // `f(args...)` as a task and return a Future for its result.
-  template <class F, class... Args>
-  auto submit(F&& f, Args&&... args);
-  template <class F, class Range>
-  auto map(F&& f, const Range& inputs);
 
  private:
   void start_mpi(int* argc, char*** argv);

@@ -1,7 +1,7 @@
 // The tile loop: runs a compiled program one operation at a time over tiles of
-// Program::tile_rows rows (eval.hpp explains the design).
+// Program::tile_rows rows (detail/eval.hpp explains the design).
 
-#include <pando/expr/eval.hpp>
+#include <pando/expr/detail/eval.hpp>
 
 #include <pando/core/error.hpp>
 

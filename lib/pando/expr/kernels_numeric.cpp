@@ -6,7 +6,7 @@
 // baseline x86-64 and the best is picked when the library loads (target_clones). See
 // docs/architecture.md §8.
 
-#include <pando/expr/eval.hpp>
+#include <pando/expr/detail/eval.hpp>
 
 #include <cmath>
 #include <cstring>

@@ -2,7 +2,7 @@
 // timestamps. Strings are read as offsets + bytes: never a std::string per row.
 
 #include <pando/core/timestamp.hpp>
-#include <pando/expr/eval.hpp>
+#include <pando/expr/detail/eval.hpp>
 
 #include <algorithm>
 #include <charconv>

@@ -4,7 +4,7 @@
 
 #include <pando/core/error.hpp>
 #include <pando/core/timestamp.hpp>
-#include <pando/expr/eval.hpp>
+#include <pando/expr/detail/eval.hpp>
 #include <pando/expr/functions.hpp>
 
 #include <fmt/format.h>

@@ -1,8 +1,8 @@
 #include <pando/frame/column.hpp>
 
 #include <pando/core/timestamp.hpp>
+#include <pando/frame/detail/dictionary.hpp>
 #include <pando/frame/text.hpp>
-#include <pando/frame/dictionary.hpp>
 
 #include <fmt/format.h>
 

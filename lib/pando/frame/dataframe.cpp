@@ -1,6 +1,6 @@
 #include <pando/frame/dataframe.hpp>
 
-#include <pando/frame/partitions.hpp>
+#include <pando/frame/detail/partitions.hpp>
 #include <pando/graph/runtime.hpp>
 
 #include <fmt/format.h>

@@ -31,7 +31,7 @@
 namespace pando {
 
 namespace detail {
-struct Divisions;  // partitions.hpp
+struct Divisions;  // detail/partitions.hpp
 }
 
 class DataFrame {

@@ -1,4 +1,4 @@
-#include <pando/frame/dictionary.hpp>
+#include <pando/frame/detail/dictionary.hpp>
 
 #include <fmt/format.h>
 

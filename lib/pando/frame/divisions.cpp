@@ -5,7 +5,7 @@
 // for. Comparisons are the expression language's (`a <= b`), so every ordered type works alike:
 // numbers, timestamps, strings (byte order).
 
-#include <pando/frame/partitions.hpp>
+#include <pando/frame/detail/partitions.hpp>
 
 #include <pando/graph/runtime.hpp>
 

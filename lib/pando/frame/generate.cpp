@@ -392,7 +392,7 @@ TableFiles write_tables(const std::string& dir, std::int64_t rows, std::int64_t 
   const std::string pad(std::to_string(files - 1).size() < 2 ? 1 : 0, '0');
   const std::string pattern = (base / ("transactions-" + pad + "*.csv")).string();
 
-  const Comm& comm = Session::current().comm();
+  const Comm& comm = SessionBase::current().comm();
   const bool created = on_root(comm, [&] {
     std::error_code ec;
     if (fs::is_directory(base, ec)) return false;

@@ -1,4 +1,4 @@
-#include <pando/frame/hash.hpp>
+#include <pando/frame/detail/hash.hpp>
 
 #include <pando/core/dtype.hpp>
 #include <pando/graph/key.hpp>

@@ -16,7 +16,7 @@
 // over the data; a later value that does not fit its inferred type is an error naming the fix
 // (--dtype COL=float64), where a local read of the whole text would widen the column.
 
-#include <pando/frame/partitions.hpp>
+#include <pando/frame/detail/partitions.hpp>
 
 #include <pando/core/consensus.hpp>
 #include <pando/core/log.hpp>
@@ -336,7 +336,7 @@ class ReadGraph {
 // again by the next one, unless persisted).
 DataFrame lazy_frame(const std::vector<std::string>& paths, const ReadCsvOptions& options,
                      std::shared_ptr<Reports> reports) {
-  const Comm& comm = Session::current().comm();
+  const Comm& comm = SessionBase::current().comm();
   const CsvPlan plan = on_root(comm, [&] { return plan_files(paths, options); });
   CsvOptions o = with_projection(options, plan.schema.names());
   // Partitions are parsed separately and when used, so they cannot widen a column as a local
@@ -373,7 +373,7 @@ DataFrame read_csv(const std::vector<std::string>& paths, const ReadCsvOptions& 
   // the frame returned reads them again, lazily, when a computation uses it.
   auto reports = std::make_shared<Reports>();
   (void)lazy_frame(paths, options, reports).length();
-  const Comm& comm = Session::current().comm();
+  const Comm& comm = SessionBase::current().comm();
   bad_lines = gather_reports(comm, *reports);
   if (bad_lines.count && comm.rank() == 0)
     log(options.csv.on_bad_lines == BadLines::warn ? LogLevel::warn : LogLevel::info,

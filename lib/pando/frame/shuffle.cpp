@@ -12,8 +12,8 @@
 #include <pando/core/exchange.hpp>
 #include <pando/core/fault.hpp>
 #include <pando/core/session.hpp>
-#include <pando/frame/hash.hpp>
-#include <pando/frame/partitions.hpp>
+#include <pando/frame/detail/hash.hpp>
+#include <pando/frame/detail/partitions.hpp>
 
 #include <fmt/format.h>
 
@@ -136,7 +136,7 @@ class Shuffle {
  private:
   static std::size_t round_bytes() {
     return static_cast<std::size_t>(
-        std::min(Session::current().memory_limit() / budget_share, max_round_bytes));
+        std::min(SessionBase::current().memory_limit() / budget_share, max_round_bytes));
   }
 
   // The messages for the rows of input partition `source`: one per destination partition, or
@@ -212,7 +212,7 @@ DataFrame shuffle_partitions(const DataFrame& df, std::string_view name, Hasher 
   h.add(df.token()).add(outputs);
   const Key all(make_token(std::string(name) + "-exchange", h.value()));
   const std::string token = make_token(name, h.value());
-  const Owners owners{outputs, Session::current().comm().size()};
+  const Owners owners{outputs, SessionBase::current().comm().size()};
 
   std::vector<Task> tasks;
   Task x;

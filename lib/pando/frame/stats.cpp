@@ -7,7 +7,7 @@
 // found so far, until few enough values are left to gather (or one value): at most 4 passes,
 // usually 2, without sorting the data.
 
-#include <pando/frame/partitions.hpp>
+#include <pando/frame/detail/partitions.hpp>
 
 #include <pando/core/log.hpp>
 #include <pando/frame/text.hpp>

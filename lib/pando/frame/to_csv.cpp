@@ -2,19 +2,19 @@
 // bounded by the rank's budget whatever the output's size.
 //
 // One file: every partition is formatted where it lives, as the computation streams it, into the
-// rank's spool (a MiB in memory, then a temporary file beside the output: io/spool.hpp). One
+// rank's spool (a MiB in memory, then a temporary file beside the output: io/detail/spool.hpp). One
 // collective task then learns every partition's size, and each rank writes its pieces at their
 // offsets (an exclusive scan of sizes in partition order) into a temporary file that rank 0
 // renames into place once all ranks succeeded. One file per partition ('*' in the path): each
 // part is written to a temporary beside its target; a final collective task renames them all,
 // or none (io::rename_all_into_place).
 
-#include <pando/frame/partitions.hpp>
+#include <pando/frame/detail/partitions.hpp>
 
 #include <pando/frame/csv.hpp>
 #include <pando/graph/runtime.hpp>
 #include <pando/io/atomic.hpp>
-#include <pando/io/spool.hpp>
+#include <pando/io/detail/spool.hpp>
 
 #include <fmt/format.h>
 
@@ -77,7 +77,7 @@ void DataFrame::to_csv(const std::string& path, const CsvOptions& options) const
   // formatted (the page cache holds it; the final copy is in-kernel), so a rank's memory does
   // not grow with the output.
   auto spool = std::make_shared<io::Spool>(
-      path, std::min<std::uint64_t>(Session::current().memory_limit() / 64, 1 << 20));
+      path, std::min<std::uint64_t>(SessionBase::current().memory_limit() / 64, 1 << 20));
   std::vector<Task> tasks;
   Task w;
   w.key = write;

@@ -1,4 +1,4 @@
-#include <pando/graph/executor.hpp>
+#include <pando/graph/detail/executor.hpp>
 
 #include <pando/core/error.hpp>
 #include <pando/core/fault.hpp>

@@ -26,7 +26,7 @@ void FutureBatch::flush() {
     // The batch could not run (a bad graph: every rank throws alike). Its futures fail with
     // that error, now and at every later result().
     for (auto& f : batch) {
-      f->failure = TaskFailure{ErrorRecord::of(e), f->key.str(), Session::current().rank(), 0};
+      f->failure = TaskFailure{ErrorRecord::of(e), f->key.str(), SessionBase::current().rank(), 0};
       f->done = true;
       f->graph = Graph();
     }

@@ -10,6 +10,7 @@
 // plans every pending future as ONE schedule and runs it. Later submissions form the next batch
 // and may use earlier futures as arguments (finished ones are passed by value).
 // All of these calls are collective: every rank submits the same work in the same order.
+// Session::submit and Session::map (graph/session.hpp) make a task and submit it in one call.
 
 #include <pando/graph/delayed.hpp>
 
@@ -49,7 +50,7 @@ class FutureBatch {
   std::vector<std::shared_ptr<FutureStateBase>> pending_;
 };
 
-inline FutureBatch& future_batch() { return Session::current().extension<FutureBatch>(); }
+inline FutureBatch& future_batch() { return SessionBase::current().extension<FutureBatch>(); }
 
 [[noreturn]] void throw_failure(const TaskFailure& f);
 
@@ -158,19 +159,6 @@ std::vector<Future<T>> as_completed(std::vector<Future<T>> futures) {
   std::stable_sort(futures.begin(), futures.end(),
                    [](const auto& a, const auto& b) { return a.position() < b.position(); });
   return futures;
-}
-
-template <class F, class... Args>
-auto Session::submit(F&& f, Args&&... args) {
-  return pando::submit(pando::delayed(std::forward<F>(f))(std::forward<Args>(args)...));
-}
-
-template <class F, class Range>
-auto Session::map(F&& f, const Range& inputs) {
-  using D = decltype(pando::delayed(f)(*std::begin(inputs)));
-  std::vector<Future<typename D::value_type>> out;
-  for (const auto& x : inputs) out.push_back(pando::submit(pando::delayed(f)(x)));
-  return out;
 }
 
 }  // namespace pando

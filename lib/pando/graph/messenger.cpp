@@ -1,4 +1,4 @@
-#include <pando/graph/messenger.hpp>
+#include <pando/graph/detail/messenger.hpp>
 
 #include <pando/core/error.hpp>
 #include <pando/core/fault.hpp>

@@ -3,8 +3,8 @@
 #include <pando/core/clock.hpp>
 #include <pando/core/consensus.hpp>
 #include <pando/core/log.hpp>
-#include <pando/graph/executor.hpp>
-#include <pando/graph/messenger.hpp>
+#include <pando/graph/detail/executor.hpp>
+#include <pando/graph/detail/messenger.hpp>
 
 #include <fmt/format.h>
 
@@ -13,10 +13,10 @@
 
 namespace pando {
 
-Runtime& Runtime::current() { return Session::current().extension<Runtime>(); }
+Runtime& Runtime::current() { return SessionBase::current().extension<Runtime>(); }
 
 Runtime::Runtime() {
-  const Session& s = Session::current();
+  const SessionBase& s = SessionBase::current();
   rank_ = s.rank();
   size_ = s.size();
   control_ = s.comm().dup();
@@ -50,7 +50,7 @@ struct Pinned {
   Pinned(const Pinned&) = delete;
   Pinned& operator=(const Pinned&) = delete;
   ~Pinned() {
-    if (Session* s = Session::current_or_null())
+    if (SessionBase* s = SessionBase::current_or_null())
       if (Runtime* r = s->find_extension<Runtime>()) r->release(keys);
   }
   std::vector<Key> keys;
@@ -150,8 +150,8 @@ const Comm& Runtime::group_comm(const std::vector<int>& participants) {
 
 std::uint64_t Runtime::window_bytes() const {
   // A sixteenth of the budget for values received ahead of need, as much for sends in flight.
-  return std::clamp<std::uint64_t>(Session::current().memory_limit() / 16, std::uint64_t{16} << 20,
-                                   std::uint64_t{1} << 30);
+  return std::clamp<std::uint64_t>(SessionBase::current().memory_limit() / 16,
+                                   std::uint64_t{16} << 20, std::uint64_t{1} << 30);
 }
 
 // ---- step 5: failures and results ----

@@ -50,7 +50,7 @@ class Runtime {
   // The runtime of the running Session (made on first use).
   static Runtime& current();
 
-  Runtime();  // binds to Session::current(); collective (duplicates communicators)
+  Runtime();  // binds to SessionBase::current(); collective (duplicates communicators)
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
   ~Runtime();

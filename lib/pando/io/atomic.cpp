@@ -290,44 +290,37 @@ void AtomicFile::commit() {
   committed_ = true;
 }
 
-// ---- AtomicSharedFile -----------------------------------------------------------------------
+// ---- SharedTempPath, AtomicSharedFile -------------------------------------------------------
 
-AtomicSharedFile::AtomicSharedFile(const Comm& comm, std::string target, std::uint64_t size,
-                                   bool sync)
-    : comm_(&comm), target_(std::move(target)), sync_(sync) {
-  temp_name_ = on_root(comm, [&] {
-    std::string temp = temp_path_for(target_);
-    file_ = PosixFile::open(temp, PosixFile::Mode::create_new, target_);
-    temp_ = TempPath(temp);
-    if (size > 0) file_.resize(size);
-    return temp;
-  });
-  // The others open what rank 0 made; if any cannot, all throw (and rank 0's temp_ goes).
-  agree(comm, [&] {
-    if (comm.rank() != 0) file_ = PosixFile::open(temp_name_, PosixFile::Mode::write);
-  });
-}
+SharedTempPath::SharedTempPath(const Comm& comm, std::string target, bool sync)
+    : comm_(&comm), target_(std::move(target)), sync_(sync) {}
 
-void AtomicSharedFile::write_at(std::uint64_t offset, std::span<const std::byte> bytes) {
-  if (!written_.failed()) written_.run([&] { file_.write_at(offset, bytes); });
-}
-
-void AtomicSharedFile::copy_from(const PosixFile& from, std::uint64_t from_offset,
-                                 std::uint64_t offset, std::uint64_t n) {
-  if (!written_.failed()) written_.run([&] { file_.copy_from(from, from_offset, offset, n); });
-}
-
-void AtomicSharedFile::commit() {
-  if (committed_) return;
-  // Every rank's writes are done and its descriptor closed (a failed write may show only here)
-  // before rank 0 renames; then all ranks learn the outcome.
-  written_.run([&] { file_.close(); });
-  written_.agree(*comm_);
+void SharedTempPath::place() {
+  // Every rank's steps are done and its handle closed (a failed write may show only there)
+  // before rank 0 renames; then all ranks learn the outcome: no rank returns before the target
+  // is in place.
+  failures_.agree(*comm_);
   on_root(*comm_, [&] {
-    rename_into_place(temp_name_, target_, sync_);
+    rename_into_place(path_, target_, sync_);
     temp_.release();
   });
   committed_ = true;
+}
+
+AtomicSharedFile::AtomicSharedFile(const Comm& comm, std::string target, std::uint64_t size,
+                                   bool sync)
+    : temp_(comm, std::move(target), sync) {
+  temp_.create([&](const std::string& temp) {
+    file_ = PosixFile::open(temp, PosixFile::Mode::create_new, temp_.target());
+  });
+  // The others open what rank 0 made, which rank 0 presizes meanwhile (a presized file takes
+  // writes at any offset); if any fails, all throw (and rank 0's temporary goes).
+  agree(comm, [&] {
+    if (comm.rank() != 0)
+      file_ = PosixFile::open(temp_.path(), PosixFile::Mode::write);
+    else if (size > 0)
+      file_.resize(size);
+  });
 }
 
 }  // namespace pando::io

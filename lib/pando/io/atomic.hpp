@@ -19,7 +19,7 @@
 //   out.write_at(offset, my_bytes);
 //   out.commit();                                        // collective
 //
-// HDF5 outputs (a new file, a new dataset in an existing file): <pando/io/hdf5_atomic.hpp>.
+// HDF5 outputs (a new file, a new dataset in an existing file): <pando/io/h5_atomic.hpp>.
 
 #include <pando/core/comm.hpp>
 #include <pando/core/consensus.hpp>
@@ -160,6 +160,71 @@ class AtomicFile {
   PosixFile file_;
 };
 
+// The protocol of an output that all ranks of a communicator write (AtomicSharedFile below,
+// h5::AtomicFile in <pando/io/h5_atomic.hpp>), in one place so that both fail alike: rank 0
+// names a temporary beside the target and owns it (removes it unless committed); every rank works
+// on it, keeping a failure instead of throwing it (a rank that threw alone would leave the others
+// waiting in the next collective, docs/architecture.md §5.2); commit() agrees on those failures
+// and, if there were none anywhere, rank 0 renames the temporary into place. The communicator
+// must outlive this object.
+class SharedTempPath {
+ public:
+  // Not collective: nothing exists until create().
+  SharedTempPath(const Comm& comm, std::string target, bool sync);
+  SharedTempPath(SharedTempPath&&) noexcept = default;
+  // Not collective. Without commit(): rank 0 removes the temporary. Destroy the handles on the
+  // file first: a file removed while open lingers on some file systems (NFS).
+  ~SharedTempPath() = default;
+
+  // Collective. Rank 0 names the temporary and runs the rank-local `make(temp)` (creates the
+  // file, or checks that it can be created), then owns it: a name `make` failed to create may be
+  // another process's file, so it is not removed. Every rank learns the name, or throws rank 0's
+  // error.
+  template <class F>
+  void create(F&& make) {
+    path_ = on_root(*comm_, [&] {
+      std::string temp = temp_path_for(target_);
+      make(temp);
+      temp_ = TempPath(temp);
+      return temp;
+    });
+  }
+
+  [[nodiscard]] const std::string& target() const noexcept { return target_; }
+  // The temporary, the same on every rank (empty before create()).
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+  // Not collective: runs the rank-local step `f` (a write). A failure is kept for commit(), and
+  // the later steps are skipped (the output is lost anyway).
+  template <class F>
+  void run(F&& f) {
+    if (!failures_.failed()) failures_.run(std::forward<F>(f));
+  }
+
+  // Collective. Runs `close` on every rank (closing its handle, which may be collective and may
+  // report a failed write late), then, if no rank failed in a step or in closing, rank 0 renames
+  // the temporary to the target (with `sync`: rename_into_place's). Every rank returns, or throws
+  // the same error: the first failure of the lowest rank that had one (the target untouched).
+  template <class F>
+  void commit(F&& close) {
+    if (committed_) return;
+    failures_.run(std::forward<F>(close));  // after a failed step too: the handle must close
+    place();
+  }
+  [[nodiscard]] bool committed() const noexcept { return committed_; }
+
+ private:
+  void place();  // commit() after `close`
+
+  const Comm* comm_;
+  std::string target_;
+  std::string path_;
+  bool sync_ = false;
+  bool committed_ = false;
+  DeferredError failures_;
+  TempPath temp_;  // set on rank 0 only
+};
+
 // All ranks of a communicator write one new file, each its own byte ranges (pwrite).
 // Every rank's writes must be done before commit(). A write that fails on one rank does not
 // throw there (the others would go on to commit() alone): commit() throws it on every rank.
@@ -173,31 +238,31 @@ class AtomicSharedFile {
   // temporary (the other ranks' descriptors, if still open, write to the removed file).
   ~AtomicSharedFile() = default;
 
-  [[nodiscard]] const std::string& target() const noexcept { return target_; }
-  [[nodiscard]] const std::string& temp_path() const noexcept { return temp_name_; }
+  [[nodiscard]] const std::string& target() const noexcept { return temp_.target(); }
+  [[nodiscard]] const std::string& temp_path() const noexcept { return temp_.path(); }
   // Not collective: a failure is kept for commit().
-  void write_at(std::uint64_t offset, std::span<const std::byte> bytes);
+  void write_at(std::uint64_t offset, std::span<const std::byte> bytes) {
+    temp_.run([&] { file_.write_at(offset, bytes); });
+  }
   void write_at(std::uint64_t offset, std::string_view text) {
     write_at(offset, std::as_bytes(std::span<const char>(text.data(), text.size())));
   }
   // Not collective: PosixFile::copy_from, a failure kept for commit().
   void copy_from(const PosixFile& from, std::uint64_t from_offset, std::uint64_t offset,
-                 std::uint64_t n);
+                 std::uint64_t n) {
+    temp_.run([&] { file_.copy_from(from, from_offset, offset, n); });
+  }
 
   // Collective. Every rank closes its descriptor; if all writes succeeded everywhere, rank 0
   // renames the file to the target. Every rank returns, or throws the same error (the first
   // failed write of the lowest rank that had one; then the target is untouched).
-  void commit();
-  [[nodiscard]] bool committed() const noexcept { return committed_; }
+  void commit() {
+    temp_.commit([&] { file_.close(); });
+  }
+  [[nodiscard]] bool committed() const noexcept { return temp_.committed(); }
 
  private:
-  const Comm* comm_;
-  std::string target_;
-  std::string temp_name_;
-  bool sync_ = false;
-  bool committed_ = false;
-  DeferredError written_;
-  TempPath temp_;  // set on rank 0 only
+  SharedTempPath temp_;  // destroyed after file_: closed, then removed
   PosixFile file_;
 };
 

@@ -1,4 +1,4 @@
-#include <pando/io/spool.hpp>
+#include <pando/io/detail/spool.hpp>
 
 namespace pando::io {
 

@@ -3,7 +3,7 @@
 #include <pando/core/timestamp.hpp>
 #include <pando/frame/text.hpp>
 #include <pando/frame/csv/parse.hpp>
-#include <pando/frame/csv/tokenize.hpp>
+#include <pando/frame/csv/detail/tokenize.hpp>
 
 #include <fmt/format.h>
 

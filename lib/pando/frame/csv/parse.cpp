@@ -2,9 +2,9 @@
 
 #include <pando/core/log.hpp>
 #include <pando/core/timestamp.hpp>
+#include <pando/frame/csv/detail/tokenize.hpp>
+#include <pando/frame/detail/dictionary.hpp>
 #include <pando/frame/text.hpp>
-#include <pando/frame/csv/tokenize.hpp>
-#include <pando/frame/dictionary.hpp>
 
 #include <fast_float/fast_float.h>
 #include <fmt/format.h>

@@ -4,8 +4,9 @@
 // reader with overflow detection, timestamps by core/timestamp.hpp, strings copied once into one
 // bytes buffer (quotes and escapes resolved) and checked to be UTF-8.
 //
-// Rows follow tokenize.hpp's rules. A row with fewer fields than the header gets nulls for the
-// missing ones (pandas does the same); a row with more is a bad line (CsvOptions::on_bad_lines).
+// Rows follow the tokenizer's rules (csv/detail/tokenize.hpp). A row with fewer fields than the
+// header gets nulls for the missing ones (pandas does the same); a row with more is a bad line
+// (CsvOptions::on_bad_lines).
 // A field equal to a null text (CsvOptions::na_values) is null in any column. Numbers,
 // timestamps and the empty text may have spaces or tabs around them; bools must be exact.
 //

@@ -1,4 +1,4 @@
-#include <pando/frame/csv/tokenize.hpp>
+#include <pando/frame/csv/detail/tokenize.hpp>
 
 #include <pando/core/timestamp.hpp>
 #include <pando/frame/text.hpp>

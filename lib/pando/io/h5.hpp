@@ -1,5 +1,6 @@
 #pragma once
-// Pando's HDF5 layer: an RAII wrapper over the HDF5 C API (parallel HDF5 on MPI-IO).
+// Pando's HDF5 layer, namespace pando::h5: an RAII wrapper over the HDF5 C API (parallel HDF5 on
+// MPI-IO), implemented in io/h5_{file,dataset,attributes,inspect}.cpp.
 //
 //   // while building a graph: rank 0 looks, every rank learns (or throws the same error)
 //   h5::DatasetInfo info = h5::inspect(comm, "data.h5", "/x");
@@ -22,7 +23,7 @@
 
 #include <pando/core/comm.hpp>
 #include <pando/core/dtype.hpp>
-#include <pando/io/hdf5_handle.hpp>
+#include <pando/io/h5_handle.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -1,10 +1,10 @@
 #pragma once
-// Private to lib/pando/io/hdf5*.cpp: helpers the HDF5 wrapper's source files share. Identifiers
+// Private to lib/pando/io/h5_*.cpp: helpers the HDF5 wrapper's source files share. Identifiers
 // are std::int64_t (hid_t), so this header, like every header of Pando, needs no HDF5 header.
 
 #include <pando/core/dtype.hpp>
-#include <pando/io/hdf5.hpp>
-#include <pando/io/hdf5_handle.hpp>
+#include <pando/io/h5.hpp>
+#include <pando/io/h5_handle.hpp>
 
 #include <optional>
 #include <span>

@@ -1,7 +1,6 @@
-#include <pando/core/consensus.hpp>
 #include <pando/core/error.hpp>
-#include <pando/io/hdf5_atomic.hpp>
-#include <pando/io/hdf5_internal.hpp>
+#include <pando/io/h5_atomic.hpp>
+#include <pando/io/detail/h5_internal.hpp>
 
 #include <fmt/format.h>
 
@@ -10,28 +9,17 @@
 namespace pando::h5 {
 
 AtomicFile::AtomicFile(const Comm& comm, std::string target, bool sync)
-    : comm_(&comm), target_(std::move(target)), sync_(sync) {
-  temp_name_ = on_root(comm, [&] {
-    detail::check_creatable(target_);
-    std::string temp = io::temp_path_for(target_);
-    temp_ = io::TempPath(temp);  // armed before the file exists: a failed create leaves nothing
-    return temp;
-  });
-  file_ = File::create(comm, temp_name_);
+    : temp_(comm, std::move(target), sync) {
+  // Rank 0 checks where the target goes (so that an error names it, not the temporary) and owns
+  // the temporary before the file exists: a failed create leaves nothing.
+  temp_.create([&](const std::string&) { detail::check_creatable(temp_.target()); });
+  file_ = File::create(comm, temp_.path());
 }
 
 void AtomicFile::commit() {
-  if (committed_) return;
-  // Every rank closes (collective; data and metadata reach the file), then rank 0 renames and
-  // all ranks learn the outcome: no rank returns before the target is in place.
-  DeferredError closing;  // the close is collective: a rank that fails there took part in it
-  closing.run([&] { file_.close(); });
-  closing.agree(*comm_);
-  on_root(*comm_, [&] {
-    io::rename_into_place(temp_name_, target_, sync_);
-    temp_.release();
-  });
-  committed_ = true;
+  // Every rank closes (collective: data and metadata reach the file; a rank that fails there
+  // took part in it), then rank 0 renames.
+  temp_.commit([&] { file_.close(); });
 }
 
 namespace {

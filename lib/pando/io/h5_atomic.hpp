@@ -14,14 +14,15 @@
 
 #include <pando/core/comm.hpp>
 #include <pando/io/atomic.hpp>
-#include <pando/io/hdf5.hpp>
+#include <pando/io/h5.hpp>
 
 #include <span>
 #include <string>
 
 namespace pando::h5 {
 
-// A new HDF5 file written by all ranks of a communicator (which must outlive this object).
+// A new HDF5 file written by all ranks of a communicator (which must outlive this object), by
+// the protocol of io::SharedTempPath.
 class AtomicFile {
  public:
   // Collective. Rank 0 picks the temporary name, every rank creates the file. `sync`: commit()
@@ -32,21 +33,16 @@ class AtomicFile {
   ~AtomicFile() = default;
 
   [[nodiscard]] File& file() noexcept { return file_; }
-  [[nodiscard]] const std::string& target() const noexcept { return target_; }
-  [[nodiscard]] const std::string& temp_path() const noexcept { return temp_name_; }
+  [[nodiscard]] const std::string& target() const noexcept { return temp_.target(); }
+  [[nodiscard]] const std::string& temp_path() const noexcept { return temp_.path(); }
 
   // Collective. Closes the file (close the Datasets opened from it first), then rank 0 renames
   // it to the target, replacing any file there. Every rank returns or throws the same error.
   void commit();
-  [[nodiscard]] bool committed() const noexcept { return committed_; }
+  [[nodiscard]] bool committed() const noexcept { return temp_.committed(); }
 
  private:
-  const Comm* comm_;
-  std::string target_;
-  std::string temp_name_;
-  bool sync_ = false;
-  bool committed_ = false;
-  io::TempPath temp_;  // rank 0 only; destroyed after file_ is closed
+  io::SharedTempPath temp_;  // destroyed after file_ is closed
   File file_;
 };
 

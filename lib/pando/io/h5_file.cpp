@@ -2,8 +2,8 @@
 
 #include <pando/core/consensus.hpp>
 #include <pando/core/error.hpp>
-#include <pando/io/hdf5.hpp>
-#include <pando/io/hdf5_internal.hpp>
+#include <pando/io/h5.hpp>
+#include <pando/io/detail/h5_internal.hpp>
 
 #include <hdf5.h>
 

@@ -1,8 +1,8 @@
 // The base of the HDF5 wrapper: closing identifiers, HDF5's error stack, element types, paths.
 
 #include <pando/core/error.hpp>
-#include <pando/io/hdf5_handle.hpp>
-#include <pando/io/hdf5_internal.hpp>
+#include <pando/io/h5_handle.hpp>
+#include <pando/io/detail/h5_internal.hpp>
 
 #include <hdf5.h>
 

@@ -4,7 +4,7 @@
 // with the matching H5*close call and ignores failure; close() is the checked form.
 //
 // No HDF5 header here (HDF5 stays private to libpando): an identifier is held as std::int64_t,
-// which is hid_t in HDF5 1.10 and later (hdf5_handle.cpp checks that).
+// which is hid_t in HDF5 1.10 and later (h5_handle.cpp checks that).
 //
 // Closing a dataset or a file opened for parallel access is collective (H5Dclose, H5Fclose):
 // every rank must destroy or close it at the same point of the program.

@@ -2,7 +2,7 @@
 // The description an AnyArray handle shares (internal to the array module).
 
 #include <pando/array/array.hpp>
-#include <pando/io/hdf5.hpp>
+#include <pando/io/h5.hpp>
 
 namespace pando::detail {
 

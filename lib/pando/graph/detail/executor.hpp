@@ -18,7 +18,7 @@
 // run always ends, on every rank, with nothing left in flight. Only an MPI failure escapes.
 
 #include <pando/core/clock.hpp>
-#include <pando/graph/messenger.hpp>
+#include <pando/graph/detail/messenger.hpp>
 #include <pando/graph/observer.hpp>
 #include <pando/graph/schedule.hpp>
 
