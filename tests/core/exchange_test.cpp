@@ -2,7 +2,7 @@
 // source, sender's order), however small the rounds; a failure on one rank ends every rank.
 
 #include <pando/core/error.hpp>
-#include <pando/core/exchange.hpp>
+#include <pando/core/detail/exchange.hpp>
 #include <pando/core/fault.hpp>
 
 #include <gtest/gtest.h>
@@ -41,9 +41,8 @@ void expect_exchange(std::size_t round_bytes) {
   for (int m = 0; m < 3; ++m)  // interleaved destinations: order is per destination
     for (int to = 0; to < comm().size(); ++to)
       if (m < messages_between(me, to))
-        out.push_back({to, message(me, to, m)[1].size() + 64, [me, to, m] {
-                         return message(me, to, m);
-                       }});
+        out.push_back(
+            {to, message(me, to, m)[1].size() + 64, [me, to, m] { return message(me, to, m); }});
   std::map<int, int> next;  // per source, the message expected next
   int last_source = -1;
   pando::exchange(comm(), out, round_bytes, [&](int from, std::vector<Buffer> parts) {
@@ -63,8 +62,8 @@ void expect_exchange(std::size_t round_bytes) {
     }
   });
   for (int from = 0; from < comm().size(); ++from)
-    EXPECT_EQ(next[from], messages_between(from, me)) << "from " << from << ", rounds of "
-                                                      << round_bytes;
+    EXPECT_EQ(next[from], messages_between(from, me))
+        << "from " << from << ", rounds of " << round_bytes;
 }
 
 TEST(Exchange, EveryMessageArrivesOnceInOrder) {

@@ -38,8 +38,7 @@ Table awkward_part(std::int64_t p) {
   if (p % 2) strings = strings.dictionary_encoded();
   return Table({"k", "x", "s", "t", "row"},
                {Column::from_values(k, k_valid), Column::from_values(x), strings,
-                Column::from_timestamps(ts),
-                Column::from_values(std::vector<std::int64_t>(n, p))});
+                Column::from_timestamps(ts), Column::from_values(std::vector<std::int64_t>(n, p))});
 }
 
 DataFrame awkward_frame(std::int64_t partitions) {
@@ -77,10 +76,10 @@ void expect_shuffled(const DataFrame& df, const std::vector<std::string>& on,
   const auto got = partitions_of(shuffled);
   ASSERT_EQ(got.size(), want.size());
   for (std::size_t j = 0; j < want.size(); ++j)
-    EXPECT_TRUE(got[j].equals(want[j])) << "partition " << j << " of " << outputs << " on "
-                                        << on.front() << ":\n"
-                                        << render(got[j]) << "\nwanted\n"
-                                        << render(want[j]);
+    EXPECT_TRUE(got[j].equals(want[j]))
+        << "partition " << j << " of " << outputs << " on " << on.front() << ":\n"
+        << render(got[j]) << "\nwanted\n"
+        << render(want[j]);
 }
 
 TEST(Shuffle, EveryRowGoesToItsKeysPartitionInFrameOrder) {

@@ -397,8 +397,8 @@ std::vector<std::size_t> Comm::alltoall_counts(std::span<const std::size_t> send
 void Comm::alltoallv_into(std::span<const std::byte> data, std::span<const std::size_t> send_counts,
                           std::byte* out, const std::vector<std::size_t>& counts) const {
   if (const std::size_t sent = total({send_counts.begin(), send_counts.end()}); sent != data.size())
-    throw UsageError(
-        fmt::format("alltoallv: send counts add up to {} bytes, not the {} given", sent, data.size()));
+    throw UsageError(fmt::format("alltoallv: send counts add up to {} bytes, not the {} given",
+                                 sent, data.size()));
   alltoallv_bytes(data.data(), send_counts, MPI_BYTE, out, counts, offsets_of(counts));
 }
 

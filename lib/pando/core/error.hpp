@@ -14,16 +14,16 @@ namespace pando {
 
 enum class ErrorKind : std::uint8_t {
   generic,
-  usage,   // a bad option, argument or API use
-  mpi,     // an MPI call failed
-  io,      // a file, dataset or object could not be read or written
-  parse,   // malformed text input (CSV, expressions)
-  value,   // a value out of its domain
-  type,    // a value of the wrong type
-  shape,   // incompatible shapes or chunks
-  graph,   // a malformed task graph (cycle, missing input, divergent ranks)
-  task,    // a task of a computation failed
-  memory,  // a buffer could not be allocated (or would exceed the memory limit)
+  usage,     // a bad option, argument or API use
+  mpi,       // an MPI call failed
+  io,        // a file, dataset or object could not be read or written
+  parse,     // malformed text input (CSV, expressions)
+  value,     // a value out of its domain
+  type,      // a value of the wrong type
+  shape,     // incompatible shapes or chunks
+  graph,     // a malformed task graph (cycle, missing input, divergent ranks)
+  task,      // a task of a computation failed
+  memory,    // a buffer could not be allocated (or would exceed the memory limit)
   internal,  // an invariant of Pando's own broke (a bug to report), e.g. rows lost in a shuffle
 };
 

@@ -1,4 +1,4 @@
-#include <pando/core/exchange.hpp>
+#include <pando/core/detail/exchange.hpp>
 
 #include <pando/core/consensus.hpp>
 #include <pando/core/error.hpp>
@@ -21,9 +21,7 @@ constexpr std::size_t max_parts = std::size_t{1} << 20;  // a sanity bound for a
 
 std::size_t padded(std::size_t n) { return (n + alignment - 1) / alignment * alignment; }
 
-std::size_t header_bytes(std::size_t parts) {
-  return padded((parts + 1) * sizeof(std::uint64_t));
-}
+std::size_t header_bytes(std::size_t parts) { return padded((parts + 1) * sizeof(std::uint64_t)); }
 
 std::size_t framed_size(const std::vector<Buffer>& parts) {
   std::size_t n = header_bytes(parts.size());
@@ -120,8 +118,8 @@ Buffer pack_round(std::span<const Outgoing> messages, std::span<const int> round
   std::vector<std::size_t> cursor = Comm::offsets_of(send_counts);
   for (const auto& [dest, parts] : made) {
     std::byte* at = send.mutable_data() + cursor[static_cast<std::size_t>(dest)];
-    cursor[static_cast<std::size_t>(dest)] = static_cast<std::size_t>(
-        write_frame(parts, at) - send.data());
+    cursor[static_cast<std::size_t>(dest)] =
+        static_cast<std::size_t>(write_frame(parts, at) - send.data());
   }
   return send;
 }
@@ -153,7 +151,8 @@ void exchange(const Comm& comm, std::span<const Outgoing> messages, std::size_t 
     const bool ready = local.run([&] { received = Buffer::allocate(Comm::total(counts)); });
     // A rank without memory for the round takes no bytes in: then nobody sends any.
     if (comm.allreduce(ready ? 1 : 0, ReduceOp::min) == 0) continue;
-    local.run([&] { comm.alltoallv_into(send.bytes(), send_counts, received.mutable_data(), counts); });
+    local.run(
+        [&] { comm.alltoallv_into(send.bytes(), send_counts, received.mutable_data(), counts); });
     send = {};
     if (local.failed()) continue;
     const std::vector<std::size_t> offsets = Comm::offsets_of(counts);

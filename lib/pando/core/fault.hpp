@@ -28,13 +28,12 @@ enum class Point : std::uint8_t {
   write,       // a write to a file or dataset
   rename,      // an output is moved into place (rename, H5Lmove)
   alloc,       // a large buffer is allocated
-  exchange,    // a rank packs a round of an all-to-all exchange (core/exchange.hpp)
+  exchange,    // a rank packs a round of an all-to-all exchange (core/detail/exchange.hpp)
   lose_row,    // a shuffle silently drops a row it sends: no error, see strikes()
 };
-inline constexpr std::array all_points = {Point::task,  Point::collective, Point::agree,
-                                          Point::send,  Point::receive,    Point::read,
-                                          Point::write, Point::rename,     Point::alloc,
-                                          Point::exchange, Point::lose_row};
+inline constexpr std::array all_points = {
+    Point::task,  Point::collective, Point::agree, Point::send,     Point::receive, Point::read,
+    Point::write, Point::rename,     Point::alloc, Point::exchange, Point::lose_row};
 
 std::string_view name(Point p) noexcept;
 

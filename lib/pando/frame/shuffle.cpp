@@ -3,13 +3,13 @@
 //
 // One collective task takes every input partition (each rank hands in those it holds), cuts
 // each into pieces by destination partition, and sends the pieces in rounds bounded by the
-// memory budget (core/exchange.hpp). Output partition j lives on rank owner(j); its rows are
+// memory budget (core/detail/exchange.hpp). Output partition j lives on rank owner(j); its rows are
 // the pieces for j in input-partition order, so its content, and what is computed from it,
 // does not depend on the rank count. Every shuffle counts the rows it takes in and gives out on
 // all ranks together: a mismatch is an internal error naming the operation, never silent loss.
 
 #include <pando/core/error.hpp>
-#include <pando/core/exchange.hpp>
+#include <pando/core/detail/exchange.hpp>
 #include <pando/core/fault.hpp>
 #include <pando/core/session.hpp>
 #include <pando/frame/detail/hash.hpp>
@@ -36,9 +36,7 @@ constexpr std::uint64_t budget_share = 16;
 struct Owners {
   std::int64_t outputs;
   int ranks;
-  [[nodiscard]] int of(std::int64_t j) const {
-    return static_cast<int>(j * ranks / outputs);
-  }
+  [[nodiscard]] int of(std::int64_t j) const { return static_cast<int>(j * ranks / outputs); }
   [[nodiscard]] std::int64_t first(int r) const {
     return (static_cast<std::int64_t>(r) * outputs + ranks - 1) / ranks;
   }
@@ -92,8 +90,8 @@ std::vector<std::vector<std::int64_t>> rows_by_destination(std::span<const std::
   std::vector<std::vector<std::int64_t>> rows(static_cast<std::size_t>(outputs));
   for (std::size_t i = 0; i < route.size(); ++i) {
     if (route[i] >= static_cast<std::uint64_t>(outputs))
-      throw InternalError(fmt::format("shuffle: row {} routed to partition {} of {}", i, route[i],
-                                      outputs));
+      throw InternalError(
+          fmt::format("shuffle: row {} routed to partition {} of {}", i, route[i], outputs));
     rows[route[i]].push_back(static_cast<std::int64_t>(i));
   }
   return rows;
@@ -114,7 +112,8 @@ class Shuffle {
     for (std::size_t k = 0; k < in.values.size(); ++k) {
       const Table& t = in.values[k].get<Table>();
       rows_in += static_cast<std::int64_t>(t.rows());
-      cut(t, in.positions[k], owners, round_bytes() / static_cast<std::size_t>(in.comm.size()), messages);
+      cut(t, in.positions[k], owners, round_bytes() / static_cast<std::size_t>(in.comm.size()),
+          messages);
     }
     const int rank = in.comm.rank();
     const std::int64_t first = owners.first(rank), last = owners.first(rank + 1);
@@ -122,8 +121,8 @@ class Shuffle {
     exchange(in.comm, messages, round_bytes(), [&](int, std::vector<Buffer> parts) {
       auto [head, rows] = piece_of(std::move(parts));
       if (head.dest < first || head.dest >= last)
-        throw InternalError(fmt::format("shuffle: partition {} arrived at rank {}", head.dest,
-                                        rank));
+        throw InternalError(
+            fmt::format("shuffle: partition {} arrived at rank {}", head.dest, rank));
       arrived[static_cast<std::size_t>(head.dest - first)].push_back(
           {head.source, head.chunk, std::move(rows)});
     });
@@ -159,8 +158,7 @@ class Shuffle {
         const PieceHeader head{source, static_cast<std::int64_t>(c), j};
         messages.push_back({owners.of(j), static_cast<std::size_t>(row_bytes * (end - begin)),
                             [t, rows, begin, end, head] {
-                              std::span<const std::int64_t> take(rows->data() + begin,
-                                                                 end - begin);
+                              std::span<const std::int64_t> take(rows->data() + begin, end - begin);
                               return message_of(head, t.take(take));
                             }});
       }
@@ -207,8 +205,8 @@ class Shuffle {
 DataFrame shuffle_partitions(const DataFrame& df, std::string_view name, Hasher h,
                              std::int64_t outputs, Route route) {
   if (outputs < 1)
-    throw UsageError(fmt::format("{}: a shuffle needs at least one output partition, not {}",
-                                 name, outputs));
+    throw UsageError(
+        fmt::format("{}: a shuffle needs at least one output partition, not {}", name, outputs));
   h.add(df.token()).add(outputs);
   const Key all(make_token(std::string(name) + "-exchange", h.value()));
   const std::string token = make_token(name, h.value());
@@ -243,7 +241,8 @@ namespace pando {
 DataFrame DataFrame::shuffle(const std::vector<std::string>& on, std::int64_t npartitions) const {
   if (on.empty()) throw UsageError("shuffle: name at least one column to shuffle on");
   for (const std::string& c : on) (void)schema_.index_of(c);  // names the columns if unknown
-  const std::int64_t outputs = npartitions > 0 ? npartitions : std::max<std::int64_t>(partitions_, 1);
+  const std::int64_t outputs =
+      npartitions > 0 ? npartitions : std::max<std::int64_t>(partitions_, 1);
   if (outputs > std::int64_t{std::numeric_limits<std::uint32_t>::max()})
     throw UsageError(fmt::format("shuffle: {} partitions is more than a shuffle makes", outputs));
   Hasher h("shuffle");

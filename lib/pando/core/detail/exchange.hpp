@@ -24,8 +24,8 @@
 namespace pando {
 
 struct Outgoing {
-  int dest = 0;               // rank of the communicator
-  std::size_t estimate = 0;   // bytes, for placing the message in a round
+  int dest = 0;                               // rank of the communicator
+  std::size_t estimate = 0;                   // bytes, for placing the message in a round
   std::function<std::vector<Buffer>()> make;  // the parts, made when the round comes
 };
 
