@@ -13,24 +13,15 @@ namespace {
 
 constexpr std::uint64_t null_hash = 0x6e756c6c2f6e616eULL;  // a null, or NaN
 
-// A bijective 64-bit finalizer (MurmurHash3's): every input bit moves every output bit.
-std::uint64_t mix(std::uint64_t x) noexcept {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
+// A value's bits, as equal values share them (hash_combine mixes them into the row's hash).
 template <class T>
-std::uint64_t value_hash(T v) noexcept {
+std::uint64_t value_bits(T v) noexcept {
   if constexpr (std::is_floating_point_v<T>) {
     if (std::isnan(v)) return null_hash;
     const double d = v == 0 ? 0.0 : static_cast<double>(v);  // -0.0 == 0.0
-    return mix(std::bit_cast<std::uint64_t>(d));
+    return std::bit_cast<std::uint64_t>(d);
   } else {
-    return mix(static_cast<std::uint64_t>(static_cast<std::int64_t>(v)));
+    return static_cast<std::uint64_t>(static_cast<std::int64_t>(v));
   }
 }
 
@@ -44,7 +35,7 @@ void fold(const Column& c, std::span<std::uint64_t> rows, F hash_of) {
 template <class T>
 void fold_values(const Column& c, std::span<std::uint64_t> rows) {
   const auto v = c.values<T>();
-  fold(c, rows, [&](std::size_t i) { return value_hash(v[i]); });
+  fold(c, rows, [&](std::size_t i) { return value_bits(v[i]); });
 }
 
 void fold_strings(const Column& c, std::span<std::uint64_t> rows) {
