@@ -4,6 +4,7 @@
 
 #include <pando/core/fault.hpp>
 #include <pando/frame/detail/hash.hpp>
+#include <pando/frame/detail/partitions.hpp>
 #include <pando/graph/delayed.hpp>
 
 #include "dataframe_test_util.hpp"
@@ -90,6 +91,53 @@ TEST(Shuffle, EveryRowGoesToItsKeysPartitionInFrameOrder) {
       expect_shuffled(df, on, outputs);
 }
 
+// The shuffle of `df` on k by hash into `outputs` partitions, with the given sizes.
+DataFrame shuffle_with(const DataFrame& df, std::int64_t outputs, detail::ShuffleSizes sizes,
+                       std::function<void(const Table&)> before = {}) {
+  Hasher h("shuffle-test");
+  h.add(static_cast<std::int64_t>(sizes.round_bytes))
+      .add(static_cast<std::int64_t>(sizes.piece_bytes));
+  const auto n = static_cast<std::uint32_t>(outputs);
+  return detail::shuffle_partitions(
+      df, "shuffle-test", h, outputs,
+      [n, before](const Table& t) {
+        if (before) before(t);
+        std::vector<std::uint32_t> route;
+        for (std::uint64_t x : detail::hash_rows(t, std::vector<std::string>{"k"}))
+          route.push_back(detail::partition_of(x, n));
+        return route;
+      },
+      sizes);
+}
+
+TEST(Shuffle, ManyRoundsAndChunksGiveTheSamePartitions) {
+  const DataFrame df = awkward_frame(8);
+  const auto want = partitions_of(df.shuffle({"k"}, 5));
+  for (const detail::ShuffleSizes sizes : {detail::ShuffleSizes{1, 1}, {4096, 256}, {65536, 300}}) {
+    const auto got = partitions_of(shuffle_with(df, 5, sizes));
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t j = 0; j < want.size(); ++j)
+      EXPECT_TRUE(got[j].equals(want[j]))
+          << "partition " << j << ", rounds of " << sizes.round_bytes << ", pieces of "
+          << sizes.piece_bytes;
+  }
+}
+
+TEST(Shuffle, ARouteThatThrowsOnOneRankEndsEveryRankAlike) {
+  const DataFrame df = awkward_frame(8);
+  try {
+    // Partition 3 lives on one rank.
+    (void)shuffle_with(df, 3, {4096, 256}, [](const Table& t) {
+      if (t.rows() > 0 && t.column("row").values<std::int64_t>()[0] == 3)
+        throw ValueError("no route here");
+    }).compute();
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(error_text(e).find("no route here"), std::string::npos) << error_text(e);
+  }
+  expect_shuffled(df, {"k"}, 3);
+}
+
 TEST(Shuffle, EmptyAndSingleRowFrames) {
   expect_shuffled(awkward_frame(0), {"k"}, 3);
   expect_shuffled(awkward_frame(2), {"k"}, 4);  // partition 1 is empty
@@ -118,6 +166,8 @@ TEST(Shuffle, UnknownColumnsAndNoColumnsAreUsageErrors) {
   const DataFrame df = awkward_frame(2);
   EXPECT_THROW((void)df.shuffle({"nope"}), UsageError);
   EXPECT_THROW((void)df.shuffle({}), UsageError);
+  EXPECT_THROW((void)df.shuffle({"k"}, -1), UsageError);
+  EXPECT_THROW((void)df.shuffle({"k"}, std::int64_t{1} << 40), UsageError);
 }
 
 TEST(Shuffle, ARowLostInTransitIsAnInternalErrorOnEveryRank) {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace pando {
 
@@ -78,92 +79,125 @@ void read_frames(const Buffer& round, std::size_t begin, std::size_t end, int so
   }
 }
 
-// The round of each message: per destination, in the given order, each round taking messages
-// until their estimates reach `share` (a larger message travels alone). `rounds` gets how many
-// this rank needs.
-std::vector<int> plan_rounds(std::span<const Outgoing> messages, int ranks, std::size_t share,
-                             int& rounds) {
-  std::vector<int> round_of(messages.size());
+// What every message adds to its estimate: its header and the padding of its parts.
+constexpr std::size_t framing_allowance = 8 * alignment;
+// MPI counts and displacements are ints.
+constexpr std::size_t max_mpi_bytes = static_cast<std::size_t>(std::numeric_limits<int>::max());
+
+struct RoundPlan {
+  std::vector<int> round_of;  // per message
+  int rounds = 0;             // this rank's
+};
+
+// Per destination, in the given order, each round takes messages until their estimates reach
+// `share` (a larger message travels alone).
+RoundPlan plan_rounds(std::span<const Outgoing> messages, int ranks, std::size_t share) {
+  RoundPlan plan{std::vector<int>(messages.size()), 0};
   std::vector<int> round(static_cast<std::size_t>(ranks), 0);
   std::vector<std::size_t> filled(static_cast<std::size_t>(ranks), 0);
-  rounds = 0;
   for (std::size_t m = 0; m < messages.size(); ++m) {
     const int d = messages[m].dest;
     if (d < 0 || d >= ranks)
       throw UsageError(fmt::format("exchange: a message for rank {} of {} ranks", d, ranks));
+    const std::size_t bytes = messages[m].estimate + framing_allowance;
     auto& f = filled[static_cast<std::size_t>(d)];
     auto& r = round[static_cast<std::size_t>(d)];
-    if (f > 0 && f + messages[m].estimate > share) {
+    if (f > 0 && f + bytes > share) {
       ++r;
       f = 0;
     }
-    f += messages[m].estimate;
-    round_of[m] = r;
-    rounds = std::max(rounds, r + 1);
+    f += bytes;
+    plan.round_of[m] = r;
+    plan.rounds = std::max(plan.rounds, r + 1);
   }
-  return round_of;
+  return plan;
 }
 
-// Makes the messages of round `r` and lays them out by destination; `send_counts` gets the
-// bytes for each rank.
-Buffer pack_round(std::span<const Outgoing> messages, std::span<const int> round_of, int r,
-                  std::vector<std::size_t>& send_counts) {
+void check_fits_mpi(std::size_t bytes, const char* what) {
+  if (bytes > max_mpi_bytes)
+    throw MemoryError(fmt::format(
+        "exchange: {} bytes {} in one round, more than MPI counts (a message over 2 GiB?)", bytes,
+        what));
+}
+
+struct Packed {
+  Buffer bytes;
+  std::vector<std::size_t> counts;  // per destination rank
+};
+
+Packed nothing_to_send(int ranks) {
+  return {{}, std::vector<std::size_t>(static_cast<std::size_t>(ranks), 0)};
+}
+
+// The messages of round `r`, made and laid out by destination.
+Packed pack_round(std::span<const Outgoing> messages, std::span<const int> round_of, int r,
+                  int ranks) {
+  Packed out = nothing_to_send(ranks);
   std::vector<std::pair<int, std::vector<Buffer>>> made;
   for (std::size_t m = 0; m < messages.size(); ++m) {
     if (round_of[m] != r) continue;
     made.emplace_back(messages[m].dest, messages[m].make());
-    send_counts[static_cast<std::size_t>(messages[m].dest)] += framed_size(made.back().second);
+    out.counts[static_cast<std::size_t>(messages[m].dest)] += framed_size(made.back().second);
   }
-  Buffer send = Buffer::allocate(Comm::total(send_counts));
-  std::vector<std::size_t> cursor = Comm::offsets_of(send_counts);
+  check_fits_mpi(Comm::total(out.counts), "to send");
+  out.bytes = Buffer::allocate(Comm::total(out.counts));
+  std::vector<std::size_t> cursor = Comm::offsets_of(out.counts);
   for (const auto& [dest, parts] : made) {
-    std::byte* at = send.mutable_data() + cursor[static_cast<std::size_t>(dest)];
-    cursor[static_cast<std::size_t>(dest)] =
-        static_cast<std::size_t>(write_frame(parts, at) - send.data());
+    std::size_t& at = cursor[static_cast<std::size_t>(dest)];
+    at = static_cast<std::size_t>(write_frame(parts, out.bytes.mutable_data() + at) -
+                                  out.bytes.data());
   }
-  return send;
+  return out;
+}
+
+// Hands every message of a received round to `receive`, source by source.
+void unpack_round(const Buffer& received, const std::vector<std::size_t>& counts,
+                  const Receive& receive) {
+  const std::vector<std::size_t> offsets = Comm::offsets_of(counts);
+  for (std::size_t s = 0; s < counts.size(); ++s)
+    read_frames(received, offsets[s], offsets[s] + counts[s], static_cast<int>(s), receive);
 }
 
 }  // namespace
 
 void exchange(const Comm& comm, std::span<const Outgoing> messages, std::size_t round_bytes,
-              const Receive& receive) {
+              const Receive& receive, DeferredError& failure) {
   const int ranks = comm.size();
   const std::size_t share = std::max(round_bytes / static_cast<std::size_t>(ranks), alignment);
-  DeferredError local;
-  std::vector<int> round_of;
-  int mine = 0;
-  local.run([&] { round_of = plan_rounds(messages, ranks, share, mine); });
-  const int rounds = comm.allreduce(mine, ReduceOp::max);
+  RoundPlan plan;
+  if (!failure.failed()) failure.run([&] { plan = plan_rounds(messages, ranks, share); });
+  const int rounds = comm.allreduce(plan.rounds, ReduceOp::max);
 
   for (int r = 0; r < rounds; ++r) {
-    std::vector<std::size_t> send_counts(static_cast<std::size_t>(ranks), 0);
-    Buffer send;
-    if (!local.failed())
-      local.run([&] {
+    Packed send = nothing_to_send(ranks);
+    if (!failure.failed())
+      failure.run([&] {
         fault::point(fault::Point::exchange);
-        send = pack_round(messages, round_of, r, send_counts);
+        send = pack_round(messages, plan.round_of, r, ranks);
       });
-    if (local.failed()) std::fill(send_counts.begin(), send_counts.end(), 0);  // sends nothing
+    if (failure.failed()) send = nothing_to_send(ranks);  // a failed rank goes on, silent
 
-    const std::vector<std::size_t> counts = comm.alltoall_counts(send_counts);
+    const std::vector<std::size_t> counts = comm.alltoall_counts(send.counts);
     Buffer received;
-    const bool ready = local.run([&] { received = Buffer::allocate(Comm::total(counts)); });
-    // A rank without memory for the round takes no bytes in: then nobody sends any.
-    if (comm.allreduce(ready ? 1 : 0, ReduceOp::min) == 0) continue;
-    local.run(
-        [&] { comm.alltoallv_into(send.bytes(), send_counts, received.mutable_data(), counts); });
-    send = {};
-    if (local.failed()) continue;
-    const std::vector<std::size_t> offsets = Comm::offsets_of(counts);
-    local.run([&] {
-      for (int s = 0; s < ranks; ++s) {
-        const auto i = static_cast<std::size_t>(s);
-        read_frames(received, offsets[i], offsets[i] + counts[i], s, receive);
-      }
+    const bool ready = failure.run([&] {
+      check_fits_mpi(Comm::total(counts), "to receive");
+      received = Buffer::allocate(Comm::total(counts));
     });
+    // A rank that cannot take its bytes in stops the round for all: nobody sends any.
+    if (comm.allreduce(ready ? 1 : 0, ReduceOp::min) == 0) continue;
+    failure.run([&] {
+      comm.alltoallv_into(send.bytes.bytes(), send.counts, received.mutable_data(), counts);
+    });
+    send = {};
+    if (!failure.failed()) failure.run([&] { unpack_round(received, counts, receive); });
   }
-  local.agree(comm);
+}
+
+void exchange(const Comm& comm, std::span<const Outgoing> messages, std::size_t round_bytes,
+              const Receive& receive) {
+  DeferredError failure;
+  exchange(comm, messages, round_bytes, receive, failure);
+  failure.agree(comm);
 }
 
 }  // namespace pando

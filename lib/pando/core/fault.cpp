@@ -122,14 +122,7 @@ State& state() {
   throw Error(what);
 }
 
-}  // namespace
-
-namespace detail {
-bool active = false;
-
 // Counts a pass through `p`; true when PANDO_FAULT names this pass on this rank.
-bool armed_now(Point p);
-
 bool armed_now(Point p) {
   State& s = state();
   const std::uint64_t pass = ++s.passes[static_cast<std::size_t>(p)];
@@ -138,12 +131,17 @@ bool armed_now(Point p) {
   });
 }
 
+}  // namespace
+
+namespace detail {
+bool active = false;
+
 void hit(Point p) {
   if (armed_now(p)) fail(p, passes(p), state().rank);
 }
 }  // namespace detail
 
-bool strikes(Point p) { return detail::active && detail::armed_now(p); }
+bool strikes(Point p) { return detail::active && armed_now(p); }
 
 std::string_view name(Point p) noexcept {
   switch (p) {

@@ -2,12 +2,14 @@
 // ranks (docs/architecture.md §4.4, §6).
 //
 // One collective task takes every input partition (each rank hands in those it holds), cuts
-// each into pieces by destination partition, and sends the pieces in rounds bounded by the
-// memory budget (core/detail/exchange.hpp). Output partition j lives on rank owner(j); its rows are
+// each into pieces by destination partition (row chunks of a fixed size, so the pieces do not
+// depend on the rank count either), and sends them in rounds bounded by the memory budget
+// (core/detail/exchange.hpp). Output partition j lives on rank owner(j); its rows are
 // the pieces for j in input-partition order, so its content, and what is computed from it,
 // does not depend on the rank count. Every shuffle counts the rows it takes in and gives out on
 // all ranks together: a mismatch is an internal error naming the operation, never silent loss.
 
+#include <pando/core/consensus.hpp>
 #include <pando/core/error.hpp>
 #include <pando/core/detail/exchange.hpp>
 #include <pando/core/fault.hpp>
@@ -21,16 +23,19 @@
 #include <array>
 #include <cmath>
 #include <cstring>
-#include <limits>
+#include <numeric>
 
 namespace pando::detail {
 
-namespace {
+ShuffleSizes ShuffleSizes::of_session() {
+  // A sixteenth of the budget per round: a round holds its bytes about three times over (made,
+  // packed, received); and under MPI's int counts.
+  constexpr std::uint64_t max_round = std::uint64_t{512} << 20;
+  return {static_cast<std::size_t>(std::min(SessionBase::current().memory_limit() / 16, max_round)),
+          std::size_t{4} << 20};
+}
 
-// Round size for the exchange: a sixteenth of the memory budget (a round holds its messages
-// about three times over: made, packed, received), and under MPI's int counts.
-constexpr std::uint64_t max_round_bytes = std::uint64_t{512} << 20;
-constexpr std::uint64_t budget_share = 16;
+namespace {
 
 // Output partitions are spread in contiguous blocks, rank r owning [first(r), first(r + 1)).
 struct Owners {
@@ -62,8 +67,57 @@ struct Piece {
   Table rows;
 };
 
+// The rows of one input partition, grouped by destination partition (a counting sort): the
+// rows for partition j are rows[begin[j], begin[j + 1]), in row order.
+struct Routed {
+  std::vector<std::int64_t> rows;
+  std::vector<std::size_t> begin;
+};
+
+Routed group_by_destination(std::span<const std::uint32_t> route, std::int64_t outputs) {
+  Routed r{std::vector<std::int64_t>(route.size()),
+           std::vector<std::size_t>(static_cast<std::size_t>(outputs) + 1, 0)};
+  for (std::size_t i = 0; i < route.size(); ++i) {
+    if (route[i] >= static_cast<std::uint64_t>(outputs))
+      throw InternalError(
+          fmt::format("shuffle: row {} routed to partition {} of {}", i, route[i], outputs));
+    ++r.begin[route[i] + 1];
+  }
+  std::partial_sum(r.begin.begin(), r.begin.end(), r.begin.begin());
+  std::vector<std::size_t> next(r.begin.begin(), r.begin.end() - 1);
+  for (std::size_t i = 0; i < route.size(); ++i)
+    r.rows[next[route[i]]++] = static_cast<std::int64_t>(i);
+  return r;
+}
+
+// A dictionary-encoded column whose dictionary holds only the values its rows use (codes in
+// order of first use): a piece would otherwise carry its partition's whole dictionary.
+Column compact_dictionary(const Column& c) {
+  const Column& dictionary = c.dictionary();
+  if (dictionary.size() <= c.size()) return c;
+  std::vector<std::int32_t> code_of(dictionary.size(), -1);
+  std::vector<std::int64_t> used;
+  Buffer codes = Buffer::allocate(c.size() * sizeof(std::int32_t));
+  auto out = codes.as_mutable<std::int32_t>();
+  const auto in = c.codes();
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    out[i] = 0;
+    if (c.is_null(i)) continue;
+    auto& code = code_of[static_cast<std::size_t>(in[i])];
+    if (code < 0) {
+      code = static_cast<std::int32_t>(used.size());
+      used.push_back(in[i]);
+    }
+    out[i] = code;
+  }
+  return Column::from_dictionary(dictionary.take(used), c.size(), c.validity(), std::move(codes));
+}
+
 std::vector<Buffer> message_of(const PieceHeader& head, const Table& rows) {
-  Encoded e = Codec<Table>::encode(rows, nullptr);
+  std::vector<Column> columns;
+  for (const Column& c : rows.columns())
+    columns.push_back(c.is_dictionary() ? compact_dictionary(c) : c);
+  Encoded e = Codec<Table>::encode(Table(rows.schema(), std::move(columns)), nullptr);
   std::vector<Buffer> parts;
   parts.push_back(Buffer::copy_of(std::as_bytes(std::span(&head, 1))));
   parts.push_back(Buffer::adopt(std::move(e.meta)));
@@ -84,83 +138,82 @@ std::pair<PieceHeader, Table> piece_of(std::vector<Buffer> parts) {
   return {head, Codec<Table>::decode(e)};
 }
 
-// The rows of `t` going to each output partition, in row order.
-std::vector<std::vector<std::int64_t>> rows_by_destination(std::span<const std::uint32_t> route,
-                                                           std::int64_t outputs) {
-  std::vector<std::vector<std::int64_t>> rows(static_cast<std::size_t>(outputs));
-  for (std::size_t i = 0; i < route.size(); ++i) {
-    if (route[i] >= static_cast<std::uint64_t>(outputs))
-      throw InternalError(
-          fmt::format("shuffle: row {} routed to partition {} of {}", i, route[i], outputs));
-    rows[route[i]].push_back(static_cast<std::int64_t>(i));
-  }
-  return rows;
+// A table with buffers of its own, not slices of a round's receive buffer (which a partition
+// made of one piece would otherwise keep alive whole).
+Table owning_copy(const Table& t) {
+  Encoded e = Codec<Table>::encode(t, nullptr);
+  for (Buffer& b : e.buffers) b = Buffer::copy_of(b.bytes());
+  return Codec<Table>::decode(e);
 }
 
 class Shuffle {
  public:
-  Shuffle(std::string name, Schema schema, std::int64_t outputs, Route route)
+  Shuffle(std::string name, Schema schema, std::int64_t outputs, Route route, ShuffleSizes sizes)
       : name_(std::move(name)),
         schema_(std::move(schema)),
         outputs_(outputs),
-        route_(std::move(route)) {}
+        route_(std::move(route)),
+        sizes_(sizes) {}
 
+  // Every step that can fail on one rank runs inside `failure`, so that every rank makes the
+  // same collective calls; the rows are counted once all agree that nothing failed.
   Value operator()(const CollectiveInputs& in) const {
     const Owners owners{outputs_, in.comm.size()};
-    std::vector<Outgoing> messages;
-    std::int64_t rows_in = 0;
-    for (std::size_t k = 0; k < in.values.size(); ++k) {
-      const Table& t = in.values[k].get<Table>();
-      rows_in += static_cast<std::int64_t>(t.rows());
-      cut(t, in.positions[k], owners, round_bytes() / static_cast<std::size_t>(in.comm.size()),
-          messages);
-    }
     const int rank = in.comm.rank();
     const std::int64_t first = owners.first(rank), last = owners.first(rank + 1);
-    std::vector<std::vector<Piece>> arrived(static_cast<std::size_t>(last - first));
-    exchange(in.comm, messages, round_bytes(), [&](int, std::vector<Buffer> parts) {
-      auto [head, rows] = piece_of(std::move(parts));
-      if (head.dest < first || head.dest >= last)
-        throw InternalError(
-            fmt::format("shuffle: partition {} arrived at rank {}", head.dest, rank));
-      arrived[static_cast<std::size_t>(head.dest - first)].push_back(
-          {head.source, head.chunk, std::move(rows)});
+    DeferredError failure;
+    std::vector<Outgoing> messages;
+    std::int64_t rows_in = 0;
+    failure.run([&] {
+      for (std::size_t k = 0; k < in.values.size(); ++k) {
+        const Table& t = in.values[k].get<Table>();
+        rows_in += static_cast<std::int64_t>(t.rows());
+        cut(t, in.positions[k], owners, messages);
+      }
     });
+    std::vector<std::vector<Piece>> arrived(static_cast<std::size_t>(last - first));
+    exchange(
+        in.comm, messages, sizes_.round_bytes,
+        [&](int, std::vector<Buffer> parts) {
+          auto [head, rows] = piece_of(std::move(parts));
+          if (head.dest < first || head.dest >= last)
+            throw InternalError(
+                fmt::format("shuffle: partition {} arrived at rank {}", head.dest, rank));
+          arrived[static_cast<std::size_t>(head.dest - first)].push_back(
+              {head.source, head.chunk, std::move(rows)});
+        },
+        failure);
+    messages.clear();
     ShuffledPartitions out{first, {}};
-    for (auto& pieces : arrived) out.tables.push_back(assemble(pieces));
+    failure.run([&] {
+      for (auto& pieces : arrived) out.tables.push_back(assemble(pieces));
+    });
+    failure.agree(in.comm);
     check_rows_conserved(in.comm, rows_in, out);
     return Value::local(std::move(out));
   }
 
  private:
-  static std::size_t round_bytes() {
-    return static_cast<std::size_t>(
-        std::min(SessionBase::current().memory_limit() / budget_share, max_round_bytes));
-  }
-
-  // The messages for the rows of input partition `source`: one per destination partition, or
-  // row chunks of about `share` bytes when it is larger.
-  void cut(const Table& t, std::int64_t source, const Owners& owners, std::size_t share,
+  // The messages for the rows of input partition `source`: per destination partition, row
+  // chunks of about sizes_.piece_bytes.
+  void cut(const Table& t, std::int64_t source, const Owners& owners,
            std::vector<Outgoing>& messages) const {
     if (t.rows() == 0) return;
-    auto by_dest = rows_by_destination(route_(t), outputs_);
+    auto routed = std::make_shared<Routed>(group_by_destination(route_(t), outputs_));
     const double row_bytes = static_cast<double>(t.nbytes()) / static_cast<double>(t.rows());
+    const auto per_chunk = static_cast<std::size_t>(
+        std::max(1.0, static_cast<double>(sizes_.piece_bytes) / row_bytes));
     for (std::int64_t j = 0; j < outputs_; ++j) {
-      auto rows = std::make_shared<std::vector<std::int64_t>>(
-          std::move(by_dest[static_cast<std::size_t>(j)]));
-      if (rows->empty()) continue;
-      if (fault::strikes(fault::Point::lose_row)) rows->pop_back();
-      const double bytes = row_bytes * static_cast<double>(rows->size());
-      const auto chunks = static_cast<std::size_t>(std::max(1.0, std::ceil(bytes / share)));
-      const std::size_t per_chunk = (rows->size() + chunks - 1) / chunks;
-      for (std::size_t c = 0; c * per_chunk < rows->size(); ++c) {
-        const std::size_t begin = c * per_chunk, end = std::min(rows->size(), begin + per_chunk);
-        const PieceHeader head{source, static_cast<std::int64_t>(c), j};
-        messages.push_back({owners.of(j), static_cast<std::size_t>(row_bytes * (end - begin)),
-                            [t, rows, begin, end, head] {
-                              std::span<const std::int64_t> take(rows->data() + begin, end - begin);
-                              return message_of(head, t.take(take));
-                            }});
+      std::size_t begin = routed->begin[static_cast<std::size_t>(j)];
+      std::size_t end = routed->begin[static_cast<std::size_t>(j) + 1];
+      if (begin < end && fault::strikes(fault::Point::lose_row)) --end;
+      for (std::int64_t c = 0; begin < end; ++c, begin += per_chunk) {
+        const std::size_t n = std::min(per_chunk, end - begin);
+        const PieceHeader head{source, c, j};
+        messages.push_back(
+            {owners.of(j), static_cast<std::size_t>(row_bytes * n), [t, routed, begin, n, head] {
+               return message_of(head, t.take({routed->rows.data() + begin, n}));
+             }});
       }
     }
   }
@@ -170,13 +223,13 @@ class Shuffle {
     std::sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) {
       return std::tie(a.source, a.chunk) < std::tie(b.source, b.chunk);
     });
-    if (pieces.empty()) return Table::empty(schema_);
     std::vector<Table> tables;
     tables.reserve(pieces.size());
     for (Piece& p : pieces) tables.push_back(std::move(p.rows));
-    Table whole = Table::concat(tables);
-    pieces.clear();  // the received bytes go with the pieces
-    return whole;
+    pieces.clear();
+    if (tables.empty()) return Table::empty(schema_);
+    if (tables.size() == 1) return owning_copy(tables[0]);
+    return Table::concat(tables);
   }
 
   // Collective: the rows given out over all ranks must be the rows taken in.
@@ -198,15 +251,16 @@ class Shuffle {
   Schema schema_;
   std::int64_t outputs_;
   Route route_;
+  ShuffleSizes sizes_;
 };
 
 }  // namespace
 
 DataFrame shuffle_partitions(const DataFrame& df, std::string_view name, Hasher h,
-                             std::int64_t outputs, Route route) {
-  if (outputs < 1)
-    throw UsageError(
-        fmt::format("{}: a shuffle needs at least one output partition, not {}", name, outputs));
+                             std::int64_t outputs, Route route, ShuffleSizes sizes) {
+  if (outputs < 1 || outputs > max_shuffle_partitions)
+    throw UsageError(fmt::format("{}: a shuffle makes 1 to {} partitions, not {}", name,
+                                 max_shuffle_partitions, outputs));
   h.add(df.token()).add(outputs);
   const Key all(make_token(std::string(name) + "-exchange", h.value()));
   const std::string token = make_token(name, h.value());
@@ -216,8 +270,9 @@ DataFrame shuffle_partitions(const DataFrame& df, std::string_view name, Hasher 
   Task x;
   x.key = all;
   x.inputs = partition_keys(df);
-  x.collective = collective_step(Shuffle(std::string(name), df.schema(), outputs, std::move(route)),
-                                 CollectiveOutput::per_rank);
+  x.collective =
+      collective_step(Shuffle(std::string(name), df.schema(), outputs, std::move(route), sizes),
+                      CollectiveOutput::per_rank);
   tasks.push_back(std::move(x));
   for (std::int64_t j = 0; j < outputs; ++j) {
     Task t;
@@ -240,21 +295,23 @@ namespace pando {
 
 DataFrame DataFrame::shuffle(const std::vector<std::string>& on, std::int64_t npartitions) const {
   if (on.empty()) throw UsageError("shuffle: name at least one column to shuffle on");
+  if (npartitions < 0)
+    throw UsageError(fmt::format("shuffle: {} partitions? Give a positive number, or 0 to keep {}",
+                                 npartitions, partitions_));
   for (const std::string& c : on) (void)schema_.index_of(c);  // names the columns if unknown
   const std::int64_t outputs =
       npartitions > 0 ? npartitions : std::max<std::int64_t>(partitions_, 1);
-  if (outputs > std::int64_t{std::numeric_limits<std::uint32_t>::max()})
-    throw UsageError(fmt::format("shuffle: {} partitions is more than a shuffle makes", outputs));
   Hasher h("shuffle");
   for (const std::string& c : on) h.add(c);
-  const auto n = static_cast<std::uint32_t>(outputs);
-  return detail::shuffle_partitions(*this, "shuffle", h, outputs, [on, n](const Table& t) {
-    const std::vector<std::uint64_t> hashes = detail::hash_rows(t, on);
-    std::vector<std::uint32_t> route(hashes.size());
-    std::transform(hashes.begin(), hashes.end(), route.begin(),
-                   [n](std::uint64_t x) { return detail::partition_of(x, n); });
-    return route;
-  });
+  return detail::shuffle_partitions(
+      *this, "shuffle", h, outputs,
+      [on, n = static_cast<std::uint32_t>(outputs)](const Table& t) {  // checked: <= 2^20
+        const std::vector<std::uint64_t> hashes = detail::hash_rows(t, on);
+        std::vector<std::uint32_t> route(hashes.size());
+        std::transform(hashes.begin(), hashes.end(), route.begin(),
+                       [n](std::uint64_t x) { return detail::partition_of(x, n); });
+        return route;
+      });
 }
 
 }  // namespace pando

@@ -8,13 +8,15 @@
 //
 // A message is a list of byte parts (a table's metadata and its column buffers); it arrives as
 // the same list, each part 64-byte aligned inside the round's receive buffer and shared with it,
-// so received columns are used without a copy. A message is made (`make`) only in its round,
-// and each round sends at most about round_bytes / ranks to every rank, so a rank holds one
-// round of outgoing and incoming bytes at a time whatever the total (a single message larger
-// than that share travels alone in its round).
+// so received columns are used without a copy (and keep that buffer alive: whoever keeps a part
+// long copies it). A message is made (`make`) only in its round, and each round sends about
+// round_bytes / ranks to every rank at most, so the transport holds one round of outgoing and
+// incoming bytes at a time whatever the total (a single message larger than that share travels
+// alone in its round).
 
 #include <pando/core/buffer.hpp>
 #include <pando/core/comm.hpp>
+#include <pando/core/consensus.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -32,9 +34,13 @@ struct Outgoing {
 // Called for each arrived message, in round order, then source rank, then the sender's order.
 using Receive = std::function<void(int source, std::vector<Buffer> parts)>;
 
-// Collective. Delivers every rank's messages. A failure on any rank (in `make`, in `receive`, in
-// a transfer, or memory for a round) does not stop that rank's part in the remaining rounds; at
-// the end every rank throws the error of the lowest failing rank.
+// Collective. Delivers every rank's messages. A failure on this rank, already in `failure` when
+// it is called or met here (in `make`, in `receive`, a transfer, memory for a round), is kept in
+// `failure`, and this rank still takes part in every round, sending nothing more; the caller
+// agrees on `failure` afterwards (DeferredError::agree), with whatever else it checks.
+void exchange(const Comm& comm, std::span<const Outgoing> messages, std::size_t round_bytes,
+              const Receive& receive, DeferredError& failure);
+// The same, then every rank throws the error of the lowest failing rank, if any.
 void exchange(const Comm& comm, std::span<const Outgoing> messages, std::size_t round_bytes,
               const Receive& receive);
 
