@@ -486,6 +486,12 @@ TEST(Reduce, StreamsArraysFarLargerThanItsPeakMemory) {
   const double m = (x * x).mean().compute().values<double>()[0];
   const std::int64_t grew = peak_memory() - before;
   EXPECT_NEAR(m, 1.0 / 3.0, 1e-3);
-  // Holding the array would take 960 MB; streaming stays within a few dozen blocks.
+  // Holding the array would take 960 MB; streaming stays within a few dozen blocks. Under
+  // AddressSanitizer, freed blocks wait in its quarantine (256 MB) instead of being reused, so
+  // the peak says nothing there: the release build checks it.
+#if defined(__SANITIZE_ADDRESS__)
+  (void)grew;
+#else
   EXPECT_LT(grew, std::int64_t{200} << 20) << "peak memory grew by " << (grew >> 20) << " MiB";
+#endif
 }
