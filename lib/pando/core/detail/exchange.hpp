@@ -1,6 +1,6 @@
 #pragma once
 // All-to-all exchange of messages in rounds of bounded size: the transport under shuffles
-// (docs/architecture.md §3.4, §5.5).
+// (docs/architecture.md §3.4.1, §5.5).
 //
 //   std::vector<Outgoing> out;
 //   out.push_back({dest, estimated_bytes, [&] { return parts_of_my_piece(); }});
