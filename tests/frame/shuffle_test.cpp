@@ -97,15 +97,12 @@ DataFrame shuffle_with(const DataFrame& df, std::int64_t outputs, detail::Shuffl
   Hasher h("shuffle-test");
   h.add(static_cast<std::int64_t>(sizes.round_bytes))
       .add(static_cast<std::int64_t>(sizes.piece_bytes));
-  const auto n = static_cast<std::uint32_t>(outputs);
+  const detail::Route by_k = detail::hash_route({"k"}, static_cast<std::uint32_t>(outputs));
   return detail::shuffle_partitions(
       df, "shuffle-test", h, outputs,
-      [n, before](const Table& t) {
+      [by_k, before](const Table& t) {
         if (before) before(t);
-        std::vector<std::uint32_t> route;
-        for (std::uint64_t x : detail::hash_rows(t, std::vector<std::string>{"k"}))
-          route.push_back(detail::partition_of(x, n));
-        return route;
+        return by_k(t);
       },
       sizes);
 }

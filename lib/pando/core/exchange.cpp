@@ -84,16 +84,14 @@ constexpr std::size_t framing_allowance = 8 * alignment;
 // MPI counts and displacements are ints.
 constexpr std::size_t max_mpi_bytes = static_cast<std::size_t>(std::numeric_limits<int>::max());
 
-struct RoundPlan {
-  std::vector<int> round_of;  // per message
-  int rounds = 0;             // this rank's
-};
+// This rank's rounds: the indices of the messages each one sends, in the given order.
+using RoundPlan = std::vector<std::vector<std::size_t>>;
 
 // Per destination, in the given order, each round takes messages until their estimates reach
 // `share` (a larger message travels alone).
 RoundPlan plan_rounds(std::span<const Outgoing> messages, int ranks, std::size_t share) {
-  RoundPlan plan{std::vector<int>(messages.size()), 0};
-  std::vector<int> round(static_cast<std::size_t>(ranks), 0);
+  RoundPlan plan;
+  std::vector<std::size_t> round(static_cast<std::size_t>(ranks), 0);
   std::vector<std::size_t> filled(static_cast<std::size_t>(ranks), 0);
   for (std::size_t m = 0; m < messages.size(); ++m) {
     const int d = messages[m].dest;
@@ -107,8 +105,8 @@ RoundPlan plan_rounds(std::span<const Outgoing> messages, int ranks, std::size_t
       f = 0;
     }
     f += bytes;
-    plan.round_of[m] = r;
-    plan.rounds = std::max(plan.rounds, r + 1);
+    if (plan.size() <= r) plan.resize(r + 1);
+    plan[r].push_back(m);
   }
   return plan;
 }
@@ -129,13 +127,12 @@ Packed nothing_to_send(int ranks) {
   return {{}, std::vector<std::size_t>(static_cast<std::size_t>(ranks), 0)};
 }
 
-// The messages of round `r`, made and laid out by destination.
-Packed pack_round(std::span<const Outgoing> messages, std::span<const int> round_of, int r,
+// The messages of one round (their indices), made and laid out by destination.
+Packed pack_round(std::span<const Outgoing> messages, std::span<const std::size_t> round,
                   int ranks) {
   Packed out = nothing_to_send(ranks);
   std::vector<std::pair<int, std::vector<Buffer>>> made;
-  for (std::size_t m = 0; m < messages.size(); ++m) {
-    if (round_of[m] != r) continue;
+  for (std::size_t m : round) {
     made.emplace_back(messages[m].dest, messages[m].make());
     out.counts[static_cast<std::size_t>(messages[m].dest)] += framed_size(made.back().second);
   }
@@ -166,14 +163,14 @@ void exchange(const Comm& comm, std::span<const Outgoing> messages, std::size_t 
   const std::size_t share = std::max(round_bytes / static_cast<std::size_t>(ranks), alignment);
   RoundPlan plan;
   if (!failure.failed()) failure.run([&] { plan = plan_rounds(messages, ranks, share); });
-  const int rounds = comm.allreduce(plan.rounds, ReduceOp::max);
+  const auto rounds = comm.allreduce(plan.size(), ReduceOp::max);
 
-  for (int r = 0; r < rounds; ++r) {
+  for (std::size_t r = 0; r < rounds; ++r) {
     Packed send = nothing_to_send(ranks);
     if (!failure.failed())
       failure.run([&] {
         fault::point(fault::Point::exchange);
-        send = pack_round(messages, plan.round_of, r, ranks);
+        if (r < plan.size()) send = pack_round(messages, plan[r], ranks);
       });
     if (failure.failed()) send = nothing_to_send(ranks);  // a failed rank goes on, silent
 

@@ -256,6 +256,16 @@ class Shuffle {
 
 }  // namespace
 
+Route hash_route(std::vector<std::string> on, std::uint32_t outputs) {
+  return [on = std::move(on), outputs](const Table& t) {
+    const std::vector<std::uint64_t> hashes = hash_rows(t, on);
+    std::vector<std::uint32_t> route(hashes.size());
+    std::transform(hashes.begin(), hashes.end(), route.begin(),
+                   [outputs](std::uint64_t x) { return partition_of(x, outputs); });
+    return route;
+  };
+}
+
 DataFrame shuffle_partitions(const DataFrame& df, std::string_view name, Hasher h,
                              std::int64_t outputs, Route route, ShuffleSizes sizes) {
   if (outputs < 1 || outputs > max_shuffle_partitions)
@@ -303,15 +313,9 @@ DataFrame DataFrame::shuffle(const std::vector<std::string>& on, std::int64_t np
       npartitions > 0 ? npartitions : std::max<std::int64_t>(partitions_, 1);
   Hasher h("shuffle");
   for (const std::string& c : on) h.add(c);
-  return detail::shuffle_partitions(
-      *this, "shuffle", h, outputs,
-      [on, n = static_cast<std::uint32_t>(outputs)](const Table& t) {  // checked: <= 2^20
-        const std::vector<std::uint64_t> hashes = detail::hash_rows(t, on);
-        std::vector<std::uint32_t> route(hashes.size());
-        std::transform(hashes.begin(), hashes.end(), route.begin(),
-                       [n](std::uint64_t x) { return detail::partition_of(x, n); });
-        return route;
-      });
+  // The cast is safe: shuffle_partitions refuses more than 2^20 partitions.
+  return detail::shuffle_partitions(*this, "shuffle", h, outputs,
+                                    detail::hash_route(on, static_cast<std::uint32_t>(outputs)));
 }
 
 }  // namespace pando

@@ -36,6 +36,8 @@ Value reduce_partitions(const DataFrame& df, std::string_view name, Hasher h,
 // The output partition of each row of a table (the shuffle engine's routing: a hash of keys, a
 // range of a sort key).
 using Route = std::function<std::vector<std::uint32_t>(const Table&)>;
+// Rows by the hash of their values in `on` (detail/hash.hpp), among `outputs` partitions.
+Route hash_route(std::vector<std::string> on, std::uint32_t outputs);
 
 // How a shuffle cuts and sends its rows: the exchange's round size (a share of the memory
 // budget; it bounds the transport's memory, never what the output holds) and the size of the
