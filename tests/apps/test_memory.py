@@ -2,8 +2,11 @@
 each rank, read from the apps themselves (PANDO_BENCH_JSON), for the pando-frame commands that
 stream their input, on 50 MB and on 500 MB of CSV. A memory check, not a timing.
 
-  - --nulls, --agg, --where ... --out x.csv and a .gz input grow by at most 25% from 50 MB to
-    500 MB (with 4 MiB ranges: memory holds the ranges in flight, not the files);
+  - --nulls, --agg, --where ... --out x.csv and a .gz input grow by at most 25% (or three 4 MiB
+    ranges, if more) from 50 MB to 500 MB: memory holds the ranges in flight, not the files.
+    A leak or a held output grows tenfold; how many ranges a rank holds at its peak (reading,
+    parsing, formatting) varies from run to run by a few ranges, and with more ranges to read a
+    run meets its busiest moment more often;
   - --describe over all columns stays within 10% of --describe over the numeric ones (it holds
     what it summarizes, nothing else).
 
@@ -61,11 +64,12 @@ class Memory(AppTest):
             peaks.append(peak_rss_mib(r))
         return min(peaks)
 
-    def assertFlat(self, name, build_args, limit=1.25):
+    def assertFlat(self, name, build_args, growth=0.25, ranges_in_flight=3):
         small = self.rss(*build_args(50))
         large = self.rss(*build_args(500))
         print(f"{name}: {small:.0f} MiB at 50 MB, {large:.0f} MiB at 500 MB", flush=True)
-        self.assertLessEqual(large, small * limit,
+        allowance = max(small * growth, ranges_in_flight * int(CHUNK[1]) / 2**20)
+        self.assertLessEqual(large, small + allowance,
                              f"{name}: peak RSS per rank {small:.0f} -> {large:.0f} MiB")
 
     def test_streaming_commands_stay_flat(self):
