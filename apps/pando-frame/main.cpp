@@ -1,7 +1,8 @@
 // pando-frame: dataframe analytics on CSV files, in parallel.
 //
 // The options fill one Plan; run_plan() applies it in a fixed order with the library:
-// read -> --assign (in order) -> --fillna -> --where -> --select -> one output.
+// read -> --assign (in order) -> --fillna -> --where -> --select -> at most one of --groupby with
+// --agg, --agg, --describe, --nulls -> --head -> output.
 
 #include <app.hpp>
 
@@ -18,6 +19,10 @@ constexpr const char* examples = R"(Examples (run from the repository, data made
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --describe
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --where "amount > 100 and flag" \
       --agg amount:sum,amount:mean,id:count
+  jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --groupby category \
+      --agg amount:sum,amount:mean,amount:count,qty:max
+  jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --groupby customer \
+      --agg amount:median,amount:q90 --head 10
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --assign "total=amount * qty" \
       --select id,total --head 10
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --nulls
@@ -41,6 +46,7 @@ struct Plan {
   std::string where;
   std::string select;
   std::optional<std::int64_t> head;
+  std::string groupby;  // KEY,... (with agg)
   std::string agg;
   bool describe = false;
   bool nulls = false;
@@ -89,6 +95,8 @@ std::vector<std::string> used_columns(const Plan& plan) {
     made.insert(statement.target);
   }
   for (const auto& f : plan.fills) use(split_pair(f, '=', "--fillna", "COL=VALUE").first);
+  if (!plan.groupby.empty())
+    for (const auto& k : split_list(plan.groupby)) use(k);
   if (!plan.where.empty())
     for (const auto& v : expr::parse_expression(plan.where, "--where").variables()) use(v);
   if (!plan.select.empty()) {
@@ -157,11 +165,28 @@ DataFrame transform(DataFrame df, const Plan& plan) {
   return df;
 }
 
-Table aggregate(const DataFrame& df, const Plan& plan) {
-  std::vector<std::pair<std::string, std::string>> column_funcs;
+std::vector<std::pair<std::string, std::string>> column_funcs(const Plan& plan) {
+  std::vector<std::pair<std::string, std::string>> out;
   for (const auto& item : split_list(plan.agg))
-    column_funcs.push_back(split_pair(item, ':', "--agg", "COL:FUNC"));
-  return df.agg(column_funcs, plan.ddof, !plan.keep_na);
+    out.push_back(split_pair(item, ':', "--agg", "COL:FUNC"));
+  return out;
+}
+
+// --groupby KEYS --agg COL:FUNC,...: one row per group, by key.
+DataFrame grouped(const DataFrame& df, const Plan& plan) {
+  if (plan.agg.empty())
+    throw UsageError("--groupby needs --agg COL:FUNC,... (what to compute for each group)");
+  if (plan.keep_na) throw UsageError("--keep-na applies to --agg over the whole table only");
+  GroupByOptions options;
+  options.ddof = plan.ddof;
+  return df.groupby(split_list(plan.groupby), options).agg(column_funcs(plan));
+}
+
+// The one step that reduces the rows (--agg, --describe, --nulls), as a table.
+Table reduced(const DataFrame& df, const Plan& plan) {
+  if (plan.describe) return df.describe(plan.ddof);
+  if (plan.nulls) return df.null_counts();
+  return df.agg(column_funcs(plan), plan.ddof, !plan.keep_na);
 }
 
 void run_plan(const Plan& plan) {
@@ -177,18 +202,19 @@ void run_plan(const Plan& plan) {
     }
   }
   df = transform(df, plan);
-  const int outputs = plan.head.has_value() + !plan.agg.empty() + plan.describe + plan.nulls;
-  if (outputs > 1) throw UsageError("give one of --head, --agg, --describe and --nulls");
+  if (!plan.agg.empty() + plan.describe + plan.nulls > 1)
+    throw UsageError("give at most one of --agg (with or without --groupby), --describe and --nulls");
+  if (!plan.groupby.empty()) df = grouped(df, plan);
   app::Stage s("compute");
-  if (outputs == 0 && !plan.out.empty()) {
+  const bool rows = !plan.groupby.empty() || (plan.agg.empty() && !plan.describe && !plan.nulls);
+  if (rows && !plan.head && !plan.out.empty()) {
     df.to_csv(plan.out);  // every row, written in parallel
     return;
   }
-  Table result = plan.describe       ? df.describe(plan.ddof)
-                 : plan.nulls        ? df.null_counts()
-                 : !plan.agg.empty() ? aggregate(df, plan)
-                 : plan.head         ? df.head(*plan.head)
-                                     : df.compute(/*everywhere=*/false);
+  Table result = !rows      ? reduced(df, plan)
+                 : plan.head ? df.head(*plan.head)
+                             : df.compute(/*everywhere=*/false);
+  if (!rows && plan.head) result = result.head(static_cast<std::size_t>(*plan.head));
   app::Output out(plan.out);
   out.write(app::csv_text(result));
   out.finish();
@@ -236,18 +262,23 @@ int main(int argc, char** argv) {
       ->group(transforming);
   cli.add_option("--select", plan.select, "COL,COL,...: keep these columns, in this order")
       ->group(transforming);
-  auto* output = "Output (one; default: every row)";
-  cli.add_option("--head", plan.head, "the first N rows")
-      ->check(pando::app::at_least(0))
+  auto* output = "Reducing (at most one; default: every row), then --head and the output";
+  cli.add_option("--groupby", plan.groupby,
+                 "KEY,...: with --agg, one row per group of equal keys (rows with a missing key "
+                 "dropped), in key order; the keys, then COL_FUNC columns in --agg order")
       ->group(output);
   cli.add_option("--agg", plan.agg,
-                 "COL:FUNC,...: count sum mean min max std var over the whole table, "
-                 "columns named COL_FUNC")
+                 "COL:FUNC,...: count sum mean min max std var over the whole table, or per "
+                 "group with --groupby, which also takes size prod first last nunique median "
+                 "qNN (percent: q90) any all; columns named COL_FUNC")
       ->group(output);
   cli.add_flag("--describe", plan.describe,
                "count mean std min 25% 50% 75% max of the numeric columns")
       ->group(output);
   cli.add_flag("--nulls", plan.nulls, "the number of nulls per column")->group(output);
+  cli.add_option("--head", plan.head, "the first N rows of the result")
+      ->check(pando::app::at_least(0))
+      ->group(output);
   cli.add_option("--out", plan.out, "write to this CSV file instead of stdout (atomically)")
       ->group(output);
   cli.add_option("--ddof", plan.ddof, "std/var divide by n - ddof (default 1, as pandas)")

@@ -28,5 +28,6 @@
 #include <pando/io/h5_atomic.hpp>
 #include <pando/frame/dataframe.hpp>
 #include <pando/frame/generate.hpp>
+#include <pando/frame/groupby.hpp>
 #include <pando/frame/table.hpp>
 #include <pando/frame/text.hpp>

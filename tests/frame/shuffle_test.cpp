@@ -5,6 +5,7 @@
 #include <pando/core/fault.hpp>
 #include <pando/frame/detail/hash.hpp>
 #include <pando/frame/detail/partitions.hpp>
+#include <pando/frame/detail/shuffle.hpp>
 #include <pando/graph/delayed.hpp>
 
 #include "dataframe_test_util.hpp"

@@ -33,6 +33,8 @@ namespace pando {
 namespace detail {
 struct Divisions;  // detail/partitions.hpp
 }
+class GroupBy;           // groupby.hpp
+struct GroupByOptions;  // groupby.hpp
 
 class DataFrame {
  public:
@@ -82,6 +84,11 @@ class DataFrame {
   //   auto by_customer = df.shuffle({"customer"});
   [[nodiscard]] DataFrame shuffle(const std::vector<std::string>& on,
                                   std::int64_t npartitions = 0) const;
+
+  // Rows grouped by the values of `keys`, for aggregations (groupby.hpp):
+  //   df.groupby({"customer"}).agg({{"amount", "sum"}})
+  [[nodiscard]] GroupBy groupby(std::vector<std::string> keys) const;
+  [[nodiscard]] GroupBy groupby(std::vector<std::string> keys, const GroupByOptions& options) const;
 
   // ---- known divisions (Dask's, from set_index(column, sorted=True)) ----
   // Collective: the same frame, known to be sorted by `column`. One pass checks that the rows

@@ -16,6 +16,7 @@
 #include <pando/core/session.hpp>
 #include <pando/frame/detail/hash.hpp>
 #include <pando/frame/detail/partitions.hpp>
+#include <pando/frame/detail/shuffle.hpp>
 
 #include <fmt/format.h>
 
@@ -24,6 +25,7 @@
 #include <cmath>
 #include <cstring>
 #include <numeric>
+#include <optional>
 
 namespace pando::detail {
 
@@ -36,22 +38,6 @@ ShuffleSizes ShuffleSizes::of_session() {
 }
 
 namespace {
-
-// Output partitions are spread in contiguous blocks, rank r owning [first(r), first(r + 1)).
-struct Owners {
-  std::int64_t outputs;
-  int ranks;
-  [[nodiscard]] int of(std::int64_t j) const { return static_cast<int>(j * ranks / outputs); }
-  [[nodiscard]] std::int64_t first(int r) const {
-    return (static_cast<std::int64_t>(r) * outputs + ranks - 1) / ranks;
-  }
-};
-
-// What one rank holds of a shuffle's output: partitions [first, first + tables.size()).
-struct ShuffledPartitions {
-  std::int64_t first = 0;
-  std::vector<Table> tables;
-};
 
 // Where a piece of rows comes from and goes to; it travels as the first part of its message.
 struct PieceHeader {
@@ -146,115 +132,148 @@ Table owning_copy(const Table& t) {
   return Codec<Table>::decode(e);
 }
 
-class Shuffle {
- public:
-  Shuffle(std::string name, Schema schema, std::int64_t outputs, Route route, ShuffleSizes sizes)
-      : name_(std::move(name)),
-        schema_(std::move(schema)),
-        outputs_(outputs),
-        route_(std::move(route)),
-        sizes_(sizes) {}
-
-  // Every step that can fail on one rank runs inside `failure`, so that every rank makes the
-  // same collective calls; the rows are counted once all agree that nothing failed.
-  Value operator()(const CollectiveInputs& in) const {
-    const Owners owners{outputs_, in.comm.size()};
-    const int rank = in.comm.rank();
-    const std::int64_t first = owners.first(rank), last = owners.first(rank + 1);
-    DeferredError failure;
-    std::vector<Outgoing> messages;
-    std::int64_t rows_in = 0;
-    failure.run([&] {
-      for (std::size_t k = 0; k < in.values.size(); ++k) {
-        const Table& t = in.values[k].get<Table>();
-        rows_in += static_cast<std::int64_t>(t.rows());
-        cut(t, in.positions[k], owners, messages);
-      }
-    });
-    std::vector<std::vector<Piece>> arrived(static_cast<std::size_t>(last - first));
-    exchange(
-        in.comm, messages, sizes_.round_bytes,
-        [&](int, std::vector<Buffer> parts) {
-          auto [head, rows] = piece_of(std::move(parts));
-          if (head.dest < first || head.dest >= last)
-            throw InternalError(
-                fmt::format("shuffle: partition {} arrived at rank {}", head.dest, rank));
-          arrived[static_cast<std::size_t>(head.dest - first)].push_back(
-              {head.source, head.chunk, std::move(rows)});
-        },
-        failure);
-    messages.clear();
-    ShuffledPartitions out{first, {}};
-    failure.run([&] {
-      for (auto& pieces : arrived) out.tables.push_back(assemble(pieces));
-    });
-    failure.agree(in.comm);
-    check_rows_conserved(in.comm, rows_in, out);
-    return Value::local(std::move(out));
-  }
-
- private:
-  // The messages for the rows of input partition `source`: per destination partition, row
-  // chunks of about sizes_.piece_bytes.
-  void cut(const Table& t, std::int64_t source, const Owners& owners,
-           std::vector<Outgoing>& messages) const {
-    if (t.rows() == 0) return;
-    auto routed = std::make_shared<Routed>(group_by_destination(route_(t), outputs_));
-    const double row_bytes = static_cast<double>(t.nbytes()) / static_cast<double>(t.rows());
-    const auto per_chunk = static_cast<std::size_t>(
-        std::max(1.0, static_cast<double>(sizes_.piece_bytes) / row_bytes));
-    for (std::int64_t j = 0; j < outputs_; ++j) {
-      std::size_t begin = routed->begin[static_cast<std::size_t>(j)];
-      std::size_t end = routed->begin[static_cast<std::size_t>(j) + 1];
-      if (begin < end && fault::strikes(fault::Point::lose_row)) --end;
-      for (std::int64_t c = 0; begin < end; ++c, begin += per_chunk) {
-        const std::size_t n = std::min(per_chunk, end - begin);
-        const PieceHeader head{source, c, j};
-        messages.push_back(
-            {owners.of(j), static_cast<std::size_t>(row_bytes * n), [t, routed, begin, n, head] {
-               return message_of(head, t.take({routed->rows.data() + begin, n}));
-             }});
-      }
+// The messages for the rows of input partition `source`: per destination partition, row
+// chunks of about piece_bytes.
+void cut(const Table& t, std::int64_t source, const Route& route, const Owners& owners,
+         std::size_t piece_bytes, std::vector<Outgoing>& messages) {
+  if (t.rows() == 0) return;
+  auto routed = std::make_shared<Routed>(group_by_destination(route(t), owners.outputs));
+  const double row_bytes = static_cast<double>(t.nbytes()) / static_cast<double>(t.rows());
+  const auto per_chunk = static_cast<std::size_t>(
+      std::max(1.0, static_cast<double>(piece_bytes) / row_bytes));
+  for (std::int64_t j = 0; j < owners.outputs; ++j) {
+    std::size_t begin = routed->begin[static_cast<std::size_t>(j)];
+    std::size_t end = routed->begin[static_cast<std::size_t>(j) + 1];
+    if (begin < end && fault::strikes(fault::Point::lose_row)) --end;
+    for (std::int64_t c = 0; begin < end; ++c, begin += per_chunk) {
+      const std::size_t n = std::min(per_chunk, end - begin);
+      const PieceHeader head{source, c, j};
+      messages.push_back(
+          {owners.of(j), static_cast<std::size_t>(row_bytes * n), [t, routed, begin, n, head] {
+             return message_of(head, t.take({routed->rows.data() + begin, n}));
+           }});
     }
   }
+}
 
-  // An output partition: its pieces in input-partition order (then chunk order).
-  Table assemble(std::vector<Piece>& pieces) const {
-    std::sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) {
-      return std::tie(a.source, a.chunk) < std::tie(b.source, b.chunk);
-    });
-    std::vector<Table> tables;
-    tables.reserve(pieces.size());
-    for (Piece& p : pieces) tables.push_back(std::move(p.rows));
-    pieces.clear();
-    if (tables.empty()) return Table::empty(schema_);
-    if (tables.size() == 1) return owning_copy(tables[0]);
-    return Table::concat(tables);
+// Pieces in input-partition order (then chunk order), as one table.
+Table assemble(std::vector<Piece>& pieces, const Schema& schema) {
+  std::sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) {
+    return std::tie(a.source, a.chunk) < std::tie(b.source, b.chunk);
+  });
+  std::vector<Table> tables;
+  tables.reserve(pieces.size());
+  for (Piece& p : pieces) tables.push_back(std::move(p.rows));
+  pieces.clear();
+  if (tables.empty()) return Table::empty(schema);
+  if (tables.size() == 1) return owning_copy(tables[0]);
+  return Table::concat(tables);
+}
+
+// Collective: the rows given out over all ranks must be the rows taken in.
+void check_rows_conserved(const Comm& comm, std::int64_t rows_in, const ShuffledPartitions& out,
+                          std::string_view name) {
+  std::int64_t rows_out = 0;
+  for (const Table& t : out.tables) rows_out += static_cast<std::int64_t>(t.rows());
+  std::array<std::int64_t, 2> mine{rows_in, rows_out}, all{};
+  comm.allreduce(std::span<const std::int64_t>(mine), std::span<std::int64_t>(all),
+                 ReduceOp::sum);
+  if (all[0] != all[1])
+    throw InternalError(fmt::format(
+        "{}: {} rows went into the shuffle and {} came out (rows lost or duplicated in transit: "
+        "a bug in Pando, please report it)",
+        name, all[0], all[1]));
+}
+
+// A collective task's body: the shuffle of its inputs.
+struct Shuffle {
+  std::string name;
+  Schema schema;
+  std::int64_t outputs;
+  Route route;
+  ShuffleSizes sizes;
+
+  Value operator()(const CollectiveInputs& in) const {
+    return Value::local(shuffle_tables(in, schema, outputs, route, sizes, name));
   }
-
-  // Collective: the rows given out over all ranks must be the rows taken in.
-  void check_rows_conserved(const Comm& comm, std::int64_t rows_in,
-                            const ShuffledPartitions& out) const {
-    std::int64_t rows_out = 0;
-    for (const Table& t : out.tables) rows_out += static_cast<std::int64_t>(t.rows());
-    std::array<std::int64_t, 2> mine{rows_in, rows_out}, all{};
-    comm.allreduce(std::span<const std::int64_t>(mine), std::span<std::int64_t>(all),
-                   ReduceOp::sum);
-    if (all[0] != all[1])
-      throw InternalError(fmt::format(
-          "{}: {} rows went into the shuffle and {} came out (rows lost or duplicated in transit: "
-          "a bug in Pando, please report it)",
-          name_, all[0], all[1]));
-  }
-
-  std::string name_;
-  Schema schema_;
-  std::int64_t outputs_;
-  Route route_;
-  ShuffleSizes sizes_;
 };
 
 }  // namespace
+
+// Every step that can fail on one rank runs inside `failure`, so that every rank makes the same
+// collective calls; the rows are counted once all agree that nothing failed.
+ShuffledPartitions shuffle_tables(const CollectiveInputs& in, const Schema& schema,
+                                  std::int64_t outputs, const Route& route, ShuffleSizes sizes,
+                                  std::string_view name) {
+  const Owners owners{outputs, in.comm.size()};
+  const int rank = in.comm.rank();
+  const std::int64_t first = owners.first(rank), last = owners.first(rank + 1);
+  DeferredError failure;
+  std::vector<Outgoing> messages;
+  std::int64_t rows_in = 0;
+  failure.run([&] {
+    for (std::size_t k = 0; k < in.values.size(); ++k) {
+      const Table& t = in.values[k].get<Table>();
+      rows_in += static_cast<std::int64_t>(t.rows());
+      cut(t, in.positions[k], route, owners, sizes.piece_bytes, messages);
+    }
+  });
+  std::vector<std::vector<Piece>> arrived(static_cast<std::size_t>(last - first));
+  exchange(
+      in.comm, messages, sizes.round_bytes,
+      [&](int, std::vector<Buffer> parts) {
+        auto [head, rows] = piece_of(std::move(parts));
+        if (head.dest < first || head.dest >= last)
+          throw InternalError(
+              fmt::format("shuffle: partition {} arrived at rank {}", head.dest, rank));
+        arrived[static_cast<std::size_t>(head.dest - first)].push_back(
+            {head.source, head.chunk, std::move(rows)});
+      },
+      failure);
+  messages.clear();
+  ShuffledPartitions out{first, {}};
+  failure.run([&] {
+    for (auto& pieces : arrived) out.tables.push_back(assemble(pieces, schema));
+  });
+  failure.agree(in.comm);
+  check_rows_conserved(in.comm, rows_in, out, name);
+  return out;
+}
+
+std::vector<Table> gather_tables(const CollectiveInputs& in, std::size_t inputs,
+                                 ShuffleSizes sizes) {
+  DeferredError failure;
+  std::vector<Outgoing> messages;
+  failure.run([&] {
+    for (std::size_t k = 0; k < in.values.size(); ++k) {
+      const Table& t = in.values[k].get<Table>();
+      const PieceHeader head{in.positions[k], 0, 0};
+      for (int r = 0; r < in.comm.size(); ++r)
+        messages.push_back({r, t.nbytes(), [t, head] { return message_of(head, t); }});
+    }
+  });
+  std::vector<std::optional<Table>> tables(inputs);
+  exchange(
+      in.comm, messages, sizes.round_bytes,
+      [&](int, std::vector<Buffer> parts) {
+        auto [head, rows] = piece_of(std::move(parts));
+        if (head.source < 0 || static_cast<std::size_t>(head.source) >= inputs ||
+            tables[static_cast<std::size_t>(head.source)])
+          throw InternalError(fmt::format("gather: input {} arrived twice or out of range",
+                                          head.source));
+        tables[static_cast<std::size_t>(head.source)] = owning_copy(rows);
+      },
+      failure);
+  std::vector<Table> out;
+  failure.run([&] {
+    for (std::size_t k = 0; k < inputs; ++k) {
+      if (!tables[k]) throw InternalError(fmt::format("gather: input {} did not arrive", k));
+      out.push_back(std::move(*tables[k]));
+    }
+  });
+  failure.agree(in.comm);
+  return out;
+}
 
 Route hash_route(std::vector<std::string> on, std::uint32_t outputs) {
   return [on = std::move(on), outputs](const Table& t) {
@@ -274,16 +293,20 @@ DataFrame shuffle_partitions(const DataFrame& df, std::string_view name, Hasher 
   h.add(df.token()).add(outputs);
   const Key all(make_token(std::string(name) + "-exchange", h.value()));
   const std::string token = make_token(name, h.value());
-  const Owners owners{outputs, SessionBase::current().comm().size()};
 
-  std::vector<Task> tasks;
   Task x;
   x.key = all;
   x.inputs = partition_keys(df);
-  x.collective =
-      collective_step(Shuffle(std::string(name), df.schema(), outputs, std::move(route), sizes),
-                      CollectiveOutput::per_rank);
-  tasks.push_back(std::move(x));
+  x.collective = collective_step(
+      Shuffle{std::string(name), df.schema(), outputs, std::move(route), sizes},
+      CollectiveOutput::per_rank);
+  return partitions_of(all, df.schema(), outputs, token, Graph({std::move(x)}, {&df.graph()}));
+}
+
+DataFrame partitions_of(const Key& all, Schema schema, std::int64_t outputs, std::string token,
+                        Graph graph) {
+  const Owners owners{outputs, SessionBase::current().comm().size()};
+  std::vector<Task> tasks;
   for (std::int64_t j = 0; j < outputs; ++j) {
     Task t;
     t.key = Key(token, {j});
@@ -296,7 +319,8 @@ DataFrame shuffle_partitions(const DataFrame& df, std::string_view name, Hasher 
     };
     tasks.push_back(std::move(t));
   }
-  return DataFrame(df.schema(), outputs, token, Graph(std::move(tasks), {&df.graph()}));
+  return DataFrame(std::move(schema), outputs, std::move(token),
+                   Graph(std::move(tasks), {&graph}));
 }
 
 }  // namespace pando::detail

@@ -33,31 +33,4 @@ Value reduce_partitions(const DataFrame& df, std::string_view name, Hasher h,
                         std::function<Value(const Table&)> partial,
                         std::function<Value(std::span<const Value>)> combine);
 
-// The output partition of each row of a table (the shuffle engine's routing: a hash of keys, a
-// range of a sort key).
-using Route = std::function<std::vector<std::uint32_t>(const Table&)>;
-// Rows by the hash of their values in `on` (detail/hash.hpp), among `outputs` partitions.
-Route hash_route(std::vector<std::string> on, std::uint32_t outputs);
-
-// How a shuffle cuts and sends its rows: the exchange's round size (a share of the memory
-// budget; it bounds the transport's memory, never what the output holds) and the size of the
-// row chunks a piece is cut in (fixed, so that the pieces, and the output, do not depend on the
-// rank count or the budget). Tests make both tiny to force many rounds and chunks.
-struct ShuffleSizes {
-  std::size_t round_bytes;
-  std::size_t piece_bytes;
-  static ShuffleSizes of_session();
-};
-
-// More partitions than a shuffle makes (each is a task).
-inline constexpr std::int64_t max_shuffle_partitions = std::int64_t{1} << 20;
-
-// The shuffle engine (shuffle.cpp): a frame of `outputs` partitions holding every row of `df`,
-// each in the partition `route` gives it, in frame order within a partition. All-to-all in
-// rounds; the rows are counted on both sides (`name` names the operation in errors). The
-// partitions are alike at any rank count.
-DataFrame shuffle_partitions(const DataFrame& df, std::string_view name, Hasher h,
-                             std::int64_t outputs, Route route,
-                             ShuffleSizes sizes = ShuffleSizes::of_session());
-
 }  // namespace pando::detail

@@ -1,0 +1,66 @@
+#pragma once
+// Rows compared and grouped by their values in key columns (internal to the frame module):
+// the kernels under groupby, sorting and value counts (docs/architecture.md §3.4.1).
+//
+// Equal means what pandas groups together: ints and bools by value, floats with -0.0 as 0.0,
+// strings by their bytes whether dictionary-encoded or not; nulls, and NaN in float columns,
+// are one missing value, equal to each other. In an order, the missing value comes after every
+// value (or before, when asked), and strings order by their bytes (UTF-8: code points).
+
+#include <pando/frame/table.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace pando::detail {
+
+// Compares row i of one column with row j of another of the same type: < 0, 0 or > 0, the
+// missing value after every other.
+using CellOrder = std::function<int(std::size_t i, std::size_t j)>;
+CellOrder cell_order(const Column& a, const Column& b);
+// Whether row i of `c` is missing (null, or NaN in a float column); the function refers to `c`.
+std::function<bool(std::size_t)> missing_test(const Column& c);
+
+struct SortKey {
+  std::string column;
+  bool ascending = true;
+};
+
+// An order of rows of table `a` against rows of table `b` (the same key columns): the first key
+// that differs decides, by its direction; missing values last (or first, `nulls_first`) in
+// either direction, as pandas' na_position.
+class RowOrder {
+ public:
+  RowOrder(const Table& a, const Table& b, std::span<const SortKey> keys, bool nulls_first);
+  // < 0 when row i of a goes before row j of b, 0 when their keys are equal.
+  [[nodiscard]] int compare(std::size_t i, std::size_t j) const;
+
+ private:
+  struct Key {
+    CellOrder order;  // of present values
+    std::function<bool(std::size_t)> missing_a, missing_b;
+    bool ascending;
+  };
+  std::vector<Key> keys_;
+  bool nulls_first_;
+};
+
+// The rows of `t` in the order of `keys`, stable (equal keys keep their order).
+std::vector<std::int64_t> sorted_rows(const Table& t, std::span<const SortKey> keys,
+                                      bool nulls_first = false);
+// `t` sorted by `keys` ascending, missing values last (groupby's order of groups).
+Table sorted_by_keys(const Table& t, std::span<const std::string> keys);
+
+// The groups of a table's rows by their values in `keys`: group numbers in order of first
+// appearance; with `dropna`, a row with a missing key is in no group (-1).
+struct Groups {
+  std::vector<std::int64_t> of_row;
+  std::vector<std::int64_t> first_row;  // each group's first row
+  [[nodiscard]] std::size_t count() const noexcept { return first_row.size(); }
+};
+Groups group_rows(const Table& t, std::span<const std::string> keys, bool dropna);
+
+}  // namespace pando::detail

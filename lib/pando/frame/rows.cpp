@@ -1,0 +1,212 @@
+#include <pando/frame/detail/hash.hpp>
+#include <pando/frame/detail/rows.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <numeric>
+#include <type_traits>
+
+namespace pando::detail {
+
+namespace {
+
+template <class T>
+int three_way(T x, T y) noexcept {
+  return (x > y) - (x < y);  // -0.0 and 0.0 compare equal
+}
+
+}  // namespace
+
+std::function<bool(std::size_t)> missing_test(const Column& c) {
+  if (c.type() == DType::float64 || c.type() == DType::float32) {
+    return visit<DTypeSet{DType::float32, DType::float64}>(
+        c.type(), [&c](auto zero) -> std::function<bool(std::size_t)> {
+          using T = decltype(zero);
+          const auto v = c.values<T>();
+          return [&c, v](std::size_t i) { return c.is_null(i) || std::isnan(v[i]); };
+        });
+  }
+  if (c.null_count() == 0) return [](std::size_t) { return false; };
+  return [&c](std::size_t i) { return c.is_null(i); };
+}
+
+namespace {
+
+// Compares the values of two present rows (neither missing).
+CellOrder value_order(const Column& a, const Column& b) {
+  return visit<column_dtypes>(a.type(), [&](auto zero) -> CellOrder {
+    using T = decltype(zero);
+    if constexpr (std::is_same_v<T, StringTag>) {
+      if (a.is_dictionary() && &a == &b) {
+        // One dictionary of distinct values: equal codes are equal strings.
+        const auto codes = a.codes();
+        const Column* dict = &a.dictionary();
+        return [codes, dict](std::size_t i, std::size_t j) {
+          if (codes[i] == codes[j]) return 0;
+          return dict->string_at(static_cast<std::size_t>(codes[i]))
+              .compare(dict->string_at(static_cast<std::size_t>(codes[j])));
+        };
+      }
+      return [&a, &b](std::size_t i, std::size_t j) {
+        const int c = a.string_at(i).compare(b.string_at(j));
+        return (c > 0) - (c < 0);
+      };
+    } else {
+      const auto va = a.values<T>();
+      const auto vb = b.values<T>();
+      return [va, vb](std::size_t i, std::size_t j) { return three_way(va[i], vb[j]); };
+    }
+  });
+}
+
+}  // namespace
+
+CellOrder cell_order(const Column& a, const Column& b) {
+  if (a.type() != b.type())
+    throw InternalError("cell_order: columns of different types");
+  return [order = value_order(a, b), ma = missing_test(a), mb = missing_test(b)](
+             std::size_t i, std::size_t j) {
+    const bool x = ma(i), y = mb(j);
+    if (x || y) return static_cast<int>(x) - static_cast<int>(y);
+    return order(i, j);
+  };
+}
+
+RowOrder::RowOrder(const Table& a, const Table& b, std::span<const SortKey> keys,
+                   bool nulls_first)
+    : nulls_first_(nulls_first) {
+  for (const SortKey& k : keys) {
+    const Column& ca = a.column(k.column);
+    const Column& cb = b.column(k.column);
+    if (ca.type() != cb.type()) throw InternalError("RowOrder: key columns of different types");
+    keys_.push_back({value_order(ca, cb), missing_test(ca), missing_test(cb), k.ascending});
+  }
+}
+
+int RowOrder::compare(std::size_t i, std::size_t j) const {
+  for (const Key& k : keys_) {
+    const bool x = k.missing_a(i), y = k.missing_b(j);
+    if (x || y) {
+      if (x && y) continue;
+      return (x ? 1 : -1) * (nulls_first_ ? -1 : 1);
+    }
+    const int c = k.order(i, j);
+    if (c != 0) return k.ascending ? c : -c;
+  }
+  return 0;
+}
+
+std::vector<std::int64_t> sorted_rows(const Table& t, std::span<const SortKey> keys,
+                                      bool nulls_first) {
+  std::vector<std::int64_t> rows(t.rows());
+  std::iota(rows.begin(), rows.end(), 0);
+  const RowOrder order(t, t, keys, nulls_first);
+  std::stable_sort(rows.begin(), rows.end(), [&](std::int64_t i, std::int64_t j) {
+    return order.compare(static_cast<std::size_t>(i), static_cast<std::size_t>(j)) < 0;
+  });
+  return rows;
+}
+
+Table sorted_by_keys(const Table& t, std::span<const std::string> keys) {
+  std::vector<SortKey> by;
+  for (const std::string& k : keys) by.push_back({k, true});
+  return t.take(sorted_rows(t, by));
+}
+
+namespace {
+
+// Groups of a single dictionary-encoded key: by code, no hashing.
+Groups group_codes(const Column& c, bool dropna) {
+  Groups g;
+  g.of_row.assign(c.size(), -1);
+  std::vector<std::int64_t> group_of_code(c.dictionary().size(), -1);
+  std::int64_t null_group = -1;
+  const auto codes = c.codes();
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    std::int64_t* group = &null_group;
+    if (c.is_valid(i))
+      group = &group_of_code[static_cast<std::size_t>(codes[i])];
+    else if (dropna)
+      continue;
+    if (*group < 0) {
+      *group = static_cast<std::int64_t>(g.first_row.size());
+      g.first_row.push_back(static_cast<std::int64_t>(i));
+    }
+    g.of_row[i] = *group;
+  }
+  return g;
+}
+
+// Open addressing over the rows' hashes; a slot holds a group number.
+class GroupTable {
+ public:
+  // `same(i, j)`: rows i and j have equal keys.
+  explicit GroupTable(std::function<bool(std::size_t, std::size_t)> same)
+      : same_(std::move(same)), slots_(1024, -1) {}
+
+  // The group of row i (whose hash is `hash`), a new one if its keys are new.
+  std::int64_t find_or_add(std::size_t i, std::uint64_t hash, Groups& g) {
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
+      const std::int64_t group = slots_[at];
+      if (group < 0) break;
+      const auto k = static_cast<std::size_t>(group);
+      if (hashes_[k] == hash && same_(static_cast<std::size_t>(g.first_row[k]), i)) return group;
+    }
+    const auto group = static_cast<std::int64_t>(g.first_row.size());
+    g.first_row.push_back(static_cast<std::int64_t>(i));
+    hashes_.push_back(hash);
+    if (hashes_.size() * 2 > slots_.size()) {
+      grow();
+    } else {
+      place(group);
+    }
+    return group;
+  }
+
+ private:
+  void place(std::int64_t group) {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t at = hashes_[static_cast<std::size_t>(group)] & mask;
+    while (slots_[at] >= 0) at = (at + 1) & mask;
+    slots_[at] = group;
+  }
+  void grow() {
+    slots_.assign(slots_.size() * 4, -1);
+    for (std::size_t k = 0; k < hashes_.size(); ++k) place(static_cast<std::int64_t>(k));
+  }
+
+  std::function<bool(std::size_t, std::size_t)> same_;
+  std::vector<std::int64_t> slots_;
+  std::vector<std::uint64_t> hashes_;  // of each group
+};
+
+}  // namespace
+
+Groups group_rows(const Table& t, std::span<const std::string> keys, bool dropna) {
+  if (keys.size() == 1 && t.column(keys[0]).is_dictionary())
+    return group_codes(t.column(keys[0]), dropna);
+  std::vector<CellOrder> orders;
+  std::vector<std::function<bool(std::size_t)>> missing;
+  for (const std::string& k : keys) {
+    const Column& c = t.column(k);
+    orders.push_back(cell_order(c, c));
+    missing.push_back(missing_test(c));
+  }
+  GroupTable table([&orders](std::size_t i, std::size_t j) {
+    return std::all_of(orders.begin(), orders.end(),
+                       [&](const CellOrder& o) { return o(i, j) == 0; });
+  });
+  const std::vector<std::uint64_t> hashes = hash_rows(t, keys);
+  Groups g;
+  g.of_row.assign(t.rows(), -1);
+  for (std::size_t i = 0; i < t.rows(); ++i) {
+    if (dropna && std::any_of(missing.begin(), missing.end(), [i](const auto& m) { return m(i); }))
+      continue;
+    g.of_row[i] = table.find_or_add(i, hashes[i], g);
+  }
+  return g;
+}
+
+}  // namespace pando::detail
