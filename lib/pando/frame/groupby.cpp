@@ -7,6 +7,7 @@
 #include <pando/core/error.hpp>
 #include <pando/core/session.hpp>
 #include <pando/frame/detail/aggregate.hpp>
+#include <pando/frame/detail/groupby.hpp>
 #include <pando/frame/detail/partitions.hpp>
 #include <pando/frame/detail/rows.hpp>
 #include <pando/frame/detail/shuffle.hpp>
@@ -175,7 +176,9 @@ struct Combine {
     std::uint64_t bytes = 0;
     for (const Value& v : in.values) bytes += v.get<Table>().nbytes();
     const std::uint64_t total = in.comm.allreduce(bytes, ReduceOp::sum);
-    if (!plan->holistic() && total <= few_bytes) return Value::local(combine_everywhere(in));
+    // Budgets may differ between nodes: the plan must not.
+    const std::uint64_t few = in.comm.allreduce(few_bytes, ReduceOp::min);
+    if (!plan->holistic() && total <= few) return Value::local(combine_everywhere(in));
     const Route route =
         plan->sort() ? range_route(in, plan->partial_schema(), plan->keys(), outputs, inputs, sizes)
                      : hash_route(plan->keys(), static_cast<std::uint32_t>(outputs));
@@ -213,6 +216,56 @@ struct Combine {
 
 }  // namespace
 
+GroupBySizes GroupBySizes::of_session() {
+  const ShuffleSizes shuffle = ShuffleSizes::of_session();
+  return {shuffle, std::min<std::uint64_t>(shuffle.round_bytes / 16, std::uint64_t{16} << 20)};
+}
+
+DataFrame grouped_aggregation(const DataFrame& df, const std::vector<std::string>& keys,
+                              const GroupByOptions& options,
+                              const std::vector<std::pair<std::string, std::string>>& column_funcs,
+                              GroupBySizes sizes) {
+  if (column_funcs.empty())
+    throw UsageError("groupby: name at least one aggregation, as {\"amount\", \"sum\"}");
+  const Schema& schema = df.schema();
+  std::vector<AggSpec> specs;
+  Hasher h("groupby");
+  h.add_all(keys).add(options.dropna).add(options.sort).add(options.ddof);
+  for (const auto& [column, func] : column_funcs) {
+    specs.push_back(
+        make_agg(column, schema[schema.index_of(column)].type, func, options.ddof));
+    h.add(column).add(func);
+    const std::string& name = specs.back().name;
+    const bool clash = std::find(keys.begin(), keys.end(), name) != keys.end() ||
+                       std::count_if(specs.begin(), specs.end(),
+                                     [&](const AggSpec& s) { return s.name == name; }) > 1;
+    if (clash)
+      throw UsageError(fmt::format("groupby: the output column '{}' would appear twice", name));
+  }
+  auto plan = std::make_shared<const GroupPlan>(schema, keys, std::move(specs), options);
+  const std::int64_t outputs =
+      options.npartitions > 0 ? options.npartitions : std::max<std::int64_t>(df.npartitions(), 1);
+  if (outputs > max_shuffle_partitions)
+    throw UsageError(fmt::format("groupby: at most {} partitions, not {}",
+                                 max_shuffle_partitions, outputs));
+  h.add(outputs);
+  const DataFrame partials = per_partition(
+      df, "groupby-partial", h, plan->partial_schema(),
+      [plan](const Table& t) { return plan->partial(t); });
+  Task x;
+  x.key = Key(make_token("groupby-combine", h.value()));
+  x.inputs = partition_keys(partials);
+  x.collective = collective_step(
+      Combine{plan, outputs, static_cast<std::size_t>(partials.npartitions()), sizes.shuffle,
+              sizes.few_bytes},
+      CollectiveOutput::per_rank);
+  const Key combined = x.key;
+  std::vector<Task> tasks;
+  tasks.push_back(std::move(x));
+  return partitions_of(combined, plan->output_schema(), outputs, make_token("groupby", h.value()),
+                       Graph(std::move(tasks), {&partials.graph()}));
+}
+
 }  // namespace pando::detail
 
 namespace pando {
@@ -237,50 +290,13 @@ GroupBy DataFrame::groupby(std::vector<std::string> keys, const GroupByOptions& 
   return GroupBy(*this, std::move(keys), options);
 }
 
-DataFrame GroupBy::size() const { return agg({{keys_[0], "size"}}).rename({{keys_[0] + "_size", "size"}}); }
+DataFrame GroupBy::size() const {
+  return agg({{keys_[0], "size"}}).rename({{keys_[0] + "_size", "size"}});
+}
 
 DataFrame GroupBy::agg(const std::vector<std::pair<std::string, std::string>>& column_funcs) const {
-  if (column_funcs.empty())
-    throw UsageError("groupby: name at least one aggregation, as {\"amount\", \"sum\"}");
-  const Schema& schema = frame_.schema();
-  std::vector<detail::AggSpec> specs;
-  Hasher h("groupby");
-  h.add_all(keys_).add(options_.dropna).add(options_.sort).add(options_.ddof);
-  for (const auto& [column, func] : column_funcs) {
-    specs.push_back(
-        detail::make_agg(column, schema[schema.index_of(column)].type, func, options_.ddof));
-    h.add(column).add(func);
-    const std::string& name = specs.back().name;
-    const bool clash = std::find(keys_.begin(), keys_.end(), name) != keys_.end() ||
-                       std::count_if(specs.begin(), specs.end(),
-                                     [&](const detail::AggSpec& s) { return s.name == name; }) > 1;
-    if (clash)
-      throw UsageError(fmt::format("groupby: the output column '{}' would appear twice", name));
-  }
-  auto plan = std::make_shared<const detail::GroupPlan>(schema, keys_, std::move(specs), options_);
-  const std::int64_t outputs =
-      options_.npartitions > 0 ? options_.npartitions : std::max<std::int64_t>(frame_.npartitions(), 1);
-  if (outputs > detail::max_shuffle_partitions)
-    throw UsageError(fmt::format("groupby: at most {} partitions, not {}",
-                                 detail::max_shuffle_partitions, outputs));
-  h.add(outputs);
-  const DataFrame partials = detail::per_partition(
-      frame_, "groupby-partial", h, plan->partial_schema(),
-      [plan](const Table& t) { return plan->partial(t); });
-  const auto sizes = detail::ShuffleSizes::of_session();
-  Task x;
-  x.key = Key(make_token("groupby-combine", h.value()));
-  x.inputs = detail::partition_keys(partials);
-  x.collective = collective_step(
-      detail::Combine{plan, outputs, static_cast<std::size_t>(partials.npartitions()), sizes,
-                      std::min<std::uint64_t>(sizes.round_bytes, std::uint64_t{16} << 20)},
-      CollectiveOutput::per_rank);
-  const Key combined = x.key;
-  std::vector<Task> tasks;
-  tasks.push_back(std::move(x));
-  return detail::partitions_of(combined, plan->output_schema(), outputs,
-                               make_token("groupby", h.value()),
-                               Graph(std::move(tasks), {&partials.graph()}));
+  return detail::grouped_aggregation(frame_, keys_, options_, column_funcs,
+                                     detail::GroupBySizes::of_session());
 }
 
 }  // namespace pando
