@@ -1,0 +1,150 @@
+"""pando-frame's steps that move rows between ranks (--groupby with --agg, --head after them)
+against pandas, on generated data with skewed keys (Zipf, and one key holding 10% of the rows),
+null and NaN values, an all-null column, string, integer, bool and timestamp keys, files cut
+into many small ranges; the same output at PANDO_TEST_RANKS ranks as at 1.
+"""
+import os
+import random
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from apptest import AppTest, RANKS, main  # noqa: E402
+from test_frame import QUICK_EXIT, cell  # noqa: E402
+
+FRAME = "pando-frame"
+DATES = ["when"]
+
+
+def rows(n, seed=11):
+    """customer: Zipf over 300 names, with c-heavy on 10% of the rows; region: 0-6 or null;
+    none: always null; amount: floats, some null, some NaN; qty: small ints, some null."""
+    rng = random.Random(seed)
+    names = [f"c{k:03d}" for k in range(300)]
+    weights = [1 / (k + 1) for k in range(300)]
+    out = []
+    for i in range(n):
+        customer = "c-heavy" if i % 10 == 3 else rng.choices(names, weights)[0]
+        region = "" if i % 13 == 0 else str(rng.randint(0, 6))
+        amount = "" if i % 17 == 2 else "NaN" if i % 29 == 5 else f"{rng.uniform(-50, 500):.2f}"
+        qty = "" if i % 19 == 7 else str(rng.randint(0, 9))
+        flag = "" if i % 23 == 1 else rng.choice(["True", "False"])
+        when = f"2024-0{1 + i % 3}-0{1 + (i // 3) % 4} 00:00:00"
+        out.append([str(i), customer, region, "", amount, qty, flag, when])
+    return out
+
+
+HEADER = ["id", "customer", "region", "none", "amount", "qty", "flag", "when"]
+
+
+def pd_read(path_or_text, dates=DATES):
+    import io
+    src = io.StringIO(path_or_text) if "\n" in path_or_text else path_or_text
+    return pd.read_csv(src, parse_dates=dates, float_precision="round_trip")
+
+
+class FrameRowsTest(AppTest):
+    @classmethod
+    def setUpClass(cls):
+        cls.data = tempfile.mkdtemp(prefix="pando-apptest-rows-")
+        all_rows = rows(3000)
+        cls.files = []
+        for k, (a, b) in enumerate([(0, 1000), (1000, 1001), (1001, 3000)]):
+            path = os.path.join(cls.data, f"t-{k}.csv")
+            with open(path, "w") as f:
+                f.write(",".join(HEADER) + "\n")
+                f.writelines(",".join(r) + "\n" for r in all_rows[a:b])
+            cls.files.append(path)
+        cls.glob = os.path.join(cls.data, "t-*.csv")
+        cls.ref = pd.concat([pd_read(p) for p in cls.files], ignore_index=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.data, ignore_errors=True)
+
+    def run_frame(self, *args):
+        args = (self.glob, "--chunk-size", "3000") + args
+        out = self.ok(FRAME, *args)
+        self.assertSameAtOneRank(out, FRAME, *args)
+        return out
+
+    def assertFramesEqual(self, ours, want, msg):
+        self.assertEqual(list(ours.columns), list(want.columns), msg)
+        self.assertEqual(len(ours), len(want), msg)
+        for c in want.columns:
+            a = [cell(v) for v in ours[c]]
+            b = [cell(v) for v in want[c]]
+            if any(isinstance(v, float) for v in b):
+                self.assertEqual([v is None for v in a], [v is None for v in b], f"{msg}: {c}")
+                np.testing.assert_allclose([v for v in a if v is not None],
+                                           [v for v in b if v is not None], rtol=1e-9,
+                                           err_msg=f"{msg}: {c}")
+            else:
+                self.assertEqual(a, b, f"{msg}: column {c}")
+
+    def check_groupby(self, keys, specs, frame=None, pre=()):
+        """--groupby KEYS --agg SPECS against pandas' groupby(keys).agg, sorted by key."""
+        d = self.ref if frame is None else frame
+        out = self.run_frame(*pre, "--groupby", ",".join(keys), "--agg", ",".join(specs))
+        named = {}
+        for s in specs:
+            col, func = s.split(":")
+            if func.startswith("q") and func[1:].replace(".", "").isdigit():
+                q = float(func[1:]) / 100
+                func = lambda x, q=q: x.quantile(q)  # noqa: E731
+            named[s.replace(":", "_")] = (col, func)
+        want = d.groupby(keys).agg(**named).reset_index()
+        ours = pd_read(out, dates=[c for c in want.columns if str(want[c].dtype).startswith("datetime")])
+        self.assertFramesEqual(ours, want, " ".join(keys) + " " + ",".join(specs))
+
+    def test_groupby_string_key_every_function(self):
+        self.check_groupby(["customer"], [
+            "amount:sum", "amount:mean", "amount:count", "amount:min", "amount:max",
+            "amount:std", "amount:var", "amount:median", "amount:q90", "amount:q2.5",
+            "amount:nunique", "amount:first", "amount:last", "qty:max", "qty:size",
+            "region:nunique", "when:min", "when:last"])
+
+    def test_groupby_several_keys_of_other_types(self):
+        self.check_groupby(["region", "flag"], ["amount:sum", "qty:count", "qty:min"])
+        self.check_groupby(["when"], ["amount:var", "id:prod", "flag:any", "flag:all"],
+                           frame=self.ref[self.ref["id"] < 40], pre=("--where", "id < 40"))
+        self.check_groupby(["qty", "customer"], ["amount:mean"])
+
+    def test_groupby_edge_cases(self):
+        # Every key missing: no groups.
+        out = self.run_frame("--groupby", "none", "--agg", "amount:sum")
+        self.assertEqual(out.splitlines(), ["none,amount_sum"])
+        # No rows; one group.
+        out = self.run_frame("--where", "amount > 1e9", "--groupby", "customer", "--agg", "qty:sum")
+        self.assertEqual(out.splitlines(), ["customer,qty_sum"])
+        heavy = self.ref[self.ref["customer"] == "c-heavy"]
+        self.check_groupby(["customer"], ["amount:sum", "amount:median"], frame=heavy,
+                           pre=("--where", "customer == 'c-heavy'"))
+
+    def test_head_after_groupby(self):
+        out = self.run_frame("--groupby", "customer", "--agg", "amount:sum", "--head", "4")
+        want = self.ref.groupby("customer").agg(amount_sum=("amount", "sum")).reset_index()
+        self.assertFramesEqual(pd_read(out, dates=[]), want.head(4), "--head 4")
+
+    def test_bad_groupby(self):
+        cases = [
+            (["--groupby", "nobody", "--agg", "amount:sum"], "no column 'nobody'"),
+            (["--groupby", "customer", "--agg", "customer:mean"],
+             "cannot take the mean of column 'customer' of type string"),
+            (["--groupby", "customer", "--agg", "amount:q150"],
+             "a quantile's percent lies between 0 and 100"),
+            (["--groupby", "customer"], "--groupby needs --agg"),
+            (["--groupby", "customer", "--agg", "amount:sum", "--describe"],
+             "give at most one of --agg"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                self.fails(FRAME, self.glob, *args, message=message, timeout=60, env=QUICK_EXIT)
+
+
+if __name__ == "__main__":
+    main()
