@@ -103,6 +103,16 @@ const std::map<std::string, Scenario>& scenarios() {
          // All-to-all: every rank sends to every rank, in several partitions.
          (void)frame(dir).shuffle({"category", "amount"}, 2 * nranks() + 1).length();
        }},
+      {"groupby-few",
+       [](const std::string& dir) {
+         // Few groups: the partials gathered on every rank.
+         (void)frame(dir).groupby({"category"}).agg({{"amount", "sum"}}).length();
+       }},
+      {"groupby-many",
+       [](const std::string& dir) {
+         // A median needs the rows: sampled for the key ranges, then shuffled by key.
+         (void)frame(dir).groupby({"category"}).agg({{"amount", "median"}}).length();
+       }},
       {"delayed",
        [](const std::string&) {
          std::vector<Delayed<double>> parts;

@@ -28,12 +28,14 @@ SCENARIOS = os.path.join(BUILD, "tests", "faults", "fault_scenarios")
 TIMEOUT = 120  # seconds a run may take before it counts as a hang
 
 SCENARIO_NAMES = ["csv-agg", "csv-describe", "csv-single", "csv-parts", "h5-new", "h5-existing",
-                  "h5-reduce", "from-local", "shuffle", "delayed"]
+                  "h5-reduce", "from-local", "shuffle", "groupby-few", "groupby-many",
+                  "delayed"]
 # A few faults for make test: each kind of output and of exchange once (on the last rank that
 # passes the point).
 QUICK = [("csv-single", "write"), ("csv-parts", "rename"), ("h5-new", "write"),
          ("from-local", "agree"), ("csv-agg", "receive"), ("delayed", "send"),
-         ("csv-describe", "alloc"), ("shuffle", "exchange"), ("shuffle", "lose_row")]
+         ("csv-describe", "alloc"), ("shuffle", "exchange"), ("shuffle", "lose_row"),
+         ("groupby-few", "exchange"), ("groupby-many", "lose_row")]
 
 
 # What a fault at each point must surface as: the injected error, or, for a point that corrupts
@@ -147,6 +149,7 @@ def app_commands(data):
         "frame-agg": frame + ["--agg", "amount:sum,amount:mean"],
         "frame-out": frame + ["--where", "amount > 100", "--out", os.path.join(data, "out.csv")],
         "frame-describe": frame + ["--describe"],
+        "frame-groupby": frame + ["--groupby", "category", "--agg", "amount:sum,amount:median"],
         "array-reduce": array + ["reduce", x, "--op", "sum", "--op", "std:1"],
         "array-eval": array + ["eval", "x + x.T", "--bind", "x=" + x, "--out",
                                os.path.join(data, "x.h5") + ":/sym"],

@@ -264,14 +264,17 @@ std::vector<Table> gather_tables(const CollectiveInputs& in, std::size_t inputs,
         tables[static_cast<std::size_t>(head.source)] = owning_copy(rows);
       },
       failure);
+  // A rank that failed sent only part of its tables: its error, not the gap, is the one to say.
+  failure.agree(in.comm);
   std::vector<Table> out;
-  failure.run([&] {
+  DeferredError missing;
+  missing.run([&] {
     for (std::size_t k = 0; k < inputs; ++k) {
       if (!tables[k]) throw InternalError(fmt::format("gather: input {} did not arrive", k));
       out.push_back(std::move(*tables[k]));
     }
   });
-  failure.agree(in.comm);
+  missing.agree(in.comm);
   return out;
 }
 
