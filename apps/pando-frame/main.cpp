@@ -1,13 +1,15 @@
 // pando-frame: dataframe analytics on CSV files, in parallel.
 //
 // The options fill one Plan; run_plan() applies it in a fixed order with the library:
-// read -> --assign (in order) -> --fillna -> --where -> --select -> at most one of --groupby with
-// --agg, --agg, --describe, --nulls -> --head -> output.
+// read -> --assign (in order) -> --fillna -> --where -> --select -> at most one reducing step
+// (--groupby with --agg, --agg, --value-counts, --nunique, --drop-duplicates, --describe,
+// --nulls) -> --sort -> --nlargest / --nsmallest -> --head / --tail -> output.
 
 #include <app.hpp>
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <set>
 
 namespace {
@@ -48,8 +50,14 @@ struct Plan {
   std::optional<std::int64_t> head;
   std::string groupby;  // KEY,... (with agg)
   std::string agg;
+  std::string value_counts;             // COL
+  std::string nunique;                  // COL,...
+  std::optional<std::string> distinct;  // --drop-duplicates: COL,... ("" for all columns)
   bool describe = false;
   bool nulls = false;
+  std::string sort;                          // COL[:desc],...
+  std::string nlargest, nsmallest;           // N:COL[,COL...]
+  std::optional<std::int64_t> tail;
   std::string out;
   int ddof = 1;
   bool keep_na = false;  // --agg with pandas' skipna=False
@@ -84,7 +92,10 @@ std::pair<std::string, std::string> split_pair(const std::string& text, char sep
 // `--agg id:count` parses one column, not every column. Names made by --assign are not file
 // columns (unless an expression reads the file's column before replacing it).
 std::vector<std::string> used_columns(const Plan& plan) {
-  if (plan.select.empty() && plan.agg.empty()) return {};  // the output shows every column
+  // Without --select, the output shows every column unless a step narrows them.
+  const bool narrowed = !plan.select.empty() || !plan.agg.empty() ||
+                        !plan.value_counts.empty() || !plan.nunique.empty();
+  if (!narrowed) return {};
   std::set<std::string> made, used;
   auto use = [&](const std::string& name) {
     if (!made.count(name)) used.insert(name);
@@ -95,16 +106,19 @@ std::vector<std::string> used_columns(const Plan& plan) {
     made.insert(statement.target);
   }
   for (const auto& f : plan.fills) use(split_pair(f, '=', "--fillna", "COL=VALUE").first);
-  if (!plan.groupby.empty())
-    for (const auto& k : split_list(plan.groupby)) use(k);
   if (!plan.where.empty())
     for (const auto& v : expr::parse_expression(plan.where, "--where").variables()) use(v);
   if (!plan.select.empty()) {
     for (const auto& c : split_list(plan.select)) use(c);
-  } else {
-    for (const auto& item : split_list(plan.agg))
-      use(split_pair(item, ':', "--agg", "COL:FUNC").first);
+    return {used.begin(), used.end()};
   }
+  if (!plan.groupby.empty())
+    for (const auto& k : split_list(plan.groupby)) use(k);
+  for (const auto& item : split_list(plan.agg))
+    if (!item.empty()) use(split_pair(item, ':', "--agg", "COL:FUNC").first);
+  if (!plan.value_counts.empty()) use(plan.value_counts);
+  for (const auto& c : split_list(plan.nunique))
+    if (!c.empty()) use(c);
   return {used.begin(), used.end()};
 }
 
@@ -182,11 +196,61 @@ DataFrame grouped(const DataFrame& df, const Plan& plan) {
   return df.groupby(split_list(plan.groupby), options).agg(column_funcs(plan));
 }
 
-// The one step that reduces the rows (--agg, --describe, --nulls), as a table.
-Table reduced(const DataFrame& df, const Plan& plan) {
-  if (plan.describe) return df.describe(plan.ddof);
-  if (plan.nulls) return df.null_counts();
-  return df.agg(column_funcs(plan), plan.ddof, !plan.keep_na);
+// What the reducing step made: rows that stay distributed, or a small table.
+struct Result {
+  std::optional<DataFrame> rows;
+  Table table;
+};
+
+// "amount:desc,id" -> amount descending, id ascending.
+std::vector<SortKey> sort_keys(const std::string& text) {
+  std::vector<SortKey> keys;
+  for (const auto& item : split_list(text)) {
+    const auto colon = item.rfind(':');
+    const std::string direction = colon == std::string::npos ? "" : item.substr(colon + 1);
+    if (colon != std::string::npos && direction != "desc" && direction != "asc")
+      throw UsageError(
+          fmt::format("--sort: '{}' is not COL, COL:asc or COL:desc (as amount_sum:desc)", item));
+    keys.push_back({item.substr(0, colon), direction != "desc"});
+  }
+  return keys;
+}
+
+// "10:amount" -> 10 rows by amount.
+std::pair<std::int64_t, std::vector<std::string>> top_n(const std::string& text,
+                                                        std::string_view option) {
+  auto [n, columns] = split_pair(text, ':', option, "N:COL (as 10:amount)");
+  std::int64_t count = 0;
+  auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), count);
+  if (ec != std::errc() || end != n.data() + n.size() || count < 0)
+    throw UsageError(fmt::format("{}: '{}' is not a number of rows (as 10:amount)", option, n));
+  return {count, split_list(columns)};
+}
+
+// The reducing step, if any: at most one.
+Result reduce(const DataFrame& df, const Plan& plan) {
+  const int steps = !plan.agg.empty() + !plan.value_counts.empty() + !plan.nunique.empty() +
+                    plan.distinct.has_value() + plan.describe + plan.nulls;
+  if (steps > 1)
+    throw UsageError(
+        "give at most one of --agg (with or without --groupby), --value-counts, --nunique, "
+        "--drop-duplicates, --describe and --nulls");
+  if (!plan.groupby.empty()) return {grouped(df, plan), {}};
+  if (!plan.value_counts.empty()) return {df.value_counts(plan.value_counts), {}};
+  if (plan.distinct)
+    return {df.drop_duplicates(plan.distinct->empty() ? std::vector<std::string>{}
+                                                       : split_list(*plan.distinct)),
+            {}};
+  if (plan.describe) return {std::nullopt, df.describe(plan.ddof)};
+  if (plan.nulls) return {std::nullopt, df.null_counts()};
+  if (!plan.nunique.empty()) return {std::nullopt, df.nunique(split_list(plan.nunique))};
+  if (!plan.agg.empty()) return {std::nullopt, df.agg(column_funcs(plan), plan.ddof, !plan.keep_na)};
+  return {df, {}};
+}
+
+// A small result table as a frame of one partition, for the steps after it.
+DataFrame as_frame(const Table& t) {
+  return DataFrame::from_delayed({delayed([t] { return t; }).name("result")()}, t.schema());
 }
 
 void run_plan(const Plan& plan) {
@@ -202,21 +266,49 @@ void run_plan(const Plan& plan) {
     }
   }
   df = transform(df, plan);
-  if (!plan.agg.empty() + plan.describe + plan.nulls > 1)
-    throw UsageError("give at most one of --agg (with or without --groupby), --describe and --nulls");
-  if (!plan.groupby.empty()) df = grouped(df, plan);
-  app::Stage s("compute");
-  const bool rows = !plan.groupby.empty() || (plan.agg.empty() && !plan.describe && !plan.nulls);
-  if (rows && !plan.head && !plan.out.empty()) {
-    df.to_csv(plan.out);  // every row, written in parallel
-    return;
+  if (!plan.nlargest.empty() && !plan.nsmallest.empty())
+    throw UsageError("give one of --nlargest and --nsmallest");
+  Result result = reduce(df, plan);
+  const bool reduced = !result.rows || !plan.groupby.empty() || !plan.value_counts.empty() ||
+                       plan.distinct;
+  const bool reorders = !plan.sort.empty() || !plan.nlargest.empty() || !plan.nsmallest.empty();
+  if (reorders && !result.rows) result.rows = as_frame(result.table);
+  if (result.rows) {
+    DataFrame rows = *result.rows;
+    if (!plan.sort.empty()) rows = rows.sort_values(sort_keys(plan.sort));
+    if (!plan.nlargest.empty()) {
+      auto [n, columns] = top_n(plan.nlargest, "--nlargest");
+      rows = rows.nlargest(n, columns);
+    }
+    if (!plan.nsmallest.empty()) {
+      auto [n, columns] = top_n(plan.nsmallest, "--nsmallest");
+      rows = rows.nsmallest(n, columns);
+    }
+    app::Stage s("compute");
+    if (!plan.head && !plan.tail && !plan.out.empty()) {
+      rows.to_csv(plan.out);  // every row, written in parallel
+      return;
+    }
+    if (!plan.head && !plan.tail) {
+      result.table = rows.compute(/*everywhere=*/false);
+    } else {
+      // Computed once for both ends (a head alone of the rows as read reads only the first
+      // partitions).
+      if ((reduced || reorders) && plan.head && plan.tail) rows = rows.persist();
+      std::vector<Table> ends;
+      if (plan.head) ends.push_back(rows.head(*plan.head));
+      if (plan.tail) ends.push_back(rows.tail(*plan.tail));
+      result.table = Table::concat(ends);
+    }
+  } else {
+    if (plan.head) result.table = result.table.head(static_cast<std::size_t>(*plan.head));
+    if (plan.tail) {
+      const auto keep = std::min(result.table.rows(), static_cast<std::size_t>(*plan.tail));
+      result.table = result.table.slice(result.table.rows() - keep, keep);
+    }
   }
-  Table result = !rows      ? reduced(df, plan)
-                 : plan.head ? df.head(*plan.head)
-                             : df.compute(/*everywhere=*/false);
-  if (!rows && plan.head) result = result.head(static_cast<std::size_t>(*plan.head));
   app::Output out(plan.out);
-  out.write(app::csv_text(result));
+  out.write(app::csv_text(result.table));
   out.finish();
 }
 
@@ -272,13 +364,39 @@ int main(int argc, char** argv) {
                  "group with --groupby, which also takes size prod first last nunique median "
                  "qNN (percent: q90) any all; columns named COL_FUNC")
       ->group(output);
+  cli.add_option("--value-counts", plan.value_counts,
+                 "COL: each distinct value and its count (COL,count), most frequent first, ties "
+                 "by value")
+      ->group(output);
+  cli.add_option("--nunique", plan.nunique,
+                 "COL,...: the number of distinct values of each (column,nunique)")
+      ->group(output);
+  auto* distinct = cli.add_option("--drop-duplicates", plan.distinct,
+                                  "[=COL,...]: the rows whose values (in these columns; bare: "
+                                  "all) did not appear in an earlier row, in order")
+                       ->expected(0, 1)
+                       ->group(output);
   cli.add_flag("--describe", plan.describe,
                "count mean std min 25% 50% 75% max of the numeric columns")
       ->group(output);
   cli.add_flag("--nulls", plan.nulls, "the number of nulls per column")->group(output);
+  auto* ordering = "Then, on the result (may name its columns, as amount_sum)";
+  cli.add_option("--sort", plan.sort,
+                 "COL[:desc],...: order the rows (stable; missing values last), a distributed "
+                 "sort")
+      ->group(ordering);
+  cli.add_option("--nlargest", plan.nlargest,
+                 "N:COL[,COL]: the N rows with the largest values, largest first (no full sort)")
+      ->group(ordering);
+  cli.add_option("--nsmallest", plan.nsmallest, "N:COL[,COL]: the N rows with the smallest values")
+      ->group(ordering);
   cli.add_option("--head", plan.head, "the first N rows of the result")
       ->check(pando::app::at_least(0))
-      ->group(output);
+      ->group(ordering);
+  cli.add_option("--tail", plan.tail,
+                 "the last N rows of the result (with --head: the first rows, then the last)")
+      ->check(pando::app::at_least(0))
+      ->group(ordering);
   cli.add_option("--out", plan.out, "write to this CSV file instead of stdout (atomically)")
       ->group(output);
   cli.add_option("--ddof", plan.ddof, "std/var divide by n - ddof (default 1, as pandas)")
@@ -287,5 +405,8 @@ int main(int argc, char** argv) {
                "--agg: a column with a null gives null, not the statistic of the rest "
                "(pandas' skipna=False)")
       ->group(output);
-  return pando::app::run(cli, argc, argv, common, [&](pando::Session&) { run_plan(plan); });
+  return pando::app::run(cli, argc, argv, common, [&](pando::Session&) {
+    if (distinct->count() > 0 && !plan.distinct) plan.distinct = "";  // bare: every column
+    run_plan(plan);
+  });
 }

@@ -101,9 +101,9 @@ DataFrame shuffle_with(const DataFrame& df, std::int64_t outputs, detail::Shuffl
   const detail::Route by_k = detail::hash_route({"k"}, static_cast<std::uint32_t>(outputs));
   return detail::shuffle_partitions(
       df, "shuffle-test", h, outputs,
-      [by_k, before](const Table& t) {
+      [by_k, before](const Table& t, std::int64_t source) {
         if (before) before(t);
-        return by_k(t);
+        return by_k(t, source);
       },
       sizes);
 }

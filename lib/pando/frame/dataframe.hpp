@@ -85,6 +85,32 @@ class DataFrame {
   [[nodiscard]] DataFrame shuffle(const std::vector<std::string>& on,
                                   std::int64_t npartitions = 0) const;
 
+  // ---- ordering and distinct rows (collective, all-to-all) ----
+  // The rows ordered by `by` (the first key that differs decides), stable: rows with equal keys
+  // keep their frame order; missing values (null, NaN) last, or first with `nulls_first`
+  // (pandas' na_position), in either direction. A sample sort: splitters from a sample of every
+  // partition, rows moved to their range (ties split by frame position, so that one repeated
+  // value still spreads evenly), then sorted where they land. As many partitions as the frame.
+  //   auto ranked = df.sort_values({{"amount", false}, {"id", true}});
+  [[nodiscard]] DataFrame sort_values(const std::vector<SortKey>& by,
+                                      bool nulls_first = false) const;
+  // The n rows with the largest (smallest) values of `columns`, ordered so, ties in frame order
+  // (pandas' keep="first"); rows missing a value of them are left out. Without a full sort:
+  // each partition keeps its own top n. One partition.
+  [[nodiscard]] DataFrame nlargest(std::int64_t n, const std::vector<std::string>& columns) const;
+  [[nodiscard]] DataFrame nsmallest(std::int64_t n, const std::vector<std::string>& columns) const;
+  // One row per distinct present value of `column`: the value and "count", its rows; counts
+  // descending, ties by value ascending (pandas leaves the order of ties open).
+  [[nodiscard]] DataFrame value_counts(const std::string& column) const;
+  // One row per column named (every column when none are): column, nunique (its distinct
+  // present values, as pandas' df.nunique()).
+  [[nodiscard]] Table nunique(const std::vector<std::string>& columns = {}) const;
+  // The rows whose values in `subset` (every column when empty) did not appear in an earlier
+  // row (keep_last: a later one), in frame order, as pandas' drop_duplicates; missing values
+  // are equal to each other. Partitions: as many as the frame.
+  [[nodiscard]] DataFrame drop_duplicates(const std::vector<std::string>& subset = {},
+                                          bool keep_last = false) const;
+
   // Rows grouped by the values of `keys`, for aggregations (groupby.hpp):
   //   df.groupby({"customer"}).agg({{"amount", "sum"}})
   [[nodiscard]] GroupBy groupby(std::vector<std::string> keys) const;
@@ -116,6 +142,8 @@ class DataFrame {
   [[nodiscard]] Table compute(bool everywhere = true) const;
   // The first n rows (reads only as many partitions as needed, in order).
   [[nodiscard]] Table head(std::int64_t n = 5) const;
+  // The last n rows (reads only as many partitions as needed, from the end).
+  [[nodiscard]] Table tail(std::int64_t n = 5) const;
   [[nodiscard]] std::int64_t length() const;
   // Computes the partitions and keeps them where they are.
   [[nodiscard]] DataFrame persist() const;

@@ -114,56 +114,6 @@ class GroupPlan {
   Schema partial_, output_;
 };
 
-// The route of a range shuffle by `keys`: splitters from a sample of every input (a few rows
-// of each, gathered everywhere), so that each output holds one range of keys; equal keys go
-// to one output. Collective.
-Route range_route(const CollectiveInputs& in, const Schema& schema,
-                  std::vector<std::string> keys, std::int64_t outputs, std::size_t inputs,
-                  ShuffleSizes sizes) {
-  const auto per_input = static_cast<std::size_t>(
-      std::clamp<std::int64_t>(8 * outputs / std::max<std::int64_t>(1, static_cast<std::int64_t>(inputs)), 4, 1024));
-  std::vector<Value> samples;
-  DeferredError failure;
-  failure.run([&] {
-    for (const Value& v : in.values) {
-      const Table& t = v.get<Table>();
-      const std::size_t m = std::min(per_input, t.rows());
-      std::vector<std::int64_t> rows;
-      for (std::size_t k = 0; k < m; ++k)
-        rows.push_back(static_cast<std::int64_t>(k * t.rows() / m));
-      samples.push_back(Value::of(t.select(keys).take(rows)));
-    }
-  });
-  failure.agree(in.comm);
-  std::vector<Field> key_fields;
-  for (const std::string& k : keys) key_fields.push_back(schema[schema.index_of(k)]);
-  const Table all = Table::concat(gather_tables({in.comm, samples, in.positions}, inputs, sizes));
-  const Table sorted = all.rows() ? sorted_by_keys(all, keys) : Table::empty(Schema(key_fields));
-  std::vector<std::int64_t> at;
-  for (std::int64_t j = 1; j < outputs && sorted.rows() > 0; ++j)
-    at.push_back(j * static_cast<std::int64_t>(sorted.rows()) / outputs);
-  auto splitters = std::make_shared<const Table>(sorted.take(at));
-  return [splitters, keys = std::move(keys)](const Table& t) {
-    std::vector<SortKey> by;
-    for (const std::string& k : keys) by.push_back({k, true});
-    const RowOrder order(t, *splitters, by, false);
-    std::vector<std::uint32_t> route(t.rows());
-    for (std::size_t i = 0; i < t.rows(); ++i) {
-      // The number of splitters at or below the row's key.
-      std::size_t lo = 0, hi = splitters->rows();
-      while (lo < hi) {
-        const std::size_t mid = (lo + hi) / 2;
-        if (order.compare(i, mid) < 0)
-          hi = mid;
-        else
-          lo = mid + 1;
-      }
-      route[i] = static_cast<std::uint32_t>(lo);
-    }
-    return route;
-  };
-}
-
 // The collective: partials measured, then combined.
 struct Combine {
   std::shared_ptr<const GroupPlan> plan;
@@ -179,9 +129,10 @@ struct Combine {
     // Budgets may differ between nodes: the plan must not.
     const std::uint64_t few = in.comm.allreduce(few_bytes, ReduceOp::min);
     if (!plan->holistic() && total <= few) return Value::local(combine_everywhere(in));
-    const Route route =
-        plan->sort() ? range_route(in, plan->partial_schema(), plan->keys(), outputs, inputs, sizes)
-                     : hash_route(plan->keys(), static_cast<std::uint32_t>(outputs));
+    const Route route = plan->sort()
+                            ? range_route(in, ascending(plan->keys()), false, false, outputs,
+                                          inputs, sizes)
+                            : hash_route(plan->keys(), static_cast<std::uint32_t>(outputs));
     ShuffledPartitions out =
         shuffle_tables(in, plan->partial_schema(), outputs, route, sizes, "groupby");
     DeferredError failure;

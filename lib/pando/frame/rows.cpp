@@ -108,10 +108,14 @@ std::vector<std::int64_t> sorted_rows(const Table& t, std::span<const SortKey> k
   return rows;
 }
 
-Table sorted_by_keys(const Table& t, std::span<const std::string> keys) {
+std::vector<SortKey> ascending(std::span<const std::string> columns) {
   std::vector<SortKey> by;
-  for (const std::string& k : keys) by.push_back({k, true});
-  return t.take(sorted_rows(t, by));
+  for (const std::string& c : columns) by.push_back({c, true});
+  return by;
+}
+
+Table sorted_by_keys(const Table& t, std::span<const std::string> keys) {
+  return t.take(sorted_rows(t, ascending(keys)));
 }
 
 namespace {

@@ -137,7 +137,7 @@ Table owning_copy(const Table& t) {
 void cut(const Table& t, std::int64_t source, const Route& route, const Owners& owners,
          std::size_t piece_bytes, std::vector<Outgoing>& messages) {
   if (t.rows() == 0) return;
-  auto routed = std::make_shared<Routed>(group_by_destination(route(t), owners.outputs));
+  auto routed = std::make_shared<Routed>(group_by_destination(route(t, source), owners.outputs));
   const double row_bytes = static_cast<double>(t.nbytes()) / static_cast<double>(t.rows());
   const auto per_chunk = static_cast<std::size_t>(
       std::max(1.0, static_cast<double>(piece_bytes) / row_bytes));
@@ -279,7 +279,7 @@ std::vector<Table> gather_tables(const CollectiveInputs& in, std::size_t inputs,
 }
 
 Route hash_route(std::vector<std::string> on, std::uint32_t outputs) {
-  return [on = std::move(on), outputs](const Table& t) {
+  return [on = std::move(on), outputs](const Table& t, std::int64_t) {
     const std::vector<std::uint64_t> hashes = hash_rows(t, on);
     std::vector<std::uint32_t> route(hashes.size());
     std::transform(hashes.begin(), hashes.end(), route.begin(),

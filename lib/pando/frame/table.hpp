@@ -56,6 +56,12 @@ class Schema {
   std::vector<Field> fields_;
 };
 
+// A column to order rows by, and its direction.
+struct SortKey {
+  std::string column;
+  bool ascending = true;
+};
+
 // "'a', 'b', 'c'": the list an error shows when a name is unknown.
 std::string quoted_names(const std::vector<std::string>& names);
 
@@ -95,6 +101,9 @@ class Table {
   [[nodiscard]] Table slice(std::size_t offset, std::size_t length) const;
   [[nodiscard]] Table filter(const Column& mask) const;
   [[nodiscard]] Table take(std::span<const std::int64_t> indices) const;
+  // The rows ordered by `by` (the first key that differs decides), stable; missing values
+  // (null, NaN) last, or first with `nulls_first` (pandas' na_position), in either direction.
+  [[nodiscard]] Table sort_values(const std::vector<SortKey>& by, bool nulls_first = false) const;
   // Casts column by column to `to` (same names in the same order), e.g. to apply a widening
   // int64 -> float64 found by the CSV reader.
   [[nodiscard]] Table cast(const Schema& to) const;

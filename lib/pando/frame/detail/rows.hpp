@@ -24,11 +24,6 @@ CellOrder cell_order(const Column& a, const Column& b);
 // Whether row i of `c` is missing (null, or NaN in a float column); the function refers to `c`.
 std::function<bool(std::size_t)> missing_test(const Column& c);
 
-struct SortKey {
-  std::string column;
-  bool ascending = true;
-};
-
 // An order of rows of table `a` against rows of table `b` (the same key columns): the first key
 // that differs decides, by its direction; missing values last (or first, `nulls_first`) in
 // either direction, as pandas' na_position.
@@ -47,6 +42,9 @@ class RowOrder {
   std::vector<Key> keys_;
   bool nulls_first_;
 };
+
+// Each column ascending.
+std::vector<SortKey> ascending(std::span<const std::string> columns);
 
 // The rows of `t` in the order of `keys`, stable (equal keys keep their order).
 std::vector<std::int64_t> sorted_rows(const Table& t, std::span<const SortKey> keys,

@@ -6,6 +6,7 @@
 // shuffle_tables and gather_tables there.
 
 #include <pando/frame/dataframe.hpp>
+#include <pando/frame/detail/rows.hpp>
 #include <pando/graph/task.hpp>
 
 #include <cstdint>
@@ -16,8 +17,9 @@
 
 namespace pando::detail {
 
-// The output partition of each row of a table (a hash of keys, a range of a sort key).
-using Route = std::function<std::vector<std::uint32_t>(const Table&)>;
+// The output partition of each row of a table, input partition number `source` (a hash of
+// keys, a range of sort keys).
+using Route = std::function<std::vector<std::uint32_t>(const Table&, std::int64_t source)>;
 // Rows by the hash of their values in `on` (detail/hash.hpp), among `outputs` partitions.
 Route hash_route(std::vector<std::string> on, std::uint32_t outputs);
 
@@ -61,6 +63,14 @@ ShuffledPartitions shuffle_tables(const CollectiveInputs& in, const Schema& sche
 // small enough to combine everywhere). Throws on every rank if one failed.
 std::vector<Table> gather_tables(const CollectiveInputs& in, std::size_t inputs,
                                  ShuffleSizes sizes);
+
+// Inside a collective: rows by ranges of their values in `keys` (in that order, nulls where
+// `nulls_first` says), among `outputs` partitions: splitters chosen from a sample of every input
+// (evenly spaced rows, gathered everywhere). Equal keys go to one partition; with
+// `by_position`, ties are broken by the row's place in the frame instead (a sort: a column of
+// one repeated value still spreads evenly).
+Route range_route(const CollectiveInputs& in, std::vector<SortKey> keys, bool nulls_first,
+                  bool by_position, std::int64_t outputs, std::size_t inputs, ShuffleSizes sizes);
 
 // A frame of `outputs` partitions holding every row of `df`, each in the partition `route`
 // gives it, in frame order within a partition (`name` names the operation in errors). The

@@ -1,0 +1,116 @@
+// Range partitioning for the shuffle engine: splitters from a sample, gathered everywhere.
+
+#include <pando/core/consensus.hpp>
+#include <pando/frame/detail/rows.hpp>
+#include <pando/frame/detail/shuffle.hpp>
+
+#include <algorithm>
+#include <memory>
+
+namespace pando::detail {
+
+namespace {
+
+// Columns of a sample that say where each sampled row was (for the tie-break by position).
+const std::string source_column = "\x01source";
+const std::string row_column = "\x01row";
+
+// About this many samples per output partition in all: enough for even ranges, few enough to
+// gather everywhere.
+constexpr std::int64_t oversampling = 32;
+
+// Evenly spaced rows of `t`: its key columns and their positions.
+Table sample(const Table& t, std::span<const SortKey> keys, std::int64_t source,
+             std::size_t count) {
+  const std::size_t m = std::min(count, t.rows());
+  std::vector<std::int64_t> rows;
+  for (std::size_t k = 0; k < m; ++k)
+    rows.push_back(static_cast<std::int64_t>((2 * k + 1) * t.rows() / (2 * m)));
+  std::vector<std::string> names;
+  for (const SortKey& k : keys) names.push_back(k.column);
+  return t.select(names)
+      .take(rows)
+      .with_column(source_column, Column::from_values(std::vector<std::int64_t>(m, source)))
+      .with_column(row_column, Column::from_values(rows));
+}
+
+// The splitters' order against rows of a table at input `source`: by keys, then (when asked)
+// by position.
+class Splitters {
+ public:
+  Splitters(Table rows, std::vector<SortKey> keys, bool nulls_first, bool by_position)
+      : rows_(std::move(rows)),
+        keys_(std::move(keys)),
+        nulls_first_(nulls_first),
+        by_position_(by_position) {}
+
+  // For each row of `t`, the number of splitters at or before it: its output partition.
+  [[nodiscard]] std::vector<std::uint32_t> route(const Table& t, std::int64_t source) const {
+    std::vector<std::uint32_t> out(t.rows(), 0);
+    if (rows_.rows() == 0) return out;
+    const RowOrder order(t, rows_, keys_, nulls_first_);
+    const auto sources = rows_.column(source_column).values<std::int64_t>();
+    const auto positions = rows_.column(row_column).values<std::int64_t>();
+    for (std::size_t i = 0; i < t.rows(); ++i) {
+      std::size_t lo = 0, hi = rows_.rows();
+      while (lo < hi) {
+        const std::size_t mid = (lo + hi) / 2;
+        int c = order.compare(i, mid);
+        if (c == 0 && by_position_) {
+          const std::pair<std::int64_t, std::int64_t> here{source, static_cast<std::int64_t>(i)};
+          const std::pair<std::int64_t, std::int64_t> there{sources[mid], positions[mid]};
+          c = here < there ? -1 : here > there ? 1 : 0;
+        }
+        if (c < 0)
+          hi = mid;
+        else
+          lo = mid + 1;
+      }
+      out[i] = static_cast<std::uint32_t>(lo);
+    }
+    return out;
+  }
+
+ private:
+  Table rows_;
+  std::vector<SortKey> keys_;
+  bool nulls_first_;
+  bool by_position_;
+};
+
+}  // namespace
+
+Route range_route(const CollectiveInputs& in, std::vector<SortKey> keys, bool nulls_first,
+                  bool by_position, std::int64_t outputs, std::size_t inputs, ShuffleSizes sizes) {
+  const auto per_input = static_cast<std::size_t>(std::clamp<std::int64_t>(
+      (oversampling * outputs + static_cast<std::int64_t>(inputs) - 1) /
+          std::max<std::int64_t>(1, static_cast<std::int64_t>(inputs)),
+      1, 1024));
+  std::vector<Value> samples;
+  DeferredError failure;
+  failure.run([&] {
+    for (std::size_t k = 0; k < in.values.size(); ++k)
+      samples.push_back(
+          Value::of(sample(in.values[k].get<Table>(), keys, in.positions[k], per_input)));
+  });
+  failure.agree(in.comm);
+  const std::vector<Table> gathered = gather_tables({in.comm, samples, in.positions}, inputs,
+                                                    sizes);
+  Table chosen;
+  if (!gathered.empty()) {
+    const Table all = Table::concat(gathered);
+    std::vector<SortKey> order = keys;
+    if (by_position) order.insert(order.end(), {{source_column, true}, {row_column, true}});
+    const std::vector<std::int64_t> sorted = sorted_rows(all, order, nulls_first);
+    std::vector<std::int64_t> at;
+    for (std::int64_t j = 1; j < outputs && !sorted.empty(); ++j)
+      at.push_back(sorted[static_cast<std::size_t>(j * static_cast<std::int64_t>(sorted.size()) /
+                                                   outputs)]);
+    chosen = all.take(at);
+  }
+  auto splitters =
+      std::make_shared<const Splitters>(std::move(chosen), std::move(keys), nulls_first, by_position);
+  return [splitters](const Table& t, std::int64_t source) { return splitters->route(t, source); };
+}
+
+}  // namespace pando::detail
