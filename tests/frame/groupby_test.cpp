@@ -8,6 +8,7 @@
 #include <pando/frame/groupby.hpp>
 #include <pando/graph/delayed.hpp>
 
+#include "awkward_frame.hpp"
 #include "dataframe_test_util.hpp"
 
 #include <fmt/format.h>
@@ -22,71 +23,10 @@
 namespace pando::test {
 namespace {
 
-constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-
-// Partition p: uneven sizes (some empty); `spread` distinct values of k.
-Table part(std::int64_t p, std::int64_t spread) {
-  const std::vector<std::size_t> sizes = {7, 0, 1, 13, 0, 5, 29, 2, 40};
-  const std::size_t n = sizes[static_cast<std::size_t>(p) % sizes.size()];
-  std::vector<std::int64_t> k, ts;
-  std::vector<bool> k_valid;
-  std::vector<double> x;
-  std::vector<std::optional<std::string>> s;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto r = static_cast<std::int64_t>(i) * 7 + p * 3;
-    k.push_back(r % spread);
-    k_valid.push_back(r % 11 != 0);
-    x.push_back(r % 6 == 0   ? nan
-                : r % 6 == 1 ? -0.0
-                : r % 6 == 2 ? 0.0
-                             : static_cast<double>(r % 4) + 0.1 * static_cast<double>(r % 7));
-    s.push_back(r % 9 == 0 ? std::nullopt : std::optional(std::string(1 + r % 3, 'a' + r % 4)));
-    ts.push_back(1'600'000'000'000'000'000 + (r % 3) * 86'400'000'000'000);
-  }
-  Column strings = Column::from_strings(s);
-  if (p % 2) strings = strings.dictionary_encoded();
-  return Table({"k", "x", "s", "t"}, {Column::from_values(k, k_valid), Column::from_values(x),
-                                      strings, Column::from_timestamps(ts)});
-}
-
-DataFrame frame(std::int64_t partitions, std::int64_t spread) {
-  std::vector<Delayed<Table>> made;
-  for (std::int64_t p = 0; p < partitions; ++p)
-    made.push_back(delayed([spread](std::int64_t q) { return part(q, spread); })
-                       .name(fmt::format("groupby-data-{}", spread))(p));
-  return DataFrame::from_delayed(made, part(0, spread).schema());
-}
-
 const std::vector<std::pair<std::string, std::string>> asked = {
     {"x", "sum"},     {"x", "count"},  {"x", "mean"}, {"x", "min"},   {"x", "max"},
     {"x", "median"},  {"x", "q25"},    {"x", "std"},  {"k", "size"},  {"k", "sum"},
     {"s", "first"},   {"s", "last"},   {"s", "nunique"}, {"t", "max"}, {"k", "any"}};
-
-// A cell as text, the same for values pandas groups together; nullopt when missing.
-std::optional<std::string> cell(const Column& c, std::size_t i) {
-  if (c.is_null(i)) return std::nullopt;
-  switch (c.type()) {
-    case DType::float64: {
-      const double v = c.values<double>()[i];
-      if (std::isnan(v)) return std::nullopt;
-      return fmt::format("{}", v == 0 ? 0.0 : v);
-    }
-    case DType::string:
-      return std::string(c.string_at(i));
-    case DType::boolean:
-      return fmt::format("{}", c.values<std::uint8_t>()[i]);
-    default:
-      return fmt::format("{}", c.values<std::int64_t>()[i]);
-  }
-}
-
-using GroupKey = std::vector<std::optional<std::string>>;
-
-GroupKey key_of(const Table& t, const std::vector<std::string>& keys, std::size_t i) {
-  GroupKey k;
-  for (const auto& name : keys) k.push_back(cell(t.column(name), i));
-  return k;
-}
 
 // What the reference expects of one group.
 struct Expected {
@@ -194,7 +134,7 @@ constexpr std::uint64_t everywhere = std::uint64_t{1} << 40, shuffled = 0;
 
 TEST(GroupBy, MatchesTheReferenceThroughEachPlan) {
   for (std::int64_t spread : {5, 400}) {
-    const DataFrame df = frame(11, spread);
+    const DataFrame df = awkward_frame(11, spread);
     const Table whole = df.compute();
     for (const std::vector<std::string>& keys :
          {std::vector<std::string>{"k"}, {"s"}, {"x"}, {"t"}, {"k", "s"}}) {
@@ -227,7 +167,7 @@ TEST(GroupBy, MatchesTheReferenceThroughEachPlan) {
 }
 
 TEST(GroupBy, UnsortedFewGroupsComeInOrderOfFirstAppearance) {
-  const DataFrame df = frame(6, 5);
+  const DataFrame df = awkward_frame(6, 5);
   GroupByOptions options;
   options.sort = false;
   const Table got = grouped(df, {"s"}, options, everywhere, {{"x", "count"}});
@@ -243,7 +183,7 @@ TEST(GroupBy, UnsortedFewGroupsComeInOrderOfFirstAppearance) {
 }
 
 TEST(GroupBy, AnEmptyFrameHasNoGroups) {
-  const DataFrame df = frame(2, 5).filter(frame(2, 5)["k"] > 1000);
+  const DataFrame df = awkward_frame(2, 5).filter(awkward_frame(2, 5)["k"] > 1000);
   for (std::uint64_t few : {everywhere, shuffled}) {
     const Table got = grouped(df, {"k"}, {}, few);
     EXPECT_EQ(got.rows(), 0u);
@@ -252,16 +192,16 @@ TEST(GroupBy, AnEmptyFrameHasNoGroups) {
 }
 
 TEST(GroupBy, SizeCountsRows) {
-  const Table got = frame(4, 3).groupby({"k"}, {.dropna = false}).size().compute();
+  const Table got = awkward_frame(4, 3).groupby({"k"}, {.dropna = false}).size().compute();
   EXPECT_EQ(got.names(), (std::vector<std::string>{"k", "size"}));
   std::int64_t rows = 0;
   for (auto n : got.column("size").values<std::int64_t>()) rows += n;
-  EXPECT_EQ(rows, frame(4, 3).length());
+  EXPECT_EQ(rows, awkward_frame(4, 3).length());
   EXPECT_TRUE(got.column("k").is_null(got.rows() - 1));  // the missing key's group, last
 }
 
 TEST(GroupBy, SaysWhatIsWrong) {
-  const DataFrame df = frame(3, 5);
+  const DataFrame df = awkward_frame(3, 5);
   expect_error([&] { (void)df.groupby({"nope"}); },
                "no column 'nope'; the columns are 'k', 'x', 's', 't'");
   expect_error([&] { (void)df.groupby({"k"}).agg({{"s", "mean"}}); },
