@@ -1,4 +1,5 @@
-"""pando-frame's steps that move rows between ranks (--groupby with --agg, --head after them)
+"""pando-frame's steps that move rows between ranks (--groupby with --agg, --value-counts,
+--nunique, --drop-duplicates, --sort, --nlargest / --nsmallest, --head / --tail after them)
 against pandas, on generated data with skewed keys (Zipf, and one key holding 10% of the rows),
 null and NaN values, an all-null column, string, integer, bool and timestamp keys, files cut
 into many small ranges; the same output at PANDO_TEST_RANKS ranks as at 1.
@@ -130,6 +131,62 @@ class FrameRowsTest(AppTest):
         want = self.ref.groupby("customer").agg(amount_sum=("amount", "sum")).reset_index()
         self.assertFramesEqual(pd_read(out, dates=[]), want.head(4), "--head 4")
 
+    def test_value_counts(self):
+        for col in ["customer", "region", "qty", "when"]:
+            out = self.run_frame("--value-counts", col)
+            ours = pd_read(out, dates=[col] if col in DATES else [])
+            counts = self.ref[col].value_counts().rename_axis(col).reset_index(name="count")
+            # pandas leaves the order of ties open: Pando orders them by value.
+            want = counts.sort_values(["count", col], ascending=[False, True], kind="stable")
+            self.assertFramesEqual(ours, want.reset_index(drop=True), f"--value-counts {col}")
+
+    def test_nunique(self):
+        out = self.run_frame("--nunique", "customer,region,none,amount,when")
+        ours = pd_read(out, dates=[])
+        cols = ["customer", "region", "none", "amount", "when"]
+        self.assertEqual(list(ours["column"]), cols)
+        self.assertEqual(list(ours["nunique"]), [self.ref[c].nunique() for c in cols])
+
+    def test_drop_duplicates(self):
+        for subset in ["customer", "region,flag", None]:
+            args = ["--drop-duplicates"] if subset is None else ["--drop-duplicates=" + subset]
+            d = self.ref if subset else self.ref.drop(columns=["id"])
+            pre = () if subset else ("--select", "customer,region,qty,flag")
+            if not subset:
+                d = self.ref[["customer", "region", "qty", "flag"]]
+            want = d.drop_duplicates(subset.split(",") if subset else None).reset_index(drop=True)
+            ours = pd_read(self.run_frame(*pre, *args), dates=[c for c in DATES if c in want])
+            self.assertFramesEqual(ours, want, " ".join(args))
+
+    def test_sort_and_both_ends(self):
+        d = self.ref
+        for spec, by, asc in [("amount", ["amount"], [True]),
+                              ("customer:desc,id", ["customer", "id"], [False, True]),
+                              ("region,amount:desc", ["region", "amount"], [True, False])]:
+            want = d.sort_values(by, ascending=asc, kind="stable", na_position="last")
+            ours = pd_read(self.run_frame("--sort", spec))
+            self.assertFramesEqual(ours, want.reset_index(drop=True), "--sort " + spec)
+        # Workload 5 of the benchmark: a full sort, then both ends.
+        out = self.run_frame("--where", "notna(amount)", "--select", "amount", "--sort", "amount",
+                             "--head", "10", "--tail", "10")
+        s = d[d["amount"].notna()].sort_values("amount", kind="stable")[["amount"]]
+        want = pd.concat([s.head(10), s.tail(10)]).reset_index(drop=True)
+        self.assertFramesEqual(pd_read(out, dates=[]), want, "--sort --head --tail")
+        # After a groupby, by its output column.
+        out = self.run_frame("--groupby", "customer", "--agg", "amount:sum", "--sort",
+                             "amount_sum:desc", "--head", "10")
+        g = d.groupby("customer").agg(amount_sum=("amount", "sum")).reset_index()
+        want = g.sort_values("amount_sum", ascending=False, kind="stable").head(10)
+        self.assertFramesEqual(pd_read(out, dates=[]), want.reset_index(drop=True), "groupby sort")
+
+    def test_nlargest_nsmallest(self):
+        d = self.ref
+        for n, col in [(10, "amount"), (7, "qty"), (0, "amount"), (5000, "id")]:
+            for option, method in [("--nlargest", "nlargest"), ("--nsmallest", "nsmallest")]:
+                ours = pd_read(self.run_frame(option, f"{n}:{col}"))
+                want = getattr(d, method)(n, col, keep="first")
+                self.assertFramesEqual(ours, want.reset_index(drop=True), f"{option} {n}:{col}")
+
     def test_bad_groupby(self):
         cases = [
             (["--groupby", "nobody", "--agg", "amount:sum"], "no column 'nobody'"),
@@ -140,6 +197,13 @@ class FrameRowsTest(AppTest):
             (["--groupby", "customer"], "--groupby needs --agg"),
             (["--groupby", "customer", "--agg", "amount:sum", "--describe"],
              "give at most one of --agg"),
+            (["--value-counts", "customer", "--nunique", "id"], "give at most one of --agg"),
+            (["--sort", "amount:up"], "is not COL, COL:asc or COL:desc"),
+            (["--sort", "nobody"], "no column 'nobody'"),
+            (["--nlargest", "ten:amount"], "is not a number of rows"),
+            (["--nlargest", "3:customer"], "it takes numbers and timestamps"),
+            (["--nlargest", "3:amount", "--nsmallest", "3:amount"],
+             "give one of --nlargest and --nsmallest"),
         ]
         for args, message in cases:
             with self.subTest(args=args):
