@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <type_traits>
 
 namespace pando::detail {
@@ -97,14 +98,103 @@ int RowOrder::compare(std::size_t i, std::size_t j) const {
   return 0;
 }
 
+namespace {
+
+// Sorts `rows` (all distinct) by `less`, ties by row number, keeping only the first `limit` in
+// order: a stable sort's result, without a stable sort's buffer.
+template <class Row, class Less>
+void sort_rows(std::vector<Row>& rows, std::size_t limit, Less less) {
+  if (limit < rows.size() / 2) {
+    const auto middle = rows.begin() + static_cast<std::ptrdiff_t>(limit);
+    std::partial_sort(rows.begin(), middle, rows.end(), less);
+    rows.erase(middle, rows.end());
+  } else {
+    std::sort(rows.begin(), rows.end(), less);
+  }
+}
+
+// One key of fixed width (or dictionary-encoded): (value, row) pairs sorted as plain numbers,
+// the missing rows after (or before) them in row order.
+template <class T>
+std::vector<std::int64_t> sort_by_values(std::span<const T> values,
+                                         const std::function<bool(std::size_t)>& missing,
+                                         bool ascending, bool nulls_first, std::size_t limit) {
+  std::vector<std::pair<T, std::int64_t>> present;
+  std::vector<std::int64_t> absent;
+  present.reserve(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (missing(i))
+      absent.push_back(static_cast<std::int64_t>(i));
+    else
+      present.emplace_back(values[i], static_cast<std::int64_t>(i));
+  }
+  const std::size_t wanted = nulls_first ? (limit > absent.size() ? limit - absent.size() : 0)
+                                         : limit;
+  auto by = [ascending](const std::pair<T, std::int64_t>& a, const std::pair<T, std::int64_t>& b) {
+    if (a.first < b.first) return ascending;
+    if (b.first < a.first) return !ascending;
+    return a.second < b.second;
+  };
+  sort_rows(present, std::min(wanted, present.size()), by);
+  std::vector<std::int64_t> out;
+  out.reserve(present.size() + absent.size());
+  if (nulls_first) out = absent;
+  for (const auto& p : present) out.push_back(p.second);
+  if (!nulls_first) out.insert(out.end(), absent.begin(), absent.end());
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+// The rank of each dictionary entry among the entries (equal strings: one dictionary holds each
+// value once).
+std::vector<std::int32_t> dictionary_ranks(const Column& dictionary) {
+  std::vector<std::int32_t> order(dictionary.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) {
+    return dictionary.string_at(static_cast<std::size_t>(a)) <
+           dictionary.string_at(static_cast<std::size_t>(b));
+  });
+  std::vector<std::int32_t> rank(dictionary.size());
+  for (std::size_t r = 0; r < order.size(); ++r)
+    rank[static_cast<std::size_t>(order[r])] = static_cast<std::int32_t>(r);
+  return rank;
+}
+
+std::optional<std::vector<std::int64_t>> sort_one_key(const Column& c, bool ascending,
+                                                      bool nulls_first, std::size_t limit) {
+  const auto missing = missing_test(c);
+  if (c.is_dictionary()) {
+    const auto rank = dictionary_ranks(c.dictionary());
+    const auto codes = c.codes();
+    std::vector<std::int32_t> ranks(c.size());
+    for (std::size_t i = 0; i < ranks.size(); ++i)
+      ranks[i] = c.is_valid(i) ? rank[static_cast<std::size_t>(codes[i])] : 0;
+    return sort_by_values<std::int32_t>(ranks, missing, ascending, nulls_first, limit);
+  }
+  if (c.type() == DType::string) return std::nullopt;
+  return visit<fixed_width_column_dtypes>(c.type(), [&](auto zero) {
+    using T = decltype(zero);
+    return std::optional(
+        sort_by_values<T>(c.values<T>(), missing, ascending, nulls_first, limit));
+  });
+}
+
+}  // namespace
+
 std::vector<std::int64_t> sorted_rows(const Table& t, std::span<const SortKey> keys,
-                                      bool nulls_first) {
+                                      bool nulls_first, std::size_t limit) {
+  limit = std::min(limit, t.rows());
+  if (keys.size() == 1)
+    if (auto rows = sort_one_key(t.column(keys[0].column), keys[0].ascending, nulls_first, limit))
+      return std::move(*rows);
   std::vector<std::int64_t> rows(t.rows());
   std::iota(rows.begin(), rows.end(), 0);
   const RowOrder order(t, t, keys, nulls_first);
-  std::stable_sort(rows.begin(), rows.end(), [&](std::int64_t i, std::int64_t j) {
-    return order.compare(static_cast<std::size_t>(i), static_cast<std::size_t>(j)) < 0;
+  sort_rows(rows, limit, [&](std::int64_t i, std::int64_t j) {
+    const int c = order.compare(static_cast<std::size_t>(i), static_cast<std::size_t>(j));
+    return c != 0 ? c < 0 : i < j;
   });
+  rows.resize(limit);
   return rows;
 }
 

@@ -58,8 +58,7 @@ Table top_rows(const Table& t, const std::vector<SortKey>& by, std::int64_t n) {
     if (std::none_of(missing.begin(), missing.end(), [i](const auto& m) { return m(i); }))
       present.push_back(static_cast<std::int64_t>(i));
   const Table rows = present.size() == t.rows() ? t : t.take(present);
-  const std::vector<std::int64_t> order = sorted_rows(rows, by);
-  return rows.take({order.data(), std::min(order.size(), static_cast<std::size_t>(n))});
+  return rows.take(sorted_rows(rows, by, false, static_cast<std::size_t>(n)));
 }
 
 DataFrame top(const DataFrame& df, std::int64_t n, const std::vector<std::string>& columns,

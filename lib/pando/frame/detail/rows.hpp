@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,9 +47,11 @@ class RowOrder {
 // Each column ascending.
 std::vector<SortKey> ascending(std::span<const std::string> columns);
 
-// The rows of `t` in the order of `keys`, stable (equal keys keep their order).
+// The rows of `t` in the order of `keys`, stable (equal keys keep their order); only the first
+// `limit` of them when fewer are wanted (a partial sort).
 std::vector<std::int64_t> sorted_rows(const Table& t, std::span<const SortKey> keys,
-                                      bool nulls_first = false);
+                                      bool nulls_first = false,
+                                      std::size_t limit = std::numeric_limits<std::size_t>::max());
 // `t` sorted by `keys` ascending, missing values last (groupby's order of groups).
 Table sorted_by_keys(const Table& t, std::span<const std::string> keys);
 
