@@ -1,11 +1,13 @@
 // pando-frame: dataframe analytics on CSV files, in parallel.
 //
 // The options fill one Plan; run_plan() applies it in a fixed order with the library:
-// read -> --assign (in order) -> --fillna -> --where -> --select -> at most one reducing step
+// read -> --join -> --assign (in order) -> --fillna -> --where -> --select -> at most one reducing step
 // (--groupby with --agg, --agg, --value-counts, --nunique, --drop-duplicates, --describe,
 // --nulls) -> --sort -> --nlargest / --nsmallest -> --head / --tail -> output.
 
 #include <app.hpp>
+
+#include <pando/frame/merge.hpp>
 
 #include <fmt/format.h>
 
@@ -16,7 +18,7 @@ namespace {
 
 using namespace pando;
 
-constexpr const char* examples = R"(Examples (run from the repository, data made by pando-gen):
+constexpr const char* examples = R"x(Examples (run from the repository, data made by pando-gen):
   pando-gen table --rows 100000 --files 4 --out data
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --describe
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --where "amount > 100 and flag" \
@@ -27,6 +29,11 @@ constexpr const char* examples = R"(Examples (run from the repository, data made
       --agg amount:median,amount:q90 --head 10
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --assign "total=amount * qty" \
       --select id,total --head 10
+  jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --join data/customers.csv \
+      --on customer --groupby region --agg amount:mean
+  jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --where "notna(amount)" \
+      --select amount --sort amount:desc --head 5
+  jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --value-counts category
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --nulls
   jobscripts/pando-run -n 2 pando-frame data/transactions-00.csv --fillna amount=0 --out filled.csv
 Expressions: + - * / %, comparisons, and/or/not, isna(c) notna(c) fillna(c, v), isin(c, v, ...),
@@ -34,7 +41,7 @@ between(c, lo, hi), where(c, a, b), contains/startswith/endswith(s, "x"), len(s)
 year/month/day/hour(ts), 'strings', numbers. Statistics follow pandas: nulls are skipped, std
 and var divide by n - 1 (--ddof to change). With --agg or --select, only the columns the
 pipeline uses are parsed (values in the others are not checked). Output is CSV that pandas
-reads back unchanged.)";
+reads back unchanged.)x";
 
 struct Plan {
   std::vector<std::string> inputs;
@@ -43,6 +50,9 @@ struct Plan {
   std::vector<std::string> na_values;  // added to the defaults
   std::string bad_lines = "error";
   std::int64_t chunk_size = std::int64_t{64} << 20;
+  std::vector<std::string> join;  // the right side's files
+  std::string on, left_on, right_on;
+  std::string how = "inner";
   std::vector<std::string> assigns;  // NAME=EXPR
   std::vector<std::string> fills;    // COL=VALUE
   std::string where;
@@ -88,6 +98,12 @@ std::pair<std::string, std::string> split_pair(const std::string& text, char sep
   return {trim(text.substr(0, at)), trim(text.substr(at + 1))};
 }
 
+// The join keys of this side ({} without a join).
+std::vector<std::string> left_keys(const Plan& plan) {
+  const std::string& keys = plan.on.empty() ? plan.left_on : plan.on;
+  return keys.empty() ? std::vector<std::string>{} : split_list(keys);
+}
+
 // The file columns the pipeline uses, or {} for all of them: pushed down to read_csv, so that
 // `--agg id:count` parses one column, not every column. Names made by --assign are not file
 // columns (unless an expression reads the file's column before replacing it).
@@ -108,6 +124,7 @@ std::vector<std::string> used_columns(const Plan& plan) {
   for (const auto& f : plan.fills) use(split_pair(f, '=', "--fillna", "COL=VALUE").first);
   if (!plan.where.empty())
     for (const auto& v : expr::parse_expression(plan.where, "--where").variables()) use(v);
+  for (const auto& k : left_keys(plan)) use(k);
   if (!plan.select.empty()) {
     for (const auto& c : split_list(plan.select)) use(c);
     return {used.begin(), used.end()};
@@ -145,8 +162,16 @@ ReadCsvOptions read_options(const Plan& plan) {
   else
     o.csv.on_bad_lines = BadLines::error;
   o.blocksize = plan.chunk_size;
-  o.projection = used_columns(plan);
   return o;
+}
+
+// The columns to parse: those the pipeline uses but the join's right side brings.
+std::vector<std::string> projection(const Plan& plan, const Schema& joined) {
+  const auto keys = left_keys(plan);
+  std::vector<std::string> out;
+  for (const auto& c : used_columns(plan))
+    if (!joined.find(c) || std::find(keys.begin(), keys.end(), c) != keys.end()) out.push_back(c);
+  return out;
 }
 
 // A --fillna value as a literal of the column's type: text for string columns, an ISO-8601
@@ -253,16 +278,45 @@ DataFrame as_frame(const Table& t) {
   return DataFrame::from_delayed({delayed([t] { return t; }).name("result")()}, t.schema());
 }
 
+// CSV files as a lazy frame (bad lines, when skipped, counted and said in the log first).
+DataFrame read(const std::vector<std::string>& inputs, const ReadCsvOptions& options) {
+  if (options.csv.on_bad_lines == BadLines::error) return read_csv(inputs, options);
+  csv::BadLineReport skipped;
+  return read_csv(inputs, options, skipped);
+}
+
+// --join FILES --on KEYS (or --left-on/--right-on) --how HOW.
+MergeOptions join_options(const Plan& plan) {
+  MergeOptions o;
+  if (!plan.on.empty()) o.on = split_list(plan.on);
+  if (!plan.left_on.empty() || !plan.right_on.empty()) {
+    if (plan.left_on.empty() || plan.right_on.empty())
+      throw UsageError("--left-on and --right-on go together (or give --on)");
+    o.left_on = split_list(plan.left_on);
+    o.right_on = split_list(plan.right_on);
+  }
+  if (o.on.empty() && o.left_on.empty())
+    throw UsageError("--join needs --on KEY,... (or --left-on and --right-on)");
+  o.how = parse_join_how(plan.how);
+  return o;
+}
+
 void run_plan(const Plan& plan) {
   DataFrame df;
   {
     app::Stage s("read");
-    const ReadCsvOptions options = read_options(plan);
-    if (options.csv.on_bad_lines == BadLines::error) {
-      df = read_csv(plan.inputs, options);  // lazy: the files stream through the computation
+    if (plan.join.empty()) {
+      if (!plan.on.empty() || !plan.left_on.empty() || !plan.right_on.empty())
+        throw UsageError("--on, --left-on and --right-on name the keys of a --join");
+      ReadCsvOptions options = read_options(plan);
+      options.projection = projection(plan, {});
+      df = read(plan.inputs, options);  // lazy: the files stream through the computation
     } else {
-      csv::BadLineReport skipped;  // counted, and said in the log, before the computation
-      df = read_csv(plan.inputs, options, skipped);
+      const MergeOptions how = join_options(plan);
+      ReadCsvOptions options = read_options(plan);
+      const DataFrame right = read(plan.join, options);  // every column
+      options.projection = projection(plan, right.schema());
+      df = merge(read(plan.inputs, options), right, how);
     }
   }
   df = transform(df, plan);
@@ -344,6 +398,18 @@ int main(int argc, char** argv) {
   cli.add_option("--chunk-size", plan.chunk_size, "bytes of CSV per partition (default 64 MiB)")
       ->check(pando::app::at_least(1))
       ->group(reading);
+  auto* joining = "Joining (first, with the same read options)";
+  cli.add_option("--join", plan.join,
+                 "FILE_OR_GLOB: the right side of a join (pandas' merge), its columns added")
+      ->group(joining);
+  cli.add_option("--on", plan.on, "KEY,...: the key columns both sides have")->group(joining);
+  cli.add_option("--left-on", plan.left_on, "KEY,...: the keys on this side...")->group(joining);
+  cli.add_option("--right-on", plan.right_on, "KEY,...: ...and on the --join side")
+      ->group(joining);
+  cli.add_option("--how", plan.how,
+                 "inner (default), left, right or outer; other shared columns get _x and _y")
+      ->check(CLI::IsMember({"inner", "left", "right", "outer"}))
+      ->group(joining);
   auto* transforming = "Transforming (in this order)";
   cli.add_option("--assign", plan.assigns,
                  "NAME=EXPR: a new or replaced column (repeatable, in order)")
