@@ -12,6 +12,7 @@
 // and exits 0: a failure of the scenario is a result, not an error of this program.
 
 #include <pando/core/fault.hpp>
+#include <pando/frame/detail/merge.hpp>
 #include <pando/pando.hpp>
 
 #include <fmt/format.h>
@@ -112,6 +113,21 @@ const std::map<std::string, Scenario>& scenarios() {
        [](const std::string& dir) {
          // A median needs the rows: sampled for the key ranges, then shuffled by key.
          (void)frame(dir).groupby({"category"}).agg({{"amount", "median"}}).length();
+       }},
+      {"merge-gathered",
+       [](const std::string& dir) {
+         // A small right side: gathered on every rank, joined where the left rows are.
+         const DataFrame df = frame(dir);
+         (void)merge(df, df.groupby({"category"}).agg({{"amount", "max"}}), {.on = {"category"}})
+             .length();
+       }},
+      {"merge-shuffled",
+       [](const std::string& dir) {
+         // Both sides shuffled by key (heavy keys from a sample gathered), then sent back.
+         const DataFrame df = frame(dir);
+         (void)detail::merge_with(df, df.select({"id", "amount"}), {.on = {"id"}},
+                                  {detail::ShuffleSizes::of_session(), 0})
+             .length();
        }},
       {"delayed",
        [](const std::string&) {

@@ -29,13 +29,14 @@ TIMEOUT = 120  # seconds a run may take before it counts as a hang
 
 SCENARIO_NAMES = ["csv-agg", "csv-describe", "csv-single", "csv-parts", "h5-new", "h5-existing",
                   "h5-reduce", "from-local", "shuffle", "groupby-few", "groupby-many",
-                  "delayed"]
+                  "merge-gathered", "merge-shuffled", "delayed"]
 # A few faults for make test: each kind of output and of exchange once (on the last rank that
 # passes the point).
 QUICK = [("csv-single", "write"), ("csv-parts", "rename"), ("h5-new", "write"),
          ("from-local", "agree"), ("csv-agg", "receive"), ("delayed", "send"),
          ("csv-describe", "alloc"), ("shuffle", "exchange"), ("shuffle", "lose_row"),
-         ("groupby-few", "exchange"), ("groupby-many", "lose_row")]
+         ("groupby-few", "exchange"), ("groupby-many", "lose_row"),
+         ("merge-shuffled", "exchange")]
 
 
 # What a fault at each point must surface as: the injected error, or, for a point that corrupts
@@ -150,6 +151,9 @@ def app_commands(data):
         "frame-out": frame + ["--where", "amount > 100", "--out", os.path.join(data, "out.csv")],
         "frame-describe": frame + ["--describe"],
         "frame-groupby": frame + ["--groupby", "category", "--agg", "amount:sum,amount:median"],
+        "frame-join-sort": frame + ["--join", os.path.join(data, "customers.csv"), "--on",
+                                    "customer", "--sort", "region,amount:desc", "--out",
+                                    os.path.join(data, "out.csv")],
         "array-reduce": array + ["reduce", x, "--op", "sum", "--op", "std:1"],
         "array-eval": array + ["eval", "x + x.T", "--bind", "x=" + x, "--out",
                                os.path.join(data, "x.h5") + ":/sym"],

@@ -133,7 +133,6 @@ class KeyIndex {
 // What a merge computes: its keys, its output columns and how each is made.
 struct JoinPlan {
   std::vector<std::string> left_keys, right_keys;
-  bool shared_keys = false;  // `on`: one output column per key, its values from either side
   bool keep_unmatched_left = false;
   bool outer = false;
   Schema left_schema, right_schema;  // as given
@@ -430,9 +429,8 @@ std::shared_ptr<const JoinPlan> plan_join(const DataFrame& left, const DataFrame
   auto plan = std::make_shared<JoinPlan>();
   if (!o.on.empty() && (!o.left_on.empty() || !o.right_on.empty()))
     throw UsageError("merge: give the keys as on, or as left_on and right_on, not both");
-  plan->shared_keys = !o.on.empty();
-  plan->left_keys = plan->shared_keys ? o.on : o.left_on;
-  plan->right_keys = plan->shared_keys ? o.on : o.right_on;
+  plan->left_keys = o.on.empty() ? o.left_on : o.on;
+  plan->right_keys = o.on.empty() ? o.right_on : o.on;
   if (plan->left_keys.empty())
     throw UsageError("merge: name the key columns (on, or left_on and right_on)");
   if (plan->left_keys.size() != plan->right_keys.size())
@@ -454,8 +452,11 @@ std::shared_ptr<const JoinPlan> plan_join(const DataFrame& left, const DataFrame
   plan->outer = o.how == JoinHow::outer;
   plan->left_schema = ls;
   plan->right_schema = rs;
+  // A key of one name on both sides is one output column (pandas), its value from either side.
   auto is_key = [&](const std::string& name, const std::vector<std::string>& keys) {
-    return plan->shared_keys && std::find(keys.begin(), keys.end(), name) != keys.end();
+    for (std::size_t k = 0; k < keys.size(); ++k)
+      if (keys[k] == name && plan->left_keys[k] == plan->right_keys[k]) return true;
+    return false;
   };
   std::vector<Field> fields;
   for (const Field& f : ls) {
@@ -500,15 +501,8 @@ DataFrame join_by_left(const DataFrame& left, const DataFrame& right, const Merg
   std::vector<Field> fields(plan->output.fields().begin(), plan->output.fields().end() - 4);
   std::vector<Task> tasks;
   tasks.push_back(std::move(x));
-  DataFrame out = partitions_of(all, Schema(std::move(fields)), outputs,
-                                make_token("merge", h.value()),
-                                Graph(std::move(tasks), {&left.graph(), &right.graph()}));
-  if (!plan->outer) return out;
-  std::vector<SortKey> by;
-  for (const auto& c : plan->columns)
-    if (std::find(plan->left_keys.begin(), plan->left_keys.end(), c.left) != plan->left_keys.end())
-      by.push_back({c.name, true});
-  return out.sort_values(by);
+  return partitions_of(all, Schema(std::move(fields)), outputs, make_token("merge", h.value()),
+                       Graph(std::move(tasks), {&left.graph(), &right.graph()}));
 }
 
 }  // namespace

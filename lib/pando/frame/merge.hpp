@@ -10,11 +10,13 @@
 // join where they are, against their right rows gathered everywhere, so that no rank gets a
 // hot key's work alone. Either way the output is the same.
 //
-// Order (the same at any rank count): inner and left joins give each left row's matches in
-// left frame order, its right matches in right frame order (pandas' left join; pandas 2.2's
-// inner join), one output partition per left partition; right joins mirror that by the right
-// side; outer joins are sorted by key, stably, as pandas sorts them. Missing keys (null, NaN)
-// match each other, as in pandas.
+// Order (the same at any rank count): each left row's matches in left frame order, each with
+// its right matches in right frame order (pandas' left join; pandas 2.2's inner join; pandas
+// 1.5 groups an inner join's rows by key), one output partition per left partition; a right
+// join mirrors that by the right side; an outer join is the left join's rows, then the right
+// rows that matched nothing, in right frame order (one more partition; pandas 1.5 groups the
+// rows by key). Missing keys (null, NaN) match each other, as in pandas. A key of one name on
+// both sides (on, or left_on and right_on naming it alike) is one output column.
 
 #include <pando/frame/dataframe.hpp>
 
@@ -29,9 +31,9 @@ enum class JoinHow { inner, left, right, outer };
 JoinHow parse_join_how(const std::string& text);
 
 struct MergeOptions {
-  // Key columns that both sides have (kept once in the output)...
+  // Key columns that both sides have (one output column each)...
   std::vector<std::string> on = {};
-  // ...or keys named differently on each side (both kept), pair by pair.
+  // ...or keys of each side, pair by pair (both kept where their names differ).
   std::vector<std::string> left_on = {}, right_on = {};
   JoinHow how = JoinHow::inner;
   // Appended to the names of other columns that both sides have.
