@@ -19,6 +19,7 @@
 #include <array>
 #include <memory>
 #include <numeric>
+#include <optional>
 
 namespace pando {
 
@@ -87,22 +88,9 @@ class KeyIndex {
                               bool keep_unmatched) const {
     Matches m;
     m.right_matched.assign(r_.rows(), 0);
-    std::vector<CellOrder> same;
-    for (std::size_t k = 0; k < keys_.size(); ++k)
-      same.push_back(cell_order(l.column(left_keys[k]), r_.column(keys_[k])));
-    const std::vector<std::uint64_t> hashes = hash_rows(l, left_keys);
-    const std::size_t mask = slots_.size() - 1;
+    const std::vector<std::int64_t> groups = groups_of(l, left_keys);
     for (std::size_t i = 0; i < l.rows(); ++i) {
-      std::int64_t found = -1;
-      for (std::size_t at = hashes[i] & mask; slots_[at] >= 0; at = (at + 1) & mask) {
-        const auto g = static_cast<std::size_t>(slots_[at]);
-        if (hash_[g] != hashes[i]) continue;
-        const auto first = static_cast<std::size_t>(groups_.first_row[g]);
-        if (std::all_of(same.begin(), same.end(), [&](const CellOrder& o) { return o(i, first) == 0; })) {
-          found = static_cast<std::int64_t>(g);
-          break;
-        }
-      }
+      const std::int64_t found = groups[i];
       if (found < 0) {
         if (keep_unmatched) {
           m.left.push_back(static_cast<std::int64_t>(i));
@@ -121,6 +109,51 @@ class KeyIndex {
   }
 
  private:
+  // The group of r matching each row of `l` (-1: none). A dictionary-encoded key is looked up
+  // once per distinct value.
+  [[nodiscard]] std::vector<std::int64_t> groups_of(const Table& l,
+                                                    const std::vector<std::string>& keys) const {
+    const Column& c = l.column(keys[0]);
+    if (keys.size() > 1 || !c.is_dictionary()) return probe(l, keys);
+    const std::vector<std::int64_t> entry = probe(Table({keys[0]}, {c.dictionary()}), keys);
+    std::vector<std::int64_t> out(l.rows());
+    const auto codes = c.codes();
+    std::optional<std::int64_t> missing;  // the group of the missing key, looked up once
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (c.is_valid(i)) {
+        out[i] = entry[static_cast<std::size_t>(codes[i])];
+      } else {
+        if (!missing) missing = probe(l.slice(i, 1), keys)[0];
+        out[i] = *missing;
+      }
+    }
+    return out;
+  }
+
+  // The group of r matching each row of `l`, by hash and then by value.
+  [[nodiscard]] std::vector<std::int64_t> probe(const Table& l,
+                                                const std::vector<std::string>& keys) const {
+    std::vector<CellOrder> same;
+    for (std::size_t k = 0; k < keys_.size(); ++k)
+      same.push_back(cell_order(l.column(keys[k]), r_.column(keys_[k])));
+    const std::vector<std::uint64_t> hashes = hash_rows(l, keys);
+    const std::size_t mask = slots_.size() - 1;
+    std::vector<std::int64_t> out(l.rows(), -1);
+    for (std::size_t i = 0; i < l.rows(); ++i) {
+      for (std::size_t at = hashes[i] & mask; slots_[at] >= 0; at = (at + 1) & mask) {
+        const auto g = static_cast<std::size_t>(slots_[at]);
+        if (hash_[g] != hashes[i]) continue;
+        const auto first = static_cast<std::size_t>(groups_.first_row[g]);
+        if (std::all_of(same.begin(), same.end(),
+                        [&](const CellOrder& o) { return o(i, first) == 0; })) {
+          out[i] = static_cast<std::int64_t>(g);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
   const Table& r_;
   std::vector<std::string> keys_;
   Groups groups_;
@@ -129,6 +162,14 @@ class KeyIndex {
   std::vector<std::int64_t> slots_;
   std::vector<std::uint64_t> hash_;
 };
+
+// Whether `rows` is 0, 1, ..., n - 1 (each left row matched once: its columns need no copy).
+bool every_row_once(const std::vector<std::int64_t>& rows, std::size_t n) {
+  if (rows.size() != n) return false;
+  for (std::size_t i = 0; i < n; ++i)
+    if (rows[i] != static_cast<std::int64_t>(i)) return false;
+  return true;
+}
 
 // What a merge computes: its keys, its output columns and how each is made.
 struct JoinPlan {
@@ -144,8 +185,9 @@ struct JoinPlan {
   std::vector<Out> columns;
   Schema output;  // columns' fields, then the four position columns
 
-  // The rows of matching pairs, positions included (for the order).
-  [[nodiscard]] Table assemble(const Table& l, const Table& r, const Matches& m) const {
+  // The rows of matching pairs, with their positions (for the order) unless `final`.
+  [[nodiscard]] Table assemble(const Table& l, const Table& r, const Matches& m,
+                               bool final = false) const {
     std::vector<Column> out;
     for (const Out& c : columns) {
       if (!c.left.empty() && !c.right.empty()) {  // a shared key: left value, else right's
@@ -156,11 +198,14 @@ struct JoinPlan {
           at[k] = m.left[k] >= 0 ? m.left[k] : static_cast<std::int64_t>(l.rows()) + m.right[k];
         out.push_back(all.take(at));
       } else if (!c.left.empty()) {
-        out.push_back(l.column(c.left).take(m.left));
+        out.push_back(every_row_once(m.left, l.rows()) ? l.column(c.left)
+                                                       : l.column(c.left).take(m.left));
       } else {
         out.push_back(r.column(c.right).take(m.right));
       }
     }
+    if (final) return Table(Schema(std::vector<Field>(output.begin(), output.end() - 4)),
+                            std::move(out));
     for (const auto* name : {&left_source, &left_row}) out.push_back(l.column(*name).take(m.left));
     for (const auto* name : {&right_source, &right_row})
       out.push_back(r.column(*name).take(m.right));
@@ -407,12 +452,17 @@ class Join {
           return route;
         },
         sizes_, "merge");
+    // A left row's matches all come from one join call, in right order: a stable sort by the
+    // left row keeps them so.
     DeferredError failure;
     failure.run([&] {
-      for (Table& t : out.tables)
-        t = t.sort_values({{left_source, true}, {left_row, true}, {right_source, true},
-                           {right_row, true}})
+      for (std::size_t k = 0; k < out.tables.size(); ++k) {
+        Table& t = out.tables[k];
+        const bool unmatched = out.first + static_cast<std::int64_t>(k) == last && plan_->outer;
+        t = (unmatched ? t.sort_values({{right_source, true}, {right_row, true}})
+                       : t.sort_values({{left_row, true}}))
                 .drop({left_source, left_row, right_source, right_row});
+      }
     });
     failure.agree(comm);
     return out;
@@ -482,12 +532,39 @@ std::shared_ptr<const JoinPlan> plan_join(const DataFrame& left, const DataFrame
   return plan;
 }
 
+// A right side of one partition (a small file: Dask's broadcast rule) goes to every left
+// partition's task, which joins it there: no collective, and memory holds one left partition's
+// output at a time.
+DataFrame join_each_partition(const DataFrame& left, const DataFrame& right,
+                              std::shared_ptr<const JoinPlan> plan, const Hasher& h) {
+  const std::string token = make_token("merge-broadcast", h.value());
+  std::vector<Task> tasks;
+  for (std::int64_t p = 0; p < left.npartitions(); ++p) {
+    Task t;
+    t.key = Key(token, {p});
+    t.inputs = {left.partition_key(p), right.partition_key(0)};
+    t.fn = [plan](std::span<const Value> in) {
+      const Table& l = in[0].get<Table>();
+      const Table& r = in[1].get<Table>();
+      const Matches m = KeyIndex(r, plan->right_keys).match(l, plan->left_keys,
+                                                             plan->keep_unmatched_left);
+      return Value::of(plan->assemble(l, r, m, true));
+    };
+    tasks.push_back(std::move(t));
+  }
+  return DataFrame(Schema(std::vector<Field>(plan->output.begin(), plan->output.end() - 4)),
+                   left.npartitions(), token,
+                   Graph(std::move(tasks), {&left.graph(), &right.graph()}));
+}
+
 DataFrame join_by_left(const DataFrame& left, const DataFrame& right, const MergeOptions& o,
                        const JoinSizes& sizes) {
   auto plan = plan_join(left, right, o);
   Hasher h("merge");
   h.add(left.token()).add(right.token()).add_all(plan->left_keys).add_all(plan->right_keys);
   h.add(static_cast<std::int64_t>(o.how)).add(o.left_suffix).add(o.right_suffix);
+  if (right.npartitions() == 1 && !plan->outer && sizes.broadcast_bytes > 0)
+    return join_each_partition(left, right, plan, h);
   const std::int64_t outputs = std::max<std::int64_t>(left.npartitions(), 1) + (plan->outer ? 1 : 0);
   Task x;
   x.key = Key(make_token("merge-exchange", h.value()));

@@ -42,12 +42,21 @@ class Splitters {
       : rows_(std::move(rows)),
         keys_(std::move(keys)),
         nulls_first_(nulls_first),
-        by_position_(by_position) {}
+        by_position_(by_position) {
+    if (keys_.size() == 1 && rows_.rows() > 0)
+      if (auto k = order_keys(rows_.column(keys_[0].column), keys_[0].ascending, nulls_first_)) {
+        const auto sources = rows_.column(source_column).values<std::int64_t>();
+        const auto positions = rows_.column(row_column).values<std::int64_t>();
+        for (std::size_t s = 0; s < k->size(); ++s)
+          numeric_.push_back({(*k)[s], by_position_ ? sources[s] : 0, by_position_ ? positions[s] : 0});
+      }
+  }
 
   // For each row of `t`, the number of splitters at or before it: its output partition.
   [[nodiscard]] std::vector<std::uint32_t> route(const Table& t, std::int64_t source) const {
     std::vector<std::uint32_t> out(t.rows(), 0);
     if (rows_.rows() == 0) return out;
+    if (!numeric_.empty()) return route_numbers(t, source);
     const RowOrder order(t, rows_, keys_, nulls_first_);
     const auto sources = rows_.column(source_column).values<std::int64_t>();
     const auto positions = rows_.column(row_column).values<std::int64_t>();
@@ -72,10 +81,32 @@ class Splitters {
   }
 
  private:
+  // A splitter of one fixed-width key, as numbers: its key, then (with by_position) its place.
+  struct Place {
+    OrderKey key;
+    std::int64_t source, row;
+    friend auto operator<=>(const Place&, const Place&) = default;
+  };
+
+  // route() for one fixed-width key: a binary search among numbers.
+  [[nodiscard]] std::vector<std::uint32_t> route_numbers(const Table& t,
+                                                         std::int64_t source) const {
+    const auto keys = order_keys(t.column(keys_[0].column), keys_[0].ascending, nulls_first_);
+    std::vector<std::uint32_t> out(t.rows());
+    for (std::size_t i = 0; i < t.rows(); ++i) {
+      const Place here{(*keys)[i], by_position_ ? source : 0,
+                       by_position_ ? static_cast<std::int64_t>(i) : 0};
+      out[i] = static_cast<std::uint32_t>(
+          std::upper_bound(numeric_.begin(), numeric_.end(), here) - numeric_.begin());
+    }
+    return out;
+  }
+
   Table rows_;
   std::vector<SortKey> keys_;
   bool nulls_first_;
   bool by_position_;
+  std::vector<Place> numeric_;  // the splitters, when one fixed-width key orders them
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <optional>
 #include <type_traits>
+#include <utility>
 
 namespace pando::detail {
 
@@ -113,33 +114,80 @@ void sort_rows(std::vector<Row>& rows, std::size_t limit, Less less) {
   }
 }
 
-// One key of fixed width (or dictionary-encoded): (value, row) pairs sorted as plain numbers,
-// the missing rows after (or before) them in row order.
+// An unsigned image of a value that orders as the value does (-0.0 as 0.0).
+template <class T>
+std::uint64_t sortable_bits(T v) noexcept {
+  constexpr std::uint64_t sign = std::uint64_t{1} << 63;
+  if constexpr (std::is_floating_point_v<T>) {
+    const double d = v == 0 ? 0.0 : static_cast<double>(v);
+    const auto b = std::bit_cast<std::uint64_t>(d);
+    return (b & sign) ? ~b : (b | sign);
+  } else {
+    return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)) ^ sign;
+  }
+}
+
+// Rows sorted by their keys, stably: a least-significant-digit radix sort, 16 bits a pass,
+// skipping the digits all keys share.
+void radix_sort(detail::RawVec<std::uint64_t>& keys, detail::RawVec<std::int64_t>& rows) {
+  const std::size_t n = keys.size();
+  detail::RawVec<std::uint64_t> keys2;
+  detail::RawVec<std::int64_t> rows2;
+  keys2.resize(n);
+  rows2.resize(n);
+  std::vector<std::size_t> count(std::size_t{1} << 16);
+  for (int shift = 0; shift < 64; shift += 16) {
+    std::fill(count.begin(), count.end(), 0);
+    for (std::size_t i = 0; i < n; ++i) ++count[(keys[i] >> shift) & 0xffff];
+    if (n == 0 || count[(keys[0] >> shift) & 0xffff] == n) continue;  // one digit for all
+    std::size_t at = 0;
+    for (auto& c : count) at += std::exchange(c, at);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t to = count[(keys[i] >> shift) & 0xffff]++;
+      keys2[to] = keys[i];
+      rows2[to] = rows[i];
+    }
+    std::swap(keys, keys2);
+    std::swap(rows, rows2);
+  }
+}
+
+// One key of fixed width (or dictionary-encoded): the present rows sorted by value (a radix
+// sort of the values' sortable bits, or a partial sort when few rows are wanted), the missing
+// rows after (or before) them in row order.
 template <class T>
 std::vector<std::int64_t> sort_by_values(std::span<const T> values,
                                          const std::function<bool(std::size_t)>& missing,
                                          bool ascending, bool nulls_first, std::size_t limit) {
-  std::vector<std::pair<T, std::int64_t>> present;
+  detail::RawVec<std::uint64_t> keys;
+  detail::RawVec<std::int64_t> present;
   std::vector<std::int64_t> absent;
+  keys.reserve(values.size());
   present.reserve(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) {
-    if (missing(i))
+    if (missing(i)) {
       absent.push_back(static_cast<std::int64_t>(i));
-    else
-      present.emplace_back(values[i], static_cast<std::int64_t>(i));
+    } else {
+      const std::uint64_t bits = sortable_bits(values[i]);
+      keys.push_back(ascending ? bits : ~bits);
+      present.push_back(static_cast<std::int64_t>(i));
+    }
   }
   const std::size_t wanted = nulls_first ? (limit > absent.size() ? limit - absent.size() : 0)
                                          : limit;
-  auto by = [ascending](const std::pair<T, std::int64_t>& a, const std::pair<T, std::int64_t>& b) {
-    if (a.first < b.first) return ascending;
-    if (b.first < a.first) return !ascending;
-    return a.second < b.second;
-  };
-  sort_rows(present, std::min(wanted, present.size()), by);
+  if (wanted < present.size() / 16) {
+    std::vector<std::pair<std::uint64_t, std::int64_t>> pairs;
+    for (std::size_t k = 0; k < present.size(); ++k) pairs.emplace_back(keys[k], present[k]);
+    sort_rows(pairs, wanted, std::less<>());
+    for (std::size_t k = 0; k < pairs.size(); ++k) present[k] = pairs[k].second;
+    present.resize(pairs.size());
+  } else {
+    radix_sort(keys, present);
+  }
   std::vector<std::int64_t> out;
   out.reserve(present.size() + absent.size());
   if (nulls_first) out = absent;
-  for (const auto& p : present) out.push_back(p.second);
+  out.insert(out.end(), present.data(), present.data() + present.size());
   if (!nulls_first) out.insert(out.end(), absent.begin(), absent.end());
   if (out.size() > limit) out.resize(limit);
   return out;
@@ -180,6 +228,25 @@ std::optional<std::vector<std::int64_t>> sort_one_key(const Column& c, bool asce
 }
 
 }  // namespace
+
+std::optional<std::vector<OrderKey>> order_keys(const Column& c, bool ascending,
+                                                bool nulls_first) {
+  if (c.type() == DType::string) return std::nullopt;
+  const auto missing_class = static_cast<std::uint8_t>(nulls_first ? 0 : 2);
+  return visit<fixed_width_column_dtypes>(c.type(), [&](auto zero) {
+    using T = decltype(zero);
+    const auto values = c.values<T>();
+    std::vector<OrderKey> out(values.size());
+    const bool nulls = c.null_count() > 0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      bool missing = nulls && c.is_null(i);
+      if constexpr (std::is_floating_point_v<T>) missing = missing || std::isnan(values[i]);
+      const std::uint64_t bits = sortable_bits(values[i]);
+      out[i] = missing ? OrderKey{missing_class, 0} : OrderKey{1, ascending ? bits : ~bits};
+    }
+    return std::optional(std::move(out));
+  });
+}
 
 std::vector<std::int64_t> sorted_rows(const Table& t, std::span<const SortKey> keys,
                                       bool nulls_first, std::size_t limit) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -43,6 +44,18 @@ class RowOrder {
   std::vector<Key> keys_;
   bool nulls_first_;
 };
+
+// A row's place in the order of one fixed-width column, as numbers: missing values in their
+// own class (after the others, or before with nulls_first), values by bits that order as they
+// do (inverted when descending).
+struct OrderKey {
+  std::uint8_t missing_class;
+  std::uint64_t bits;
+  friend auto operator<=>(const OrderKey&, const OrderKey&) = default;
+};
+// Each row's OrderKey; nullopt for a string column (its order is not one of numbers).
+std::optional<std::vector<OrderKey>> order_keys(const Column& c, bool ascending,
+                                                bool nulls_first);
 
 // Each column ascending.
 std::vector<SortKey> ascending(std::span<const std::string> columns);
