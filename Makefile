@@ -5,7 +5,7 @@
 #   make test     the test suite (library tests at 1-4 ranks, apps, Slurm), under 15 minutes
 #   make test-heavy   the long tests make test skips (fault sweep, memory, 2.5 GiB transfers)
 #   make test-asan    the library tests at 1 and 2 ranks under AddressSanitizer + UBSan
-#   make bench    Pando beside Dask, pandas and NumPy (SCALE=small|medium|large)
+#   make bench    Pando beside Dask, pandas, NumPy, DuckDB and Polars (SCALE=small|medium|large)
 #   PRESET=debug make test    (presets: release, debug, asan)
 
 PRESET ?= release
@@ -41,6 +41,7 @@ demo: build
 
 bench:
 	@cmake/install-deps.sh build bench
+	@cd bench/peers/node && npm ci --no-audit --no-fund --loglevel=error
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release
 	@/usr/bin/python3 bench/run.py --build build/release --scale $(SCALE)

@@ -93,6 +93,23 @@ class Python(Run):
         return [PYTHON, os.path.join(HERE, self.script)] + self.args
 
 
+class Node(Run):
+    """A peer script under the machine's Node.js (DuckDB, Polars: bench/peers/node, installed
+    by `make bench` with npm ci), on `threads` threads."""
+
+    def __init__(self, engine, script, args, threads=2, measure_wall=False):
+        self.engine, self.script, self.args = engine, script, list(args)
+        self.threads = threads
+        self.measure_wall = measure_wall
+
+    def command(self, ctx):
+        return ["node", os.path.join(HERE, self.script), "--threads", str(self.threads)] + self.args
+
+    def run(self, ctx):
+        os.environ["POLARS_MAX_THREADS"] = str(self.threads)
+        return super().run(ctx)
+
+
 @dataclasses.dataclass
 class Workload:
     name: str

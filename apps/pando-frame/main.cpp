@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cstring>
 #include <set>
 
 namespace {
@@ -34,6 +35,8 @@ constexpr const char* examples = R"x(Examples (run from the repository, data mad
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --where "notna(amount)" \
       --select amount --sort amount:desc --head 5
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --value-counts category
+  jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --out data/t.h5:/transactions
+  jobscripts/pando-run -n 2 pando-frame data/t.h5:/transactions --groupby category --agg qty:sum
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --nulls
   jobscripts/pando-run -n 2 pando-frame data/transactions-00.csv --fillna amount=0 --out filled.csv
 Expressions: + - * / %, comparisons, and/or/not, isna(c) notna(c) fillna(c, v), isin(c, v, ...),
@@ -273,13 +276,42 @@ Result reduce(const DataFrame& df, const Plan& plan) {
   return {df, {}};
 }
 
+// "data.h5:/sales" -> ("data.h5", "/sales"): a path is an HDF5 table when the text before
+// ":/" ends in .h5, .hdf5 or .he5.
+std::optional<std::pair<std::string, std::string>> hdf5_table(const std::string& path) {
+  const auto colon = path.find(":/");
+  if (colon == std::string::npos) return std::nullopt;
+  const std::string file = path.substr(0, colon);
+  for (const char* ext : {".h5", ".hdf5", ".he5"})
+    if (file.size() > std::strlen(ext) &&
+        file.compare(file.size() - std::strlen(ext), std::string::npos, ext) == 0)
+      return std::pair(file, path.substr(colon + 1));
+  return std::nullopt;
+}
+
 // A small result table as a frame of one partition, for the steps after it.
 DataFrame as_frame(const Table& t) {
   return DataFrame::from_delayed({delayed([t] { return t; }).name("result")()}, t.schema());
 }
 
+// --out: an HDF5 table (FILE.h5:/GROUP) or CSV, written in parallel and atomically.
+void write(const DataFrame& rows, const std::string& out) {
+  if (auto table = hdf5_table(out))
+    rows.to_hdf5(table->first, table->second);
+  else
+    rows.to_csv(out);
+}
+
 // CSV files as a lazy frame (bad lines, when skipped, counted and said in the log first).
+// CSV files, or one HDF5 table (FILE.h5:/GROUP), as a lazy frame.
 DataFrame read(const std::vector<std::string>& inputs, const ReadCsvOptions& options) {
+  for (const auto& input : inputs)
+    if (auto table = hdf5_table(input)) {
+      if (inputs.size() > 1)
+        throw UsageError(fmt::format("{}: an HDF5 table is read alone, not with other inputs",
+                                     input));
+      return read_hdf5(table->first, table->second, options.blocksize);
+    }
   if (options.csv.on_bad_lines == BadLines::error) return read_csv(inputs, options);
   csv::BadLineReport skipped;
   return read_csv(inputs, options, skipped);
@@ -340,7 +372,7 @@ void run_plan(const Plan& plan) {
     }
     app::Stage s("compute");
     if (!plan.head && !plan.tail && !plan.out.empty()) {
-      rows.to_csv(plan.out);  // every row, written in parallel
+      write(rows, plan.out);  // every row, written in parallel
       return;
     }
     if (!plan.head && !plan.tail) {
@@ -361,6 +393,10 @@ void run_plan(const Plan& plan) {
       result.table = result.table.slice(result.table.rows() - keep, keep);
     }
   }
+  if (hdf5_table(plan.out)) {
+    write(as_frame(result.table), plan.out);
+    return;
+  }
   app::Output out(plan.out);
   out.write(app::csv_text(result.table));
   out.finish();
@@ -377,7 +413,8 @@ int main(int argc, char** argv) {
   cli.add_option("INPUT", plan.inputs,
                  "CSV files or quoted globs ('data/part-*.csv'); .gz files too. A path that "
                  "exists is read as written, even if its name holds *, ? or [ "
-                 "('data/[run]_x.csv'); only others are globs")
+                 "('data/[run]_x.csv'); only others are globs. Or one HDF5 table: "
+                 "FILE.h5:/GROUP (one dataset per column, as --out writes)")
       ->required();
   auto* reading = "Reading";
   cli.add_option("--sep", plan.sep, "field delimiter (default ','; 'tab' for tabs)")
@@ -463,7 +500,9 @@ int main(int argc, char** argv) {
                  "the last N rows of the result (with --head: the first rows, then the last)")
       ->check(pando::app::at_least(0))
       ->group(ordering);
-  cli.add_option("--out", plan.out, "write to this CSV file instead of stdout (atomically)")
+  cli.add_option("--out", plan.out,
+                 "write to this CSV file instead of stdout, or to an HDF5 table FILE.h5:/GROUP "
+                 "(atomically)")
       ->group(output);
   cli.add_option("--ddof", plan.ddof, "std/var divide by n - ddof (default 1, as pandas)")
       ->group(output);

@@ -35,7 +35,17 @@ int main(int argc, char** argv) {
   // Rows of one customer in one partition, moved all-to-all between the ranks in rounds that
   // fit the memory budget; the partitions are the same at any number of ranks.
   std::int64_t customers_rows = df.shuffle({"customer"}).length();
-  // Also: head, length, select/drop/rename/astype, fillna, dropna, isna, null_counts,
+  // pandas' groupby, sort_values, merge and value_counts; the same bits at any rank count.
+  pando::Table totals = df.groupby({"category"})
+                            .agg({{"amount", "sum"}, {"amount", "median"}, {"qty", "max"}})
+                            .compute();
+  auto top = df.sort_values({{"amount", false}}).head(10);
+  auto customers = pando::read_csv({"customers.csv"});
+  auto by_region = pando::merge(df, customers, {.on = {"customer"}, .how = pando::JoinHow::left})
+                       .groupby({"region"}).agg({{"amount", "mean"}});
+  pando::Table counts = df.value_counts("category").compute();
+  // Also: head, tail, length, select/drop/rename/astype, fillna, dropna, isna, null_counts,
+  // nlargest/nsmallest, nunique, drop_duplicates, groupby(...).size(),
   // map_partitions, persist, divisions, to_delayed/from_delayed, text expressions
   // (pando::expr::parse_expression("amount > 100 and flag", "--where")).
 
@@ -48,7 +58,8 @@ int main(int argc, char** argv) {
   std::vector<double> results = pando::gather(fits);  // runs the whole batch
   return (answer == 42 && results.size() == 3 && one > 0.999 && col_means.size() > 0 &&
           stats.rows() == 8 && sums.rows() == 1 && books > 0 && ids.length() == 1000 &&
-          customers_rows == df.length())
+          customers_rows == df.length() && totals.num_columns() == 4 && top.rows() == 10 &&
+          by_region.length() > 0 && counts.rows() == totals.rows())
              ? 0
              : 1;
 }

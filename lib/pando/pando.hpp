@@ -29,6 +29,7 @@
 #include <pando/frame/dataframe.hpp>
 #include <pando/frame/generate.hpp>
 #include <pando/frame/groupby.hpp>
+#include <pando/frame/hdf5.hpp>
 #include <pando/frame/merge.hpp>
 #include <pando/frame/table.hpp>
 #include <pando/frame/text.hpp>

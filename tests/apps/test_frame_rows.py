@@ -225,6 +225,43 @@ class FrameRowsTest(AppTest):
                                           tier_sum=("tier", "sum")).reset_index()
         self.assertFramesEqual(pd_read(out, dates=[]), want, "join then groupby")
 
+    def test_hdf5_tables(self):
+        import h5py
+        # Written at this rank count, read by h5py column by column, and by pando-frame at 2.
+        out = self.path("t.h5")
+        self.ok(FRAME, self.glob, "--chunk-size", "3000", "--out", out + ":/runs/t")
+        d = self.ref
+        with h5py.File(out, "r") as f:
+            g = f["runs/t"]
+            self.assertEqual(sorted(k for k in g.keys() if k != "_valid"), sorted(d.columns))
+            np.testing.assert_array_equal(g["id"][:], d["id"].to_numpy())
+            self.assertEqual([v.decode() for v in g["customer"][:]], list(d["customer"]))
+            amount = g["amount"][:]
+            np.testing.assert_array_equal(np.isnan(amount), d["amount"].isna().to_numpy())
+            np.testing.assert_allclose(amount[~np.isnan(amount)], d["amount"].dropna(), rtol=0)
+            np.testing.assert_array_equal(g["_valid/qty"][:], d["qty"].notna().to_numpy())
+            self.assertEqual(g["when"].attrs["pando_dtype"], "timestamp")
+            np.testing.assert_array_equal(g["when"][:], d["when"].to_numpy().astype("int64"))
+        back = self.ok(FRAME, out + ":/runs/t", ranks=2)
+        self.assertFramesEqual(pd_read(back), d, "read back at 2 ranks")
+        # A group h5py wrote (variable-length strings, no Pando attributes), grouped.
+        theirs = self.path("h5py.h5")
+        with h5py.File(theirs, "w") as f:
+            f["g/name"] = np.array(["a", "bé", "a", "c", "bé"], dtype=h5py.string_dtype())
+            f["g/v"] = np.arange(5, dtype="float64")
+            f["g/n"] = np.array([1, 2, 3, 4, 5], dtype="int32")
+        got = pd_read(self.ok(FRAME, theirs + ":/g", "--groupby", "name", "--agg", "v:sum,n:max"),
+                      dates=[])
+        self.assertEqual(got.to_dict("list"), {"name": ["a", "bé", "c"], "v_sum": [2.0, 5.0, 3.0],
+                                               "n_max": [3, 5, 4]})
+        # A result to a table; an existing group refused; no table there.
+        self.ok(FRAME, self.glob, "--value-counts", "customer", "--out", out + ":/counts")
+        with h5py.File(out, "r") as f:
+            self.assertEqual(int(f["counts/count"][:].sum()), d["customer"].notna().sum())
+        self.fails(FRAME, self.glob, "--out", out + ":/counts", message="exists already",
+                   env=QUICK_EXIT, timeout=60)
+        self.fails(FRAME, out + ":/nothing", message="no table here", env=QUICK_EXIT, timeout=60)
+
     def test_bad_join(self):
         cases = [
             (["--join", self.customers], "--join needs --on"),

@@ -129,6 +129,13 @@ const std::map<std::string, Scenario>& scenarios() {
                                   {detail::ShuffleSizes::of_session(), 0})
              .length();
        }},
+      {"h5-table",
+       [](const std::string& dir) {
+         // A table written by every rank at its rows' offsets, into the HDF5 file of the
+         // other scenarios (a group beside its dataset), and read back.
+         frame(dir).to_hdf5(dir + "/in.h5", "/table");
+         (void)read_hdf5(dir + "/in.h5", "/table", 4096).length();
+       }},
       {"delayed",
        [](const std::string&) {
          std::vector<Delayed<double>> parts;

@@ -29,14 +29,14 @@ TIMEOUT = 120  # seconds a run may take before it counts as a hang
 
 SCENARIO_NAMES = ["csv-agg", "csv-describe", "csv-single", "csv-parts", "h5-new", "h5-existing",
                   "h5-reduce", "from-local", "shuffle", "groupby-few", "groupby-many",
-                  "merge-gathered", "merge-shuffled", "delayed"]
+                  "merge-gathered", "merge-shuffled", "h5-table", "delayed"]
 # A few faults for make test: each kind of output and of exchange once (on the last rank that
 # passes the point).
 QUICK = [("csv-single", "write"), ("csv-parts", "rename"), ("h5-new", "write"),
          ("from-local", "agree"), ("csv-agg", "receive"), ("delayed", "send"),
          ("csv-describe", "alloc"), ("shuffle", "exchange"), ("shuffle", "lose_row"),
          ("groupby-few", "exchange"), ("groupby-many", "lose_row"),
-         ("merge-shuffled", "exchange")]
+         ("merge-shuffled", "exchange"), ("h5-table", "write")]
 
 
 # What a fault at each point must surface as: the injected error, or, for a point that corrupts
@@ -77,9 +77,19 @@ def h5_has(path, dataset):
     return p.stdout.strip() == "True"
 
 
+def h5_temporaries(path):
+    """Objects in an HDF5 file still under a temporary name (a table's group being written)."""
+    code = ("import h5py,sys; f=h5py.File(sys.argv[1],'r'); n=[]; "
+            "f.visit(lambda k: n.append(k) if '.pando-tmp' in k else None); print(' '.join(n))")
+    p = subprocess.run(["/usr/bin/python3", "-c", code, path], capture_output=True, text=True)
+    return p.stdout.split()
+
+
 def outputs_left(folder):
     """Outputs the scenarios and app commands write, if present."""
     left = [p for p in ("out.csv", "out.h5") if os.path.exists(os.path.join(folder, p))]
+    if os.path.exists(os.path.join(folder, "in.h5")):
+        left += [f"in.h5:/{k}" for k in h5_temporaries(os.path.join(folder, "in.h5"))]
     parts = os.path.join(folder, "parts")
     if os.path.isdir(parts) and os.listdir(parts):
         left.append("parts/" + ",".join(sorted(os.listdir(parts))))

@@ -8,6 +8,7 @@
 #include <pando/frame/detail/shuffle.hpp>
 #include <pando/graph/delayed.hpp>
 
+#include "awkward_frame.hpp"
 #include "dataframe_test_util.hpp"
 
 #include <cmath>
@@ -17,37 +18,17 @@
 namespace pando::test {
 namespace {
 
-constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-
-// Partition p of an awkward frame: uneven sizes (some empty), keys with nulls, NaN and -0.0,
-// strings plain or dictionary-encoded, timestamps.
-Table awkward_part(std::int64_t p) {
-  const std::vector<std::size_t> sizes = {7, 0, 1, 13, 0, 5, 29, 2};
-  const std::size_t n = sizes[static_cast<std::size_t>(p) % sizes.size()];
-  std::vector<std::int64_t> k, ts;
-  std::vector<bool> k_valid;
-  std::vector<double> x;
-  std::vector<std::optional<std::string>> s;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto r = static_cast<std::int64_t>(i) * 7 + p * 3;
-    k.push_back(r % 5);
-    k_valid.push_back(r % 11 != 0);
-    x.push_back(r % 6 == 0 ? nan : r % 6 == 1 ? -0.0 : r % 6 == 2 ? 0.0 : double(r % 4));
-    s.push_back(r % 9 == 0 ? std::nullopt : std::optional(std::string(1 + r % 3, 'a' + r % 4)));
-    ts.push_back(1'600'000'000'000'000'000 + (r % 3) * 86'400'000'000'000);
-  }
-  Column strings = Column::from_strings(s);
-  if (p % 2) strings = strings.dictionary_encoded();
-  return Table({"k", "x", "s", "t", "row"},
-               {Column::from_values(k, k_valid), Column::from_values(x), strings,
-                Column::from_timestamps(ts), Column::from_values(std::vector<std::int64_t>(n, p))});
+// Partition p of the awkward frame (awkward_frame.hpp) with the partition's number as "row".
+Table numbered_part(std::int64_t p) {
+  const Table t = awkward_part(p, 5);
+  return t.with_column("row", Column::from_values(std::vector<std::int64_t>(t.rows(), p)));
 }
 
-DataFrame awkward_frame(std::int64_t partitions) {
+DataFrame numbered_frame(std::int64_t partitions) {
   std::vector<Delayed<Table>> made;
   for (std::int64_t p = 0; p < partitions; ++p)
-    made.push_back(delayed(awkward_part).name("awkward")(p));
-  return DataFrame::from_delayed(made, awkward_part(0).schema());
+    made.push_back(delayed(numbered_part).name("numbered")(p));
+  return DataFrame::from_delayed(made, numbered_part(0).schema());
 }
 
 // The serial reference: partition j holds the rows of the whole frame whose key hashes to j,
@@ -85,7 +66,7 @@ void expect_shuffled(const DataFrame& df, const std::vector<std::string>& on,
 }
 
 TEST(Shuffle, EveryRowGoesToItsKeysPartitionInFrameOrder) {
-  const DataFrame df = awkward_frame(8);
+  const DataFrame df = numbered_frame(8);
   for (std::int64_t outputs : {1, 2, 3, 5, 8, 64})
     for (const std::vector<std::string>& on :
          {std::vector<std::string>{"k"}, {"x"}, {"s"}, {"t"}, {"k", "s"}})
@@ -109,7 +90,7 @@ DataFrame shuffle_with(const DataFrame& df, std::int64_t outputs, detail::Shuffl
 }
 
 TEST(Shuffle, ManyRoundsAndChunksGiveTheSamePartitions) {
-  const DataFrame df = awkward_frame(8);
+  const DataFrame df = numbered_frame(8);
   const auto want = partitions_of(df.shuffle({"k"}, 5));
   for (const detail::ShuffleSizes sizes : {detail::ShuffleSizes{1, 1}, {4096, 256}, {65536, 300}}) {
     const auto got = partitions_of(shuffle_with(df, 5, sizes));
@@ -122,7 +103,7 @@ TEST(Shuffle, ManyRoundsAndChunksGiveTheSamePartitions) {
 }
 
 TEST(Shuffle, ARouteThatThrowsOnOneRankEndsEveryRankAlike) {
-  const DataFrame df = awkward_frame(8);
+  const DataFrame df = numbered_frame(8);
   try {
     // Partition 3 lives on one rank.
     (void)shuffle_with(df, 3, {4096, 256}, [](const Table& t) {
@@ -137,10 +118,10 @@ TEST(Shuffle, ARouteThatThrowsOnOneRankEndsEveryRankAlike) {
 }
 
 TEST(Shuffle, EmptyAndSingleRowFrames) {
-  expect_shuffled(awkward_frame(0), {"k"}, 3);
-  expect_shuffled(awkward_frame(2), {"k"}, 4);  // partition 1 is empty
-  expect_shuffled(awkward_frame(3).filter(expr::col("row") == expr::lit(2)), {"s"}, 2);
-  EXPECT_EQ(awkward_frame(0).shuffle({"k"}).npartitions(), 1);
+  expect_shuffled(numbered_frame(0), {"k"}, 3);
+  expect_shuffled(numbered_frame(2), {"k"}, 4);  // partition 1 is empty
+  expect_shuffled(numbered_frame(3).filter(expr::col("row") == expr::lit(2)), {"s"}, 2);
+  EXPECT_EQ(numbered_frame(0).shuffle({"k"}).npartitions(), 1);
 }
 
 TEST(Shuffle, EqualKeysMeetWhateverTheirStorage) {
@@ -161,7 +142,7 @@ TEST(Shuffle, EqualKeysMeetWhateverTheirStorage) {
 }
 
 TEST(Shuffle, UnknownColumnsAndNoColumnsAreUsageErrors) {
-  const DataFrame df = awkward_frame(2);
+  const DataFrame df = numbered_frame(2);
   EXPECT_THROW((void)df.shuffle({"nope"}), UsageError);
   EXPECT_THROW((void)df.shuffle({}), UsageError);
   EXPECT_THROW((void)df.shuffle({"k"}, -1), UsageError);
@@ -169,7 +150,7 @@ TEST(Shuffle, UnknownColumnsAndNoColumnsAreUsageErrors) {
 }
 
 TEST(Shuffle, ARowLostInTransitIsAnInternalErrorOnEveryRank) {
-  const DataFrame df = awkward_frame(6);
+  const DataFrame df = numbered_frame(6);
   fault::arm(fmt::format("lose_row:{}:1", comm().size() - 1));
   try {
     (void)df.shuffle({"k"}, 4).compute();
@@ -184,7 +165,7 @@ TEST(Shuffle, ARowLostInTransitIsAnInternalErrorOnEveryRank) {
 }
 
 TEST(Shuffle, AFailedExchangeOnOneRankEndsEveryRankAlike) {
-  const DataFrame df = awkward_frame(6);
+  const DataFrame df = numbered_frame(6);
   fault::arm(fmt::format("exchange:{}:1", comm().size() - 1));
   try {
     (void)df.shuffle({"s"}, 3).compute();

@@ -164,6 +164,11 @@ class DataFrame {
   // offsets) or, with a '*' in the path, one file per partition (* = partition number).
   // Atomic: a failed job leaves no file behind.
   void to_csv(const std::string& path, const CsvOptions& options = {}) const;
+  // Writes the frame as an HDF5 table (frame/hdf5.hpp: one dataset per column under `group`),
+  // every rank writing its partitions' rows at their offsets. Atomic: into a new file renamed
+  // into place, or a temporary group of an existing file moved to its name; IoError before
+  // anything runs if the group exists.
+  void to_hdf5(const std::string& file, const std::string& group) const;
 
  private:
   Schema schema_;

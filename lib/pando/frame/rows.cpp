@@ -159,6 +159,36 @@ template <class T>
 std::vector<std::int64_t> sort_by_values(std::span<const T> values,
                                          const std::function<bool(std::size_t)>& missing,
                                          bool ascending, bool nulls_first, std::size_t limit) {
+  auto key = [ascending](T v) {
+    const std::uint64_t bits = sortable_bits(v);
+    return ascending ? bits : ~bits;
+  };
+  std::vector<std::int64_t> out;
+  if (!nulls_first && limit < values.size() / 16) {
+    // A few first rows (top-N): one pass keeping the best `limit` in a heap.
+    std::vector<std::pair<std::uint64_t, std::int64_t>> best;
+    best.reserve(limit + 1);
+    std::vector<std::int64_t> absent;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (missing(i)) {
+        if (absent.size() < limit) absent.push_back(static_cast<std::int64_t>(i));
+        continue;
+      }
+      const std::pair<std::uint64_t, std::int64_t> row{key(values[i]), static_cast<std::int64_t>(i)};
+      if (best.size() < limit) {
+        best.push_back(row);
+        std::push_heap(best.begin(), best.end());
+      } else if (limit > 0 && row < best.front()) {
+        std::pop_heap(best.begin(), best.end());
+        best.back() = row;
+        std::push_heap(best.begin(), best.end());
+      }
+    }
+    std::sort_heap(best.begin(), best.end());
+    for (const auto& b : best) out.push_back(b.second);
+    for (std::size_t k = 0; out.size() < limit && k < absent.size(); ++k) out.push_back(absent[k]);
+    return out;
+  }
   detail::RawVec<std::uint64_t> keys;
   detail::RawVec<std::int64_t> present;
   std::vector<std::int64_t> absent;
@@ -168,23 +198,11 @@ std::vector<std::int64_t> sort_by_values(std::span<const T> values,
     if (missing(i)) {
       absent.push_back(static_cast<std::int64_t>(i));
     } else {
-      const std::uint64_t bits = sortable_bits(values[i]);
-      keys.push_back(ascending ? bits : ~bits);
+      keys.push_back(key(values[i]));
       present.push_back(static_cast<std::int64_t>(i));
     }
   }
-  const std::size_t wanted = nulls_first ? (limit > absent.size() ? limit - absent.size() : 0)
-                                         : limit;
-  if (wanted < present.size() / 16) {
-    std::vector<std::pair<std::uint64_t, std::int64_t>> pairs;
-    for (std::size_t k = 0; k < present.size(); ++k) pairs.emplace_back(keys[k], present[k]);
-    sort_rows(pairs, wanted, std::less<>());
-    for (std::size_t k = 0; k < pairs.size(); ++k) present[k] = pairs[k].second;
-    present.resize(pairs.size());
-  } else {
-    radix_sort(keys, present);
-  }
-  std::vector<std::int64_t> out;
+  radix_sort(keys, present);
   out.reserve(present.size() + absent.size());
   if (nulls_first) out = absent;
   out.insert(out.end(), present.data(), present.data() + present.size());

@@ -51,6 +51,13 @@ struct SampleSort {
 
 // The first n rows of `t` in the order of `by`, leaving out rows missing any of its values.
 Table top_rows(const Table& t, const std::vector<SortKey>& by, std::int64_t n) {
+  const auto limit = static_cast<std::size_t>(n);
+  if (by.size() == 1) {  // missing values come last: only the order's tail can hold them
+    std::vector<std::int64_t> rows = sorted_rows(t, by, false, limit);
+    const auto missing = missing_test(t.column(by[0].column));
+    std::erase_if(rows, [&](std::int64_t i) { return missing(static_cast<std::size_t>(i)); });
+    return t.take(rows);
+  }
   std::vector<std::function<bool(std::size_t)>> missing;
   for (const SortKey& k : by) missing.push_back(missing_test(t.column(k.column)));
   std::vector<std::int64_t> present;
@@ -58,7 +65,7 @@ Table top_rows(const Table& t, const std::vector<SortKey>& by, std::int64_t n) {
     if (std::none_of(missing.begin(), missing.end(), [i](const auto& m) { return m(i); }))
       present.push_back(static_cast<std::int64_t>(i));
   const Table rows = present.size() == t.rows() ? t : t.take(present);
-  return rows.take(sorted_rows(rows, by, false, static_cast<std::size_t>(n)));
+  return rows.take(sorted_rows(rows, by, false, limit));
 }
 
 DataFrame top(const DataFrame& df, std::int64_t n, const std::vector<std::string>& columns,

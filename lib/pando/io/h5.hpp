@@ -141,6 +141,9 @@ struct DatasetInfo {
   NarrowInt narrow = NarrowInt::none;
   std::vector<std::int64_t> shape;
   std::vector<std::int64_t> chunks;  // empty: contiguous (or compact) layout
+  // A dataset of strings (type string): the bytes of each fixed-length string, or 0 for
+  // variable-length ones (as h5py writes str).
+  std::int64_t string_width = 0;
   int gzip_level = -1;               // -1: not gzip-compressed
   std::vector<std::string> filters;  // the filter pipeline, in order ("shuffle", "gzip", ...)
   Attributes attributes;
@@ -157,7 +160,7 @@ struct DatasetInfo {
 
   template <class A>
   void serialize(A& a, unsigned) {
-    a& file& dataset& type& narrow& shape& chunks& gzip_level& filters& attributes;
+    a& file& dataset& type& narrow& shape& chunks& string_width& gzip_level& filters& attributes;
   }
 };
 
@@ -210,6 +213,10 @@ class File {
                                        std::span<const std::int64_t> chunks = {},
                                        int gzip_level = -1, Fill fill = Fill::zeros,
                                        NarrowInt narrow = NarrowInt::none);
+  // Collective. Creates a 1-D dataset of `length` fixed-length UTF-8 strings of `width` bytes
+  // each (NUL-padded; width at least 1), contiguous, every element to be written.
+  [[nodiscard]] Dataset create_string_dataset(const std::string& name, std::int64_t length,
+                                              std::int64_t width);
   // True when `path` names an object (group, dataset, ...) in the file.
   [[nodiscard]] bool contains(const std::string& path) const;
   // Collective. Creates a group and any missing parents (nothing if it exists).
@@ -297,6 +304,15 @@ class Dataset {
     write(in, std::span<const std::int64_t>(start.begin(), start.size()),
           std::span<const std::int64_t>(count.begin(), count.size()), transfer);
   }
+
+  // Strings of a 1-D string dataset, elements [start, start + count): `count` strings of the
+  // dataset's width, NUL-padded, back to back (independent).
+  void write_strings(const char* in, std::int64_t start, std::int64_t count);
+  // Reads elements [start, start + count) of a 1-D string dataset, fixed- or variable-length,
+  // appending each string's bytes (up to its first NUL) to `chars` and its end to `ends`
+  // (independent).
+  void read_strings(std::int64_t start, std::int64_t count, std::vector<char>& chars,
+                    std::vector<std::int64_t>& ends) const;
 
   // The dataset's attributes, as read when it was opened (and updated by write_attributes).
   [[nodiscard]] const Attributes& attributes() const noexcept { return info_.attributes; }

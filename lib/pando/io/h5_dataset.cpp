@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string.h>
+#include <utility>
 #include <exception>
 #include <limits>
 #include <vector>
@@ -212,6 +214,87 @@ void Dataset::transfer(void* buffer, DType memtype, std::span<const std::int64_t
   if (invalid) std::rethrow_exception(invalid);
   if (elements > 0) fault::point(writing ? fault::Point::write : fault::Point::read);
   detail::check(rc, where, what);
+}
+
+namespace {
+
+// The file and memory spaces of elements [start, start + count) of a 1-D dataset.
+std::pair<detail::SpaceId, detail::SpaceId> row_spaces(hid_t dataset, std::int64_t start,
+                                                       std::int64_t count,
+                                                       const std::string& where,
+                                                       const std::string& what) {
+  detail::SpaceId file_space(detail::check_id(H5Dget_space(dataset), where, what));
+  const hsize_t offset = static_cast<hsize_t>(start), extent = static_cast<hsize_t>(count);
+  detail::check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &offset, nullptr, &extent,
+                                    nullptr),
+                where, what);
+  detail::SpaceId memory_space(
+      detail::check_id(H5Screate_simple(1, &extent, nullptr), where, what));
+  return {std::move(file_space), std::move(memory_space)};
+}
+
+}  // namespace
+
+void Dataset::write_strings(const char* in, std::int64_t start, std::int64_t count) {
+  const std::string where = info_.where();
+  if (!id_.valid()) throw UsageError(fmt::format("{}: cannot write: the dataset is closed", where));
+  if (info_.type != DType::string || info_.string_width < 1 || info_.shape.size() != 1)
+    throw TypeError(fmt::format("{} is not a 1-D dataset of fixed-length strings", where));
+  if (!file_->writable)
+    throw UsageError(fmt::format("{}: cannot write: the file is open read-only", where));
+  if (start < 0 || count < 0 || start + count > info_.shape[0])
+    throw ShapeError(fmt::format("{}: strings [{}, {}) are outside its {}", where, start,
+                                 start + count, info_.shape[0]));
+  if (count == 0) return;
+  const std::string what = fmt::format("cannot write strings [{}, {})", start, start + count);
+  auto [file_space, memory_space] = row_spaces(id_.get(), start, count, where, what);
+  const detail::TypeId type = detail::string_type(info_.string_width, where);
+  const herr_t rc = H5Dwrite(id_.get(), type.get(), memory_space.get(), file_space.get(),
+                             file_->independent_transfer.get(), in);
+  fault::point(fault::Point::write);
+  detail::check(rc, where, what);
+}
+
+void Dataset::read_strings(std::int64_t start, std::int64_t count, std::vector<char>& chars,
+                           std::vector<std::int64_t>& ends) const {
+  const std::string where = info_.where();
+  if (!id_.valid()) throw UsageError(fmt::format("{}: cannot read: the dataset is closed", where));
+  if (info_.type != DType::string || info_.shape.size() != 1)
+    throw TypeError(fmt::format("{} is not a 1-D dataset of strings", where));
+  if (start < 0 || count < 0 || start + count > info_.shape[0])
+    throw ShapeError(fmt::format("{}: strings [{}, {}) are outside its {}", where, start,
+                                 start + count, info_.shape[0]));
+  auto append = [&](const char* s, std::size_t max) {
+    const std::size_t n = s ? strnlen(s, max) : 0;
+    chars.insert(chars.end(), s, s + n);
+    ends.push_back(static_cast<std::int64_t>(chars.size()));
+  };
+  if (count == 0) return;
+  if (!allocated()) {  // never written: empty strings
+    for (std::int64_t i = 0; i < count; ++i) append(nullptr, 0);
+    return;
+  }
+  const std::string what = fmt::format("cannot read strings [{}, {})", start, start + count);
+  auto [file_space, memory_space] = row_spaces(id_.get(), start, count, where, what);
+  const detail::TypeId type = detail::string_type(info_.string_width, where);
+  const auto n = static_cast<std::size_t>(count);
+  if (info_.string_width > 0) {
+    const auto width = static_cast<std::size_t>(info_.string_width);
+    std::vector<char> fixed(n * width);
+    const herr_t rc = H5Dread(id_.get(), type.get(), memory_space.get(), file_space.get(),
+                              file_->independent_transfer.get(), fixed.data());
+    fault::point(fault::Point::read);
+    detail::check(rc, where, what);
+    for (std::size_t i = 0; i < n; ++i) append(fixed.data() + i * width, width);
+    return;
+  }
+  std::vector<char*> pointers(n, nullptr);
+  const herr_t rc = H5Dread(id_.get(), type.get(), memory_space.get(), file_space.get(),
+                            file_->independent_transfer.get(), pointers.data());
+  fault::point(fault::Point::read);
+  detail::check(rc, where, what);
+  for (char* s : pointers) append(s, s ? std::strlen(s) : 0);
+  H5Dvlen_reclaim(type.get(), memory_space.get(), H5P_DEFAULT, pointers.data());
 }
 
 bool Dataset::allocated() const {

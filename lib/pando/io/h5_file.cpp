@@ -228,6 +228,34 @@ Dataset File::create_dataset(const std::string& name, DType type,
   return Dataset(state_, std::move(id), std::move(info));
 }
 
+Dataset File::create_string_dataset(const std::string& name, std::int64_t length,
+                                    std::int64_t width) {
+  detail::FileState& file = state();
+  DatasetInfo info;
+  info.file = file.path;
+  info.dataset = detail::normalize_path(name);
+  info.type = DType::string;
+  info.shape = {length};
+  info.string_width = width;
+  const std::string where = info.where();
+  if (!file.writable)
+    throw UsageError(fmt::format("{}: cannot create a dataset: the file is open read-only", where));
+  if (length < 0 || width < 1)
+    throw ShapeError(fmt::format("{}: {} strings of {} bytes", where, length, width));
+  if (detail::object_exists(file.id.get(), info.dataset))
+    throw IoError(fmt::format("{} exists already", where));
+  const detail::TypeId type = detail::string_type(width, where);
+  const auto dims = static_cast<hsize_t>(length);
+  detail::SpaceId space(check_id(H5Screate_simple(1, &dims, nullptr), where, "cannot create"));
+  detail::PlistId dcpl(check_id(H5Pcreate(H5P_DATASET_CREATE), where, "cannot create"));
+  check(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER), where, "cannot create");
+  detail::PlistId lcpl = detail::intermediate_groups();
+  detail::DatasetId id(check_id(H5Dcreate2(file.id.get(), info.dataset.c_str(), type.get(),
+                                           space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+                                where, "cannot create"));
+  return Dataset(state_, std::move(id), std::move(info));
+}
+
 bool File::contains(const std::string& path) const {
   return detail::object_exists(state().id.get(), detail::normalize_path(path));
 }

@@ -273,6 +273,15 @@ Id memory_type(DType type, const std::string& where) {
                   where, pando::to_string(type)));
 }
 
+TypeId string_type(std::int64_t width, const std::string& where) {
+  TypeId t(check_id(H5Tcopy(H5T_C_S1), where, "cannot make a string type"));
+  check(H5Tset_size(t.get(), width > 0 ? static_cast<std::size_t>(width) : H5T_VARIABLE), where,
+        "cannot make a string type");
+  check(H5Tset_cset(t.get(), H5T_CSET_UTF8), where, "cannot make a string type");
+  if (width > 0) check(H5Tset_strpad(t.get(), H5T_STR_NULLPAD), where, "cannot make a string type");
+  return t;
+}
+
 std::optional<DType> dtype_of_stored(Id type, std::string& name, NarrowInt* narrow) {
   const std::size_t size = H5Tget_size(type);
   if (narrow) *narrow = NarrowInt::none;

@@ -165,6 +165,12 @@ DatasetId open_described(Id file, const std::string& file_name, const std::strin
   TypeId type(check_id(H5Dget_type(dataset.get()), where, "cannot read the element type"));
   std::string type_name;
   auto dtype = dtype_of_stored(type.get(), type_name, &info.narrow);
+  if (H5Tget_class(type.get()) == H5T_STRING) {  // a table's string column
+    dtype = DType::string;
+    const htri_t variable = H5Tis_variable_str(type.get());
+    check(static_cast<int>(variable), where, "cannot read its string type");
+    info.string_width = variable > 0 ? 0 : static_cast<std::int64_t>(H5Tget_size(type.get()));
+  }
   if (!dtype)
     throw IoError(fmt::format(
         "{} has type {}, which Pando does not read (it reads bool, int8 to int64, uint8 to "

@@ -45,6 +45,8 @@ std::string base_name(const std::string& path);
 // The memory type for a DType (a predefined HDF5 type, or Pando's boolean enum, which stays
 // open for the life of the process). UsageError for string and timestamp.
 Id memory_type(DType type, const std::string& where);
+// A UTF-8 string type: fixed-length of `width` bytes, NUL-padded, or variable-length (0).
+TypeId string_type(std::int64_t width, const std::string& where);
 // The DType of a type stored in a file, or nullopt; `name` gets its NumPy-like name ("uint16",
 // "compound", "string", ...). Integers narrower than Pando's types (int8, int16, uint8, uint16,
 // uint32) give their holding type and set *narrow when `narrow` is given; nullopt otherwise.
