@@ -124,6 +124,24 @@ TEST(TopRows, NlargestAndNsmallestKeepTiesInFrameOrder) {
                "pandas");
 }
 
+TEST(SetIndex, SortsAndKnowsItsDivisions) {
+  const DataFrame df = awkward_frame(9, 4);
+  const DataFrame indexed = df.set_index("t");
+  ASSERT_TRUE(indexed.known_divisions());
+  EXPECT_EQ(indexed.sorted_column(), "t");
+  const Table whole = df.compute();
+  const Table sorted = whole.take(reference_order(whole, {{"t", true}}, false));
+  EXPECT_TRUE(indexed.compute().equals(sorted));
+  // The middle day only, read from the partitions that hold it.
+  const Table day = indexed.loc(expr::lit("2020-09-14"), expr::lit("2020-09-14 23:59:59")).compute();
+  std::vector<std::int64_t> rows;
+  const auto t = sorted.column("t").values<std::int64_t>();
+  for (std::size_t i = 0; i < sorted.rows(); ++i)
+    if (t[i] == 1'600'000'000'000'000'000 + 86'400'000'000'000) rows.push_back(static_cast<std::int64_t>(i));
+  EXPECT_TRUE(day.equals(sorted.take(rows))) << render(day);
+  EXPECT_GT(day.rows(), 0u);
+}
+
 TEST(Tail, TheLastRowsInOrder) {
   const DataFrame df = awkward_frame(9, 4);
   const Table whole = df.compute();

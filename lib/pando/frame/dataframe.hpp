@@ -94,6 +94,11 @@ class DataFrame {
   //   auto ranked = df.sort_values({{"amount", false}, {"id", true}});
   [[nodiscard]] DataFrame sort_values(const std::vector<SortKey>& by,
                                       bool nulls_first = false) const;
+  // Collective: the rows sorted by `column` (sort_values, kept in memory: persist) with their
+  // divisions recorded (sorted_by), so that loc() and later steps read only the partitions a
+  // range meets, as Dask's set_index. A missing value of `column` is a ValueError (sorted_by's).
+  //   auto by_amount = df.set_index("amount");
+  [[nodiscard]] DataFrame set_index(const std::string& column) const;
   // The n rows with the largest (smallest) values of `columns`, ordered so, ties in frame order
   // (pandas' keep="first"); rows missing a value of them are left out. Without a full sort:
   // each partition keeps its own top n. One partition.

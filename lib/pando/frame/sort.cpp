@@ -132,6 +132,10 @@ DataFrame DataFrame::sort_values(const std::vector<SortKey>& by, bool nulls_firs
                                Graph(std::move(tasks), {&graph_}));
 }
 
+DataFrame DataFrame::set_index(const std::string& column) const {
+  return sort_values({{column, true}}).persist().sorted_by(column);
+}
+
 DataFrame DataFrame::nlargest(std::int64_t n, const std::vector<std::string>& columns) const {
   return detail::top(*this, n, columns, true);
 }
