@@ -44,8 +44,11 @@ int main(int argc, char** argv) {
   auto by_region = pando::merge(df, customers, {.on = {"customer"}, .how = pando::JoinHow::left})
                        .groupby({"region"}).agg({{"amount", "mean"}});
   pando::Table counts = df.value_counts("category").compute();
+  // HDF5 tables: one dataset per column, written in parallel and atomically.
+  df.select({"id", "category", "amount"}).to_hdf5("t.h5", "/transactions");
+  std::int64_t stored = pando::read_hdf5("t.h5", "/transactions").length();
   // Also: head, tail, length, select/drop/rename/astype, fillna, dropna, isna, null_counts,
-  // nlargest/nsmallest, nunique, drop_duplicates, groupby(...).size(),
+  // nlargest/nsmallest, nunique, drop_duplicates, set_index, groupby(...).size(),
   // map_partitions, persist, divisions, to_delayed/from_delayed, text expressions
   // (pando::expr::parse_expression("amount > 100 and flag", "--where")).
 
@@ -59,7 +62,8 @@ int main(int argc, char** argv) {
   return (answer == 42 && results.size() == 3 && one > 0.999 && col_means.size() > 0 &&
           stats.rows() == 8 && sums.rows() == 1 && books > 0 && ids.length() == 1000 &&
           customers_rows == df.length() && totals.num_columns() == 4 && top.rows() == 10 &&
-          by_region.length() > 0 && counts.rows() == totals.rows())
+          by_region.length() > 0 && counts.rows() == totals.rows() &&
+          stored == df.length())
              ? 0
              : 1;
 }

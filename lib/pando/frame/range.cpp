@@ -91,14 +91,15 @@ class Splitters {
   // route() for one fixed-width key: a binary search among numbers.
   [[nodiscard]] std::vector<std::uint32_t> route_numbers(const Table& t,
                                                          std::int64_t source) const {
-    const auto keys = order_keys(t.column(keys_[0].column), keys_[0].ascending, nulls_first_);
     std::vector<std::uint32_t> out(t.rows());
-    for (std::size_t i = 0; i < t.rows(); ++i) {
-      const Place here{(*keys)[i], by_position_ ? source : 0,
-                       by_position_ ? static_cast<std::int64_t>(i) : 0};
-      out[i] = static_cast<std::uint32_t>(
-          std::upper_bound(numeric_.begin(), numeric_.end(), here) - numeric_.begin());
-    }
+    for_each_order_key(t.column(keys_[0].column), keys_[0].ascending, nulls_first_,
+                       [&](std::size_t i, OrderKey key) {
+                         const Place here{key, by_position_ ? source : 0,
+                                          by_position_ ? static_cast<std::int64_t>(i) : 0};
+                         out[i] = static_cast<std::uint32_t>(
+                             std::upper_bound(numeric_.begin(), numeric_.end(), here) -
+                             numeric_.begin());
+                       });
     return out;
   }
 

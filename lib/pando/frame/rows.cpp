@@ -247,23 +247,31 @@ std::optional<std::vector<std::int64_t>> sort_one_key(const Column& c, bool asce
 
 }  // namespace
 
-std::optional<std::vector<OrderKey>> order_keys(const Column& c, bool ascending,
-                                                bool nulls_first) {
-  if (c.type() == DType::string) return std::nullopt;
+bool for_each_order_key(const Column& c, bool ascending, bool nulls_first,
+                        const std::function<void(std::size_t, OrderKey)>& f) {
+  if (c.type() == DType::string) return false;
   const auto missing_class = static_cast<std::uint8_t>(nulls_first ? 0 : 2);
-  return visit<fixed_width_column_dtypes>(c.type(), [&](auto zero) {
+  visit<fixed_width_column_dtypes>(c.type(), [&](auto zero) {
     using T = decltype(zero);
     const auto values = c.values<T>();
-    std::vector<OrderKey> out(values.size());
     const bool nulls = c.null_count() > 0;
     for (std::size_t i = 0; i < values.size(); ++i) {
       bool missing = nulls && c.is_null(i);
       if constexpr (std::is_floating_point_v<T>) missing = missing || std::isnan(values[i]);
       const std::uint64_t bits = sortable_bits(values[i]);
-      out[i] = missing ? OrderKey{missing_class, 0} : OrderKey{1, ascending ? bits : ~bits};
+      f(i, missing ? OrderKey{missing_class, 0} : OrderKey{1, ascending ? bits : ~bits});
     }
-    return std::optional(std::move(out));
   });
+  return true;
+}
+
+std::optional<std::vector<OrderKey>> order_keys(const Column& c, bool ascending,
+                                                bool nulls_first) {
+  std::vector<OrderKey> out(c.size());
+  if (!for_each_order_key(c, ascending, nulls_first,
+                          [&](std::size_t i, OrderKey k) { out[i] = k; }))
+    return std::nullopt;
+  return out;
 }
 
 std::vector<std::int64_t> sorted_rows(const Table& t, std::span<const SortKey> keys,

@@ -53,7 +53,11 @@ struct OrderKey {
   std::uint64_t bits;
   friend auto operator<=>(const OrderKey&, const OrderKey&) = default;
 };
-// Each row's OrderKey; nullopt for a string column (its order is not one of numbers).
+// Calls f(row, OrderKey) for each row; false (and no call) for a string column, whose order is
+// not one of numbers.
+bool for_each_order_key(const Column& c, bool ascending, bool nulls_first,
+                        const std::function<void(std::size_t, OrderKey)>& f);
+// Each row's OrderKey; nullopt for a string column.
 std::optional<std::vector<OrderKey>> order_keys(const Column& c, bool ascending,
                                                 bool nulls_first);
 
