@@ -1,9 +1,9 @@
 // pando-frame: dataframe analytics on CSV files, in parallel.
 //
 // The options fill one Plan; run_plan() applies it in a fixed order with the library:
-// read -> --join -> --assign (in order) -> --fillna -> --where -> --select -> at most one reducing step
-// (--groupby with --agg, --agg, --value-counts, --nunique, --drop-duplicates, --describe,
-// --nulls) -> --sort -> --nlargest / --nsmallest -> --head / --tail -> output.
+// read -> --join -> --assign (in order) -> --fillna -> --where -> --select -> at most one
+// reducing step (--groupby with --agg, --agg, --value-counts, --nunique, --drop-duplicates,
+// --describe, --nulls) -> --sort -> --nlargest / --nsmallest -> --head / --tail -> output.
 
 #include <app.hpp>
 
@@ -68,8 +68,8 @@ struct Plan {
   std::optional<std::string> distinct;  // --drop-duplicates: COL,... ("" for all columns)
   bool describe = false;
   bool nulls = false;
-  std::string sort;                          // COL[:desc],...
-  std::string nlargest, nsmallest;           // N:COL[,COL...]
+  std::string sort;                 // COL[:desc],...
+  std::string nlargest, nsmallest;  // N:COL[,COL...]
   std::optional<std::int64_t> tail;
   std::string out;
   int ddof = 1;
@@ -112,8 +112,8 @@ std::vector<std::string> left_keys(const Plan& plan) {
 // columns (unless an expression reads the file's column before replacing it).
 std::vector<std::string> used_columns(const Plan& plan) {
   // Without --select, the output shows every column unless a step narrows them.
-  const bool narrowed = !plan.select.empty() || !plan.agg.empty() ||
-                        !plan.value_counts.empty() || !plan.nunique.empty();
+  const bool narrowed = !plan.select.empty() || !plan.agg.empty() || !plan.value_counts.empty() ||
+                        !plan.nunique.empty();
   if (!narrowed) return {};
   std::set<std::string> made, used;
   auto use = [&](const std::string& name) {
@@ -267,12 +267,13 @@ Result reduce(const DataFrame& df, const Plan& plan) {
   if (!plan.value_counts.empty()) return {df.value_counts(plan.value_counts), {}};
   if (plan.distinct)
     return {df.drop_duplicates(plan.distinct->empty() ? std::vector<std::string>{}
-                                                       : split_list(*plan.distinct)),
+                                                      : split_list(*plan.distinct)),
             {}};
   if (plan.describe) return {std::nullopt, df.describe(plan.ddof)};
   if (plan.nulls) return {std::nullopt, df.null_counts()};
   if (!plan.nunique.empty()) return {std::nullopt, df.nunique(split_list(plan.nunique))};
-  if (!plan.agg.empty()) return {std::nullopt, df.agg(column_funcs(plan), plan.ddof, !plan.keep_na)};
+  if (!plan.agg.empty())
+    return {std::nullopt, df.agg(column_funcs(plan), plan.ddof, !plan.keep_na)};
   return {df, {}};
 }
 
@@ -308,8 +309,8 @@ DataFrame read(const std::vector<std::string>& inputs, const ReadCsvOptions& opt
   for (const auto& input : inputs)
     if (auto table = hdf5_table(input)) {
       if (inputs.size() > 1)
-        throw UsageError(fmt::format("{}: an HDF5 table is read alone, not with other inputs",
-                                     input));
+        throw UsageError(
+            fmt::format("{}: an HDF5 table is read alone, not with other inputs", input));
       return read_hdf5(table->first, table->second, options.blocksize);
     }
   if (options.csv.on_bad_lines == BadLines::error) return read_csv(inputs, options);
@@ -355,8 +356,8 @@ void run_plan(const Plan& plan) {
   if (!plan.nlargest.empty() && !plan.nsmallest.empty())
     throw UsageError("give one of --nlargest and --nsmallest");
   Result result = reduce(df, plan);
-  const bool reduced = !result.rows || !plan.groupby.empty() || !plan.value_counts.empty() ||
-                       plan.distinct;
+  const bool reduced =
+      !result.rows || !plan.groupby.empty() || !plan.value_counts.empty() || plan.distinct;
   const bool reorders = !plan.sort.empty() || !plan.nlargest.empty() || !plan.nsmallest.empty();
   if (reorders && !result.rows) result.rows = as_frame(result.table);
   if (result.rows) {
@@ -441,8 +442,7 @@ int main(int argc, char** argv) {
       ->group(joining);
   cli.add_option("--on", plan.on, "KEY,...: the key columns both sides have")->group(joining);
   cli.add_option("--left-on", plan.left_on, "KEY,...: the keys on this side...")->group(joining);
-  cli.add_option("--right-on", plan.right_on, "KEY,...: ...and on the --join side")
-      ->group(joining);
+  cli.add_option("--right-on", plan.right_on, "KEY,...: ...and on the --join side")->group(joining);
   cli.add_option("--how", plan.how,
                  "inner (default), left, right or outer; other shared columns get _x and _y")
       ->check(CLI::IsMember({"inner", "left", "right", "outer"}))

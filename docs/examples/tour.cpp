@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   auto top = df.sort_values({{"amount", false}}).head(10);
   auto customers = pando::read_csv({"customers.csv"});
   auto by_region = pando::merge(df, customers, {.on = {"customer"}, .how = pando::JoinHow::left})
-                       .groupby({"region"}).agg({{"amount", "mean"}});
+                       .groupby({"region"})
+                       .agg({{"amount", "mean"}});
   pando::Table counts = df.value_counts("category").compute();
   // HDF5 tables: one dataset per column, written in parallel and atomically.
   df.select({"id", "category", "amount"}).to_hdf5("t.h5", "/transactions");
@@ -62,8 +63,7 @@ int main(int argc, char** argv) {
   return (answer == 42 && results.size() == 3 && one > 0.999 && col_means.size() > 0 &&
           stats.rows() == 8 && sums.rows() == 1 && books > 0 && ids.length() == 1000 &&
           customers_rows == df.length() && totals.num_columns() == 4 && top.rows() == 10 &&
-          by_region.length() > 0 && counts.rows() == totals.rows() &&
-          stored == df.length())
+          by_region.length() > 0 && counts.rows() == totals.rows() && stored == df.length())
              ? 0
              : 1;
 }

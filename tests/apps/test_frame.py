@@ -666,7 +666,7 @@ class FrameTest(AppTest):
             ([m, "--chunk-size", "0"], "--chunk-size"),
             ([m, "--chunk-size", "lots"], "--chunk-size"),
             ([m, "--head", "-1"], "--head"),
-            ([m, "--head", "2", "--describe"], "one of"),
+            ([m, "--nulls", "--describe"], "one of"),
             ([m, "--ddof", "x"], "--ddof"),
             ([m, "--pando-log=loud", "--nulls"], "unknown log level 'loud'"),
             ([m, "--describe", "--select", "name"], "numeric"),

@@ -47,8 +47,9 @@ inline Table awkward_part(std::int64_t p, std::int64_t spread) {
 inline DataFrame awkward_frame(std::int64_t partitions, std::int64_t spread) {
   std::vector<Delayed<Table>> made;
   for (std::int64_t p = 0; p < partitions; ++p)
-    made.push_back(delayed([spread](std::int64_t q) { return awkward_part(q, spread); })
-                       .name(fmt::format("awkward-{}", spread))(p));
+    made.push_back(delayed([spread](std::int64_t q) {
+                     return awkward_part(q, spread);
+                   }).name(fmt::format("awkward-{}", spread))(p));
   return DataFrame::from_delayed(made, awkward_part(0, spread).schema());
 }
 

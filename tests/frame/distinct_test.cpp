@@ -69,15 +69,17 @@ TEST(DropDuplicates, FirstOrLastOfEachInFrameOrderInTheirPartitions) {
           if (keep_last) at->second = {p, i};
         }
       std::vector<std::vector<std::int64_t>> rows(parts.size());
-      for (const auto& [key, at] : kept) rows[at.first].push_back(static_cast<std::int64_t>(at.second));
+      for (const auto& [key, at] : kept)
+        rows[at.first].push_back(static_cast<std::int64_t>(at.second));
       const auto got_parts = got.to_delayed();
       for (std::size_t p = 0; p < parts.size(); ++p) {
         std::sort(rows[p].begin(), rows[p].end());
         const Table want = parts[p].take(rows[p]);
         const Table mine = got_parts[p].compute();
-        EXPECT_TRUE(mine.equals(want)) << "partition " << p << " subset " << on.size()
-                                       << " keep_last " << keep_last << "\n"
-                                       << render(mine) << "\nwanted\n" << render(want);
+        EXPECT_TRUE(mine.equals(want))
+            << "partition " << p << " subset " << on.size() << " keep_last " << keep_last << "\n"
+            << render(mine) << "\nwanted\n"
+            << render(want);
       }
     }
   }

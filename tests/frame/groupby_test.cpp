@@ -24,9 +24,9 @@ namespace pando::test {
 namespace {
 
 const std::vector<std::pair<std::string, std::string>> asked = {
-    {"x", "sum"},     {"x", "count"},  {"x", "mean"}, {"x", "min"},   {"x", "max"},
-    {"x", "median"},  {"x", "q25"},    {"x", "std"},  {"k", "size"},  {"k", "sum"},
-    {"s", "first"},   {"s", "last"},   {"s", "nunique"}, {"t", "max"}, {"k", "any"}};
+    {"x", "sum"},    {"x", "count"}, {"x", "mean"},    {"x", "min"},  {"x", "max"},
+    {"x", "median"}, {"x", "q25"},   {"x", "std"},     {"k", "size"}, {"k", "sum"},
+    {"s", "first"},  {"s", "last"},  {"s", "nunique"}, {"t", "max"},  {"k", "any"}};
 
 // What the reference expects of one group.
 struct Expected {
@@ -95,10 +95,10 @@ void expect_matches(const Table& got, const std::vector<std::string>& keys, bool
     expect_double(got, "x_sum", r, sum, where);
     EXPECT_EQ(got.column("x_count").values<std::int64_t>()[r], static_cast<std::int64_t>(n));
     expect_double(got, "x_mean", r, e.x.empty() ? none : sum / n, where);
-    expect_double(got, "x_min", r,
-                  e.x.empty() ? none : *std::min_element(e.x.begin(), e.x.end()), where);
-    expect_double(got, "x_max", r,
-                  e.x.empty() ? none : *std::max_element(e.x.begin(), e.x.end()), where);
+    expect_double(got, "x_min", r, e.x.empty() ? none : *std::min_element(e.x.begin(), e.x.end()),
+                  where);
+    expect_double(got, "x_max", r, e.x.empty() ? none : *std::max_element(e.x.begin(), e.x.end()),
+                  where);
     expect_double(got, "x_median", r, e.x.empty() ? none : quantile(e.x, 0.5), where);
     expect_double(got, "x_q25", r, e.x.empty() ? none : quantile(e.x, 0.25), where);
     double m2 = 0;
@@ -124,8 +124,8 @@ void expect_matches(const Table& got, const std::vector<std::string>& keys, bool
 
 // The groupby of `df` with the plan forced by `sizes`.
 Table grouped(const DataFrame& df, const std::vector<std::string>& keys, GroupByOptions options,
-              std::uint64_t few_bytes, const std::vector<std::pair<std::string, std::string>>&
-                                           funcs = asked) {
+              std::uint64_t few_bytes,
+              const std::vector<std::pair<std::string, std::string>>& funcs = asked) {
   const detail::GroupBySizes sizes{{4096, 256}, few_bytes};
   return detail::grouped_aggregation(df, keys, options, funcs, sizes).compute();
 }
@@ -151,7 +151,8 @@ TEST(GroupBy, MatchesTheReferenceThroughEachPlan) {
           const Table few = grouped(df, keys, options, everywhere, decomposable);
           const Table many = grouped(df, keys, options, shuffled, decomposable);
           EXPECT_TRUE(few.equals(many)) << what << ": the plans differ\n"
-                                        << render(few) << "\n" << render(many);
+                                        << render(few) << "\n"
+                                        << render(many);
           EXPECT_TRUE(few.equals(detail::sorted_by_keys(few, keys))) << what << ": not sorted";
           expect_matches(grouped(df, keys, options, shuffled), keys, dropna, whole,
                          what + " (sorted)");
@@ -204,17 +205,29 @@ TEST(GroupBy, SaysWhatIsWrong) {
   const DataFrame df = awkward_frame(3, 5);
   expect_error([&] { (void)df.groupby({"nope"}); },
                "no column 'nope'; the columns are 'k', 'x', 's', 't'");
-  expect_error([&] { (void)df.groupby({"k"}).agg({{"s", "mean"}}); },
-               "cannot take the mean of column 's' of type string (mean takes bool, int32, "
-               "int64, float32 or float64); astype or --dtype changes a column's type");
-  expect_error([&] { (void)df.groupby({"k"}).agg({{"x", "q150"}}); },
-               "aggregation 'q150': a quantile's percent lies between 0 and 100 (q50 is the "
-               "median)");
-  expect_error([&] { (void)df.groupby({"k"}).agg({{"x", "mode"}}); },
-               "unknown aggregation 'mode' for column 'x' (use count, size, sum, mean, min, max, "
-               "std, var, prod, first, last, nunique, median, qNN as q90, any or all)");
-  expect_error([&] { (void)df.groupby({"k"}).agg({{"x", "sum"}, {"x", "sum"}}); },
-               "groupby: the output column 'x_sum' would appear twice");
+  expect_error(
+      [&] {
+        (void)df.groupby({"k"}).agg({{"s", "mean"}});
+      },
+      "cannot take the mean of column 's' of type string (mean takes bool, int32, "
+      "int64, float32 or float64); astype or --dtype changes a column's type");
+  expect_error(
+      [&] {
+        (void)df.groupby({"k"}).agg({{"x", "q150"}});
+      },
+      "aggregation 'q150': a quantile's percent lies between 0 and 100 (q50 is the "
+      "median)");
+  expect_error(
+      [&] {
+        (void)df.groupby({"k"}).agg({{"x", "mode"}});
+      },
+      "unknown aggregation 'mode' for column 'x' (use count, size, sum, mean, min, max, "
+      "std, var, prod, first, last, nunique, median, qNN as q90, any or all)");
+  expect_error(
+      [&] {
+        (void)df.groupby({"k"}).agg({{"x", "sum"}, {"x", "sum"}});
+      },
+      "groupby: the output column 'x_sum' would appear twice");
 }
 
 }  // namespace

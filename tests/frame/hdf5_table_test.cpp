@@ -23,7 +23,9 @@ TEST(Hdf5Table, WrittenAndReadBackUnchanged) {
     const DataFrame back = read_hdf5(file, "/runs/a", blocksize);
     EXPECT_EQ(back.schema(), df.schema());
     const Table got = back.compute();
-    EXPECT_TRUE(got.equals(whole)) << blocksize << "\n" << render(got) << "\nwanted\n" << render(whole);
+    EXPECT_TRUE(got.equals(whole)) << blocksize << "\n"
+                                   << render(got) << "\nwanted\n"
+                                   << render(whole);
   }
   EXPECT_TRUE(read_hdf5(file, "b").compute().equals(df.filter(df["k"] > 1).compute()));
   // No temporaries left beside the tables.

@@ -17,24 +17,24 @@ namespace {
 
 // The awkward frame with a third of its k values set to 7 (a hot key).
 DataFrame skewed(std::int64_t partitions, std::int64_t spread) {
-  return awkward_frame(partitions, spread).map_partitions(
-      [](const Table& t) {
-        std::vector<std::int64_t> k(t.column("k").values<std::int64_t>().begin(),
-                                    t.column("k").values<std::int64_t>().end());
-        std::vector<bool> valid;
-        for (std::size_t i = 0; i < k.size(); ++i) {
-          valid.push_back(t.column("k").is_valid(i));
-          if (i % 3 == 0) k[i] = 7, valid.back() = true;
-        }
-        return t.with_column("k", Column::from_values(k, valid));
-      },
-      awkward_part(0, spread).schema(), "skew");
+  return awkward_frame(partitions, spread)
+      .map_partitions(
+          [](const Table& t) {
+            std::vector<std::int64_t> k(t.column("k").values<std::int64_t>().begin(),
+                                        t.column("k").values<std::int64_t>().end());
+            std::vector<bool> valid;
+            for (std::size_t i = 0; i < k.size(); ++i) {
+              valid.push_back(t.column("k").is_valid(i));
+              if (i % 3 == 0) k[i] = 7, valid.back() = true;
+            }
+            return t.with_column("k", Column::from_values(k, valid));
+          },
+          awkward_part(0, spread).schema(), "skew");
 }
 
 // The reference: every (left, right) pair of equal keys, left rows in order and each one's
 // matches in right order; unmatched rows as the join keeps them.
-Table reference(const Table& l, const Table& r, const std::vector<std::string>& on,
-                JoinHow how) {
+Table reference(const Table& l, const Table& r, const std::vector<std::string>& on, JoinHow how) {
   std::vector<std::int64_t> li, ri;
   std::vector<char> matched(r.rows(), 0);
   const bool by_right = how == JoinHow::right;
@@ -106,7 +106,8 @@ TEST(Merge, MatchesANestedLoopJoinThroughEachPlan) {
           EXPECT_TRUE(got.equals(want))
               << s.what << ", on " << on[0] << (on.size() > 1 ? ",..." : "") << ", how "
               << static_cast<int>(how) << ", " << (broadcast ? "gathered" : "shuffled") << ":\n"
-              << render(got) << "\nwanted\n" << render(want);
+              << render(got) << "\nwanted\n"
+              << render(want);
         }
       }
     }
@@ -122,9 +123,10 @@ TEST(Merge, KeysNamedDifferentlyAndSuffixes) {
   o.left_suffix = "_l";
   o.right_suffix = "_r";
   const Table got = merge(left, right, o).compute();
-  EXPECT_EQ(got.names(), (std::vector<std::string>{"k", "x_l", "s_l", "t_l", "key", "x_r", "s_r",
-                                                   "t_r"}));
-  for (std::size_t i = 0; i < got.rows(); ++i) EXPECT_EQ(cell(got.column("k"), i), cell(got.column("key"), i));
+  EXPECT_EQ(got.names(),
+            (std::vector<std::string>{"k", "x_l", "s_l", "t_l", "key", "x_r", "s_r", "t_r"}));
+  for (std::size_t i = 0; i < got.rows(); ++i)
+    EXPECT_EQ(cell(got.column("k"), i), cell(got.column("key"), i));
 }
 
 TEST(Merge, SaysWhatIsWrong) {

@@ -51,16 +51,21 @@ std::vector<std::int64_t> reference_order(const Table& t, const std::vector<Sort
 TEST(SortValues, MatchesAStableSerialSort) {
   const DataFrame df = awkward_frame(11, 7);
   const Table whole = df.compute();
-  const std::vector<std::vector<SortKey>> cases = {
-      {{"x", true}}, {{"x", false}}, {{"s", true}}, {{"k", false}}, {{"t", true}},
-      {{"k", true}, {"x", false}}, {{"s", false}, {"t", true}, {"x", true}}};
+  const std::vector<std::vector<SortKey>> cases = {{{"x", true}},
+                                                   {{"x", false}},
+                                                   {{"s", true}},
+                                                   {{"k", false}},
+                                                   {{"t", true}},
+                                                   {{"k", true}, {"x", false}},
+                                                   {{"s", false}, {"t", true}, {"x", true}}};
   for (const auto& by : cases) {
     for (bool nulls_first : {false, true}) {
       const Table got = df.sort_values(by, nulls_first).compute();
       const Table want = whole.take(reference_order(whole, by, nulls_first));
-      EXPECT_TRUE(got.equals(want)) << by[0].column << (by[0].ascending ? " asc" : " desc")
-                                    << " (" << by.size() << " keys) nulls_first " << nulls_first
-                                    << ":\n" << render(got) << "\nwanted\n" << render(want);
+      EXPECT_TRUE(got.equals(want)) << by[0].column << (by[0].ascending ? " asc" : " desc") << " ("
+                                    << by.size() << " keys) nulls_first " << nulls_first << ":\n"
+                                    << render(got) << "\nwanted\n"
+                                    << render(want);
       EXPECT_TRUE(whole.sort_values(by, nulls_first).equals(want));
     }
   }
@@ -73,8 +78,8 @@ TEST(SortValues, OneRepeatedValueStillSpreadsOverThePartitions) {
   std::size_t largest = 0;
   for (const auto& part : sorted.to_delayed()) largest = std::max(largest, part.compute().rows());
   EXPECT_LE(largest, 2 * rows / static_cast<std::size_t>(sorted.npartitions()) + 2);
-  EXPECT_TRUE(sorted.compute().equals(df.compute().take(
-      reference_order(df.compute(), {{"k", true}}, false))));
+  EXPECT_TRUE(sorted.compute().equals(
+      df.compute().take(reference_order(df.compute(), {{"k", true}}, false))));
 }
 
 TEST(SortValues, EmptyFramesAndBadKeys) {
@@ -84,10 +89,16 @@ TEST(SortValues, EmptyFramesAndBadKeys) {
   EXPECT_EQ(empty.sort_values({{"s", false}}).compute().rows(), 0u);
   expect_error([&] { (void)none.sort_values({}); },
                "sort_values: name at least one column to order by");
-  expect_error([&] { (void)none.sort_values({{"x", true}, {"x", false}}); },
-               "sort_values: the column 'x' is named twice");
-  expect_error([&] { (void)none.sort_values({{"y", true}}); },
-               "no column 'y'; the columns are 'k', 'x', 's', 't'");
+  expect_error(
+      [&] {
+        (void)none.sort_values({{"x", true}, {"x", false}});
+      },
+      "sort_values: the column 'x' is named twice");
+  expect_error(
+      [&] {
+        (void)none.sort_values({{"y", true}});
+      },
+      "no column 'y'; the columns are 'k', 'x', 's', 't'");
 }
 
 // The reference top rows: those with every value present, in the order, first n.
@@ -95,7 +106,8 @@ Table reference_top(const Table& whole, std::int64_t n, const std::vector<std::s
                     bool largest) {
   std::vector<std::int64_t> present;
   for (std::size_t i = 0; i < whole.rows(); ++i)
-    if (std::all_of(cols.begin(), cols.end(), [&](const auto& c) { return cell(whole.column(c), i); }))
+    if (std::all_of(cols.begin(), cols.end(),
+                    [&](const auto& c) { return cell(whole.column(c), i); }))
       present.push_back(static_cast<std::int64_t>(i));
   const Table rows = whole.take(present);
   std::vector<SortKey> by;
@@ -114,9 +126,11 @@ TEST(TopRows, NlargestAndNsmallestKeepTiesInFrameOrder) {
       const Table large = df.nlargest(n, cols).compute();
       const Table small = df.nsmallest(n, cols).compute();
       EXPECT_TRUE(large.equals(reference_top(whole, n, cols, true)))
-          << "nlargest " << n << " " << cols[0] << "\n" << render(large);
+          << "nlargest " << n << " " << cols[0] << "\n"
+          << render(large);
       EXPECT_TRUE(small.equals(reference_top(whole, n, cols, false)))
-          << "nsmallest " << n << " " << cols[0] << "\n" << render(small);
+          << "nsmallest " << n << " " << cols[0] << "\n"
+          << render(small);
     }
   }
   expect_error([&] { (void)df.nlargest(3, {"s"}); },
@@ -133,11 +147,13 @@ TEST(SetIndex, SortsAndKnowsItsDivisions) {
   const Table sorted = whole.take(reference_order(whole, {{"t", true}}, false));
   EXPECT_TRUE(indexed.compute().equals(sorted));
   // The middle day only, read from the partitions that hold it.
-  const Table day = indexed.loc(expr::lit("2020-09-14"), expr::lit("2020-09-14 23:59:59")).compute();
+  const Table day =
+      indexed.loc(expr::lit("2020-09-14"), expr::lit("2020-09-14 23:59:59")).compute();
   std::vector<std::int64_t> rows;
   const auto t = sorted.column("t").values<std::int64_t>();
   for (std::size_t i = 0; i < sorted.rows(); ++i)
-    if (t[i] == 1'600'000'000'000'000'000 + 86'400'000'000'000) rows.push_back(static_cast<std::int64_t>(i));
+    if (t[i] == 1'600'000'000'000'000'000 + 86'400'000'000'000)
+      rows.push_back(static_cast<std::int64_t>(i));
   EXPECT_TRUE(day.equals(sorted.take(rows))) << render(day);
   EXPECT_GT(day.rows(), 0u);
 }

@@ -69,9 +69,10 @@ Chunks aligned_chunks(std::span<const std::int64_t> shape, DType dtype,
 AnyArray from_hdf5(const std::string& file, const std::string& dataset, const Hdf5Read& options) {
   const h5::DatasetInfo info = h5::inspect(world(), file, dataset);
   if (info.type == DType::string)
-    throw TypeError(fmt::format("{} holds strings: arrays hold numbers and bools (a table's "
-                                "string column reads with read_hdf5)",
-                                info.where()));
+    throw TypeError(
+        fmt::format("{} holds strings: arrays hold numbers and bools (a table's "
+                    "string column reads with read_hdf5)",
+                    info.where()));
   // An explicit type is plain (HDF5 converts); a narrow integer type is read into the type that
   // holds it, and remembered.
   const DType type = options.as.value_or(info.type);

@@ -159,6 +159,7 @@ std::span<const int> RequestPool::wait_some() {
 // ---- Comm ----
 
 Comm Comm::world() { return Comm(MPI_COMM_WORLD, false); }
+Comm Comm::self() { return Comm(MPI_COMM_SELF, false); }
 
 Comm& Comm::operator=(Comm&& o) noexcept {
   if (this != &o) {

@@ -179,6 +179,8 @@ class Comm {
   Comm() = default;  // the null communicator
   // MPI_COMM_WORLD, not owned. MPI must be initialized (pando::Session does it).
   static Comm world();
+  // MPI_COMM_SELF, not owned: this process alone (a file a task opens by itself).
+  static Comm self();
   // Adopts `c` (freed by the destructor when `owned`).
   Comm(MPI_Comm c, bool owned) noexcept : c_(c), owned_(owned) {}
   Comm(Comm&& o) noexcept

@@ -334,7 +334,8 @@ class Quantile final : public Holistic {
       const auto hi = std::min(lo + 1, x.size() - 1);
       std::nth_element(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(lo), x.end());
       const double a = x[lo];
-      const double b = hi == lo ? a : *std::min_element(x.begin() + static_cast<std::ptrdiff_t>(hi), x.end());
+      const double b =
+          hi == lo ? a : *std::min_element(x.begin() + static_cast<std::ptrdiff_t>(hi), x.end());
       const double t = at - static_cast<double>(lo);
       out.append(t == 0 ? a : a + (b - a) * t);
     }
@@ -353,11 +354,11 @@ std::optional<double> percent_quantile(const std::string& func) {
   const char* end = func.data() + func.size();
   auto [p, ec] = std::from_chars(func.data() + 1, end, percent);
   if (ec != std::errc() || p != end)
-    throw UsageError(fmt::format("aggregation '{}': write a percent after q, as q90 or q99.9", func));
+    throw UsageError(
+        fmt::format("aggregation '{}': write a percent after q, as q90 or q99.9", func));
   if (percent < 0 || percent > 100)
     throw UsageError(fmt::format(
-        "aggregation '{}': a quantile's percent lies between 0 and 100 (q50 is the median)",
-        func));
+        "aggregation '{}': a quantile's percent lies between 0 and 100 (q50 is the median)", func));
   return percent / 100;
 }
 

@@ -33,7 +33,7 @@ namespace pando {
 namespace detail {
 struct Divisions;  // detail/partitions.hpp
 }
-class GroupBy;           // groupby.hpp
+class GroupBy;          // groupby.hpp
 struct GroupByOptions;  // groupby.hpp
 
 class DataFrame {

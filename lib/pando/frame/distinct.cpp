@@ -68,9 +68,8 @@ DataFrame DataFrame::value_counts(const std::string& column) const {
   (void)schema_.index_of(column);
   GroupByOptions options;
   options.sort = false;  // the order comes from the sort by count
-  const DataFrame counts = groupby({column}, options)
-                               .agg({{column, "size"}})
-                               .rename({{column + "_size", "count"}});
+  const DataFrame counts =
+      groupby({column}, options).agg({{column, "size"}}).rename({{column + "_size", "count"}});
   return counts.sort_values({{"count", false}, {column, true}});
 }
 
@@ -103,8 +102,7 @@ Table DataFrame::nunique(const std::vector<std::string>& columns) const {
                {Column::from_strings(names), Column::from_values(std::move(counts))});
 }
 
-DataFrame DataFrame::drop_duplicates(const std::vector<std::string>& subset,
-                                     bool keep_last) const {
+DataFrame DataFrame::drop_duplicates(const std::vector<std::string>& subset, bool keep_last) const {
   const std::vector<std::string> on = subset.empty() ? schema_.names() : subset;
   for (const std::string& c : on) (void)schema_.index_of(c);
   Hasher h("drop-duplicates");
@@ -112,15 +110,14 @@ DataFrame DataFrame::drop_duplicates(const std::vector<std::string>& subset,
   const std::int64_t outputs = std::max<std::int64_t>(partitions_, 1);
   // Equal rows meet in one partition, in frame order, where the first (last) of each stays;
   // then every row goes back to its own partition, in its place.
-  const DataFrame by_value = detail::shuffle_partitions(
-      detail::with_positions(*this, h), "drop_duplicates", h, outputs,
-      detail::hash_route(on, static_cast<std::uint32_t>(outputs)));
+  const DataFrame by_value =
+      detail::shuffle_partitions(detail::with_positions(*this, h), "drop_duplicates", h, outputs,
+                                 detail::hash_route(on, static_cast<std::uint32_t>(outputs)));
   const DataFrame kept = detail::per_partition(
       by_value, "drop-duplicates-keep", h, by_value.schema(),
       [on, keep_last](const Table& t) { return detail::first_of_each(t, on, keep_last); });
   const DataFrame back = detail::shuffle_partitions(
-      kept, "drop_duplicates", Hasher(h).add("back"), outputs,
-      [](const Table& t, std::int64_t) {
+      kept, "drop_duplicates", Hasher(h).add("back"), outputs, [](const Table& t, std::int64_t) {
         const auto sources = t.column(detail::source_column).values<std::int64_t>();
         return std::vector<std::uint32_t>(sources.begin(), sources.end());
       });

@@ -88,8 +88,7 @@ class GroupPlan {
     // Missing keys were dropped from the partials already, when they were to be.
     const Groups groups = group_rows(partials, keys_, false);
     std::vector<Column> columns;
-    for (const std::string& k : keys_)
-      columns.push_back(partials.column(k).take(groups.first_row));
+    for (const std::string& k : keys_) columns.push_back(partials.column(k).take(groups.first_row));
     std::size_t next = keys_.size();
     for (const AggSpec& s : specs_) {
       if (holistic_) {
@@ -97,8 +96,9 @@ class GroupPlan {
         continue;
       }
       const std::size_t n = s.kernel->state_types().size();
-      std::vector<Column> states(partials.columns().begin() + static_cast<std::ptrdiff_t>(next),
-                                 partials.columns().begin() + static_cast<std::ptrdiff_t>(next + n));
+      std::vector<Column> states(
+          partials.columns().begin() + static_cast<std::ptrdiff_t>(next),
+          partials.columns().begin() + static_cast<std::ptrdiff_t>(next + n));
       next += n;
       columns.push_back(s.kernel->finish(s.kernel->merge(states, groups)));
     }
@@ -129,10 +129,10 @@ struct Combine {
     // Budgets may differ between nodes: the plan must not.
     const std::uint64_t few = in.comm.allreduce(few_bytes, ReduceOp::min);
     if (!plan->holistic() && total <= few) return Value::local(combine_everywhere(in));
-    const Route route = plan->sort()
-                            ? range_route(in, ascending(plan->keys()), false, false, outputs,
-                                          inputs, sizes)
-                            : hash_route(plan->keys(), static_cast<std::uint32_t>(outputs));
+    const Route route =
+        plan->sort()
+            ? range_route(in, ascending(plan->keys()), false, false, outputs, inputs, sizes)
+            : hash_route(plan->keys(), static_cast<std::uint32_t>(outputs));
     ShuffledPartitions out =
         shuffle_tables(in, plan->partial_schema(), outputs, route, sizes, "groupby");
     DeferredError failure;
@@ -150,14 +150,14 @@ struct Combine {
     ShuffledPartitions out{owners.first(in.comm.rank()), {}};
     DeferredError failure;
     failure.run([&] {
-      const Table all = partials.empty() ? Table::empty(plan->partial_schema())
-                                         : Table::concat(partials);
+      const Table all =
+          partials.empty() ? Table::empty(plan->partial_schema()) : Table::concat(partials);
       const Table result = plan->combine(all);
       const auto rows = static_cast<std::int64_t>(result.rows());
       for (std::int64_t j = out.first; j < owners.first(in.comm.rank() + 1); ++j) {
         const std::int64_t begin = j * rows / outputs, end = (j + 1) * rows / outputs;
-        out.tables.push_back(result.slice(static_cast<std::size_t>(begin),
-                                          static_cast<std::size_t>(end - begin)));
+        out.tables.push_back(
+            result.slice(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin)));
       }
     });
     failure.agree(in.comm);
@@ -183,8 +183,7 @@ DataFrame grouped_aggregation(const DataFrame& df, const std::vector<std::string
   Hasher h("groupby");
   h.add_all(keys).add(options.dropna).add(options.sort).add(options.ddof);
   for (const auto& [column, func] : column_funcs) {
-    specs.push_back(
-        make_agg(column, schema[schema.index_of(column)].type, func, options.ddof));
+    specs.push_back(make_agg(column, schema[schema.index_of(column)].type, func, options.ddof));
     h.add(column).add(func);
     const std::string& name = specs.back().name;
     const bool clash = std::find(keys.begin(), keys.end(), name) != keys.end() ||
@@ -197,19 +196,18 @@ DataFrame grouped_aggregation(const DataFrame& df, const std::vector<std::string
   const std::int64_t outputs =
       options.npartitions > 0 ? options.npartitions : std::max<std::int64_t>(df.npartitions(), 1);
   if (outputs > max_shuffle_partitions)
-    throw UsageError(fmt::format("groupby: at most {} partitions, not {}",
-                                 max_shuffle_partitions, outputs));
+    throw UsageError(
+        fmt::format("groupby: at most {} partitions, not {}", max_shuffle_partitions, outputs));
   h.add(outputs);
-  const DataFrame partials = per_partition(
-      df, "groupby-partial", h, plan->partial_schema(),
-      [plan](const Table& t) { return plan->partial(t); });
+  const DataFrame partials = per_partition(df, "groupby-partial", h, plan->partial_schema(),
+                                           [plan](const Table& t) { return plan->partial(t); });
   Task x;
   x.key = Key(make_token("groupby-combine", h.value()));
   x.inputs = partition_keys(partials);
-  x.collective = collective_step(
-      Combine{plan, outputs, static_cast<std::size_t>(partials.npartitions()), sizes.shuffle,
-              sizes.few_bytes},
-      CollectiveOutput::per_rank);
+  x.collective =
+      collective_step(Combine{plan, outputs, static_cast<std::size_t>(partials.npartitions()),
+                              sizes.shuffle, sizes.few_bytes},
+                      CollectiveOutput::per_rank);
   const Key combined = x.key;
   std::vector<Task> tasks;
   tasks.push_back(std::move(x));
@@ -230,8 +228,8 @@ GroupBy::GroupBy(DataFrame frame, std::vector<std::string> keys, GroupByOptions 
         keys_.begin() + static_cast<std::ptrdiff_t>(i))
       throw UsageError(fmt::format("groupby: the key '{}' is named twice", keys_[i]));
   if (options_.npartitions < 0)
-    throw UsageError(fmt::format("groupby: {} partitions? Give a positive number, or 0",
-                                 options_.npartitions));
+    throw UsageError(
+        fmt::format("groupby: {} partitions? Give a positive number, or 0", options_.npartitions));
 }
 
 GroupBy DataFrame::groupby(std::vector<std::string> keys) const {

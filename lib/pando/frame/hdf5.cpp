@@ -70,8 +70,8 @@ Layout agree_layout(const CollectiveInputs& in, const Schema& schema) {
       stats[2 * c] = std::max<std::int64_t>(stats[2 * c], col.null_count() > 0);
       if (col.type() == DType::string)
         for (std::size_t i = 0; i < col.size(); ++i)
-          stats[2 * c + 1] =
-              std::max<std::int64_t>(stats[2 * c + 1], static_cast<std::int64_t>(col.string_at(i).size()));
+          stats[2 * c + 1] = std::max<std::int64_t>(
+              stats[2 * c + 1], static_cast<std::int64_t>(col.string_at(i).size()));
     }
   }
   const auto all = in.comm.allgatherv(std::span<const std::int64_t>(mine));
@@ -113,7 +113,8 @@ void write_column(h5::Dataset& d, const Column& c, std::int64_t at) {
       using T = decltype(zero);
       const auto v = c.values<T>();
       for (std::size_t i = 0; i < values.size(); ++i)
-        values[i] = c.is_valid(i) ? static_cast<double>(v[i]) : std::numeric_limits<double>::quiet_NaN();
+        values[i] =
+            c.is_valid(i) ? static_cast<double>(v[i]) : std::numeric_limits<double>::quiet_NaN();
     });
     d.write(values.data(), DType::float64, start, count);
     return;
@@ -174,8 +175,8 @@ struct WriteTable {
       a.set(dtype_attribute, h5::AttributeValue::of(std::string(pando::to_string(field.type))));
       columns.back().write_attributes(a);
       valid.push_back(layout.has_null[c]
-                          ? f.create_dataset(valid_path(target, field.name), DType::boolean,
-                                             shape, {}, -1, h5::Fill::none)
+                          ? f.create_dataset(valid_path(target, field.name), DType::boolean, shape,
+                                             {}, -1, h5::Fill::none)
                           : h5::Dataset());
     }
     DeferredError failure;
@@ -227,24 +228,25 @@ TableMeta describe_table(const std::string& file, const std::string& group) {
     found.push_back(h5::inspect(file, path));
   }
   if (found.empty())
-    throw IoError(fmt::format("{}:{}: no table here (a table is a group of 1-D datasets, one per "
-                              "column); the file has: {}",
-                              file, group, all.empty() ? "nothing" : fmt::format("{}", fmt::join(all, ", "))));
+    throw IoError(fmt::format(
+        "{}:{}: no table here (a table is a group of 1-D datasets, one per "
+        "column); the file has: {}",
+        file, group, all.empty() ? "nothing" : fmt::format("{}", fmt::join(all, ", "))));
   auto position = [](const h5::DatasetInfo& d) {
     const auto* a = d.attributes.find(column_attribute);
     return a ? a->as_int64() : std::numeric_limits<std::int64_t>::max();
   };
-  std::stable_sort(found.begin(), found.end(), [&](const auto& a, const auto& b) {
-    return position(a) < position(b);
-  });
+  std::stable_sort(found.begin(), found.end(),
+                   [&](const auto& a, const auto& b) { return position(a) < position(b); });
   TableMeta meta;
   meta.rows = found[0].shape.empty() ? 0 : found[0].shape[0];
   for (const h5::DatasetInfo& d : found) {
     const std::string name = d.dataset.substr(prefix.size());
     if (d.shape.size() != 1 || d.shape[0] != meta.rows)
-      throw IoError(fmt::format("{}: shape {}, but a table's columns are 1-D of one length ({} "
-                                "has {})",
-                                d.where(), h5::format_shape(d.shape), found[0].where(), meta.rows));
+      throw IoError(
+          fmt::format("{}: shape {}, but a table's columns are 1-D of one length ({} "
+                      "has {})",
+                      d.where(), h5::format_shape(d.shape), found[0].where(), meta.rows));
     DType type = d.type;
     if (const auto* a = d.attributes.find(dtype_attribute))
       if (a->type == DType::string && a->as_string() == "timestamp") type = DType::timestamp;
@@ -265,7 +267,7 @@ TableMeta describe_table(const std::string& file, const std::string& group) {
 // Rows [begin, end) of a table, read by this rank alone.
 Table read_rows(const std::string& file, const TableMeta& meta, std::int64_t begin,
                 std::int64_t end) {
-  const Comm self(MPI_COMM_SELF, false);
+  const Comm self = Comm::self();
   h5::File f = h5::File::open(self, file);
   const auto n = static_cast<std::size_t>(end - begin);
   const std::array<std::int64_t, 1> start{begin}, count{end - begin};
@@ -284,10 +286,9 @@ Table read_rows(const std::string& file, const TableMeta& meta, std::int64_t beg
       std::vector<char> chars;
       std::vector<std::int64_t> ends{0};
       d.read_strings(begin, end - begin, chars, ends);
-      columns.push_back(Column::from_buffers(
-          DType::string, n, std::move(validity),
-          Buffer::copy_of(std::as_bytes(std::span(ends))),
-          Buffer::copy_of(std::as_bytes(std::span(chars)))));
+      columns.push_back(Column::from_buffers(DType::string, n, std::move(validity),
+                                             Buffer::copy_of(std::as_bytes(std::span(ends))),
+                                             Buffer::copy_of(std::as_bytes(std::span(chars)))));
       continue;
     }
     const DType type = meta.types[c];
@@ -303,7 +304,8 @@ Table read_rows(const std::string& file, const TableMeta& meta, std::int64_t beg
 
 void DataFrame::to_hdf5(const std::string& file, const std::string& group) const {
   const std::string g = detail::group_path(group);
-  if (g == "/") throw UsageError(fmt::format("to_hdf5 {}: name a group for the table, as /sales", file));
+  if (g == "/")
+    throw UsageError(fmt::format("to_hdf5 {}: name a group for the table, as /sales", file));
   const Comm& comm = SessionBase::current().comm();
   const bool exists = on_root(comm, [&] {
     if (!std::filesystem::exists(file)) return false;
@@ -326,17 +328,21 @@ void DataFrame::to_hdf5(const std::string& file, const std::string& group) const
 }
 
 DataFrame read_hdf5(const std::string& file, const std::string& group, std::int64_t blocksize) {
-  if (blocksize < 1) throw UsageError(fmt::format("read_hdf5: blocksize {} (give a positive number of bytes)", blocksize));
+  if (blocksize < 1)
+    throw UsageError(
+        fmt::format("read_hdf5: blocksize {} (give a positive number of bytes)", blocksize));
   const std::string g = detail::group_path(group);
   const Comm& comm = SessionBase::current().comm();
   const auto meta = std::make_shared<const detail::TableMeta>(
       on_root(comm, [&] { return detail::describe_table(file, g); }));
   std::int64_t row_bytes = 0;
   for (auto w : meta->widths) row_bytes += w;
-  const std::int64_t per_partition = std::max<std::int64_t>(1, blocksize / std::max<std::int64_t>(row_bytes, 1));
+  const std::int64_t per_partition =
+      std::max<std::int64_t>(1, blocksize / std::max<std::int64_t>(row_bytes, 1));
   const std::int64_t partitions = (meta->rows + per_partition - 1) / per_partition;
   std::vector<Field> fields;
-  for (std::size_t c = 0; c < meta->names.size(); ++c) fields.push_back({meta->names[c], meta->types[c]});
+  for (std::size_t c = 0; c < meta->names.size(); ++c)
+    fields.push_back({meta->names[c], meta->types[c]});
   Hasher h("read-hdf5-table");
   h.add(file).add(g).add(blocksize).add(Runtime::current().next_sequence());
   const std::string token = make_token("read-hdf5-table", h.value());

@@ -28,8 +28,8 @@ JoinHow parse_join_how(const std::string& text) {
   if (text == "left") return JoinHow::left;
   if (text == "right") return JoinHow::right;
   if (text == "outer") return JoinHow::outer;
-  throw UsageError(fmt::format("join: '{}' is not a kind of join (inner, left, right or outer)",
-                               text));
+  throw UsageError(
+      fmt::format("join: '{}' is not a kind of join (inner, left, right or outer)", text));
 }
 
 namespace detail {
@@ -47,7 +47,8 @@ Table with_positions(const Table& t, std::int64_t source, const std::string& sou
                      const std::string& row_name) {
   std::vector<std::int64_t> rows(t.rows());
   std::iota(rows.begin(), rows.end(), 0);
-  return t.with_column(source_name, Column::from_values(std::vector<std::int64_t>(t.rows(), source)))
+  return t
+      .with_column(source_name, Column::from_values(std::vector<std::int64_t>(t.rows(), source)))
       .with_column(row_name, Column::from_values(std::move(rows)));
 }
 
@@ -204,8 +205,8 @@ struct JoinPlan {
         out.push_back(r.column(c.right).take(m.right));
       }
     }
-    if (final) return Table(Schema(std::vector<Field>(output.begin(), output.end() - 4)),
-                            std::move(out));
+    if (final)
+      return Table(Schema(std::vector<Field>(output.begin(), output.end() - 4)), std::move(out));
     for (const auto* name : {&left_source, &left_row}) out.push_back(l.column(*name).take(m.left));
     for (const auto* name : {&right_source, &right_row})
       out.push_back(r.column(*name).take(m.right));
@@ -310,10 +311,8 @@ class Join {
           std::vector<std::pair<std::string, std::string>> common;
           for (std::size_t c = 0; c < keys.size(); ++c)
             if (keys[c] != plan_->left_keys[c]) common.emplace_back(keys[c], plan_->left_keys[c]);
-          samples.push_back(Value::of(
-              t.select(keys).rename(common)
-                  .take(rows)
-                  .with_column("\x01side", Column::from_values(std::vector<std::int64_t>(m, kind)))));
+          samples.push_back(Value::of(t.select(keys).rename(common).take(rows).with_column(
+              "\x01side", Column::from_values(std::vector<std::int64_t>(m, kind)))));
           positions.push_back(static_cast<std::uint32_t>(offset + side.positions[k]));
         }
       };
@@ -401,10 +400,11 @@ class Join {
     comm.allreduce(std::span<const char>(matched), std::span<char>(anywhere), ReduceOp::max);
     // The unmatched gathered rows are the same on every rank: rank 0 keeps them.
     if (comm.rank() == 0)
-      joined.push_back(plan_->unmatched_right(
-          Table::empty(plan_->left_schema).with_column(left_source, Column::nulls(DType::int64, 0))
-              .with_column(left_row, Column::nulls(DType::int64, 0)),
-          everywhere, anywhere));
+      joined.push_back(
+          plan_->unmatched_right(Table::empty(plan_->left_schema)
+                                     .with_column(left_source, Column::nulls(DType::int64, 0))
+                                     .with_column(left_row, Column::nulls(DType::int64, 0)),
+                                 everywhere, anywhere));
   }
 
   // Both sides' other rows shuffled by key into buckets, joined there. Collective.
@@ -413,10 +413,12 @@ class Join {
     const std::int64_t buckets = std::max<std::int64_t>({left_parts_, right_parts_, 1});
     const auto into = static_cast<std::uint32_t>(buckets);
     const ShuffledPartitions l = shuffle_tables(
-        {comm, left.values(), left.positions}, with_positions(Table::empty(plan_->left_schema), 0, left_source, left_row).schema(),
+        {comm, left.values(), left.positions},
+        with_positions(Table::empty(plan_->left_schema), 0, left_source, left_row).schema(),
         buckets, hash_route(plan_->left_keys, into), sizes_, "merge (left side)");
     const ShuffledPartitions r = shuffle_tables(
-        {comm, right.values(), right.positions}, with_positions(Table::empty(plan_->right_schema), 0, right_source, right_row).schema(),
+        {comm, right.values(), right.positions},
+        with_positions(Table::empty(plan_->right_schema), 0, right_source, right_row).schema(),
         buckets, hash_route(plan_->right_keys, into), sizes_, "merge (right side)");
     DeferredError failure;
     failure.run([&] {
@@ -425,7 +427,8 @@ class Join {
         const Matches m = index.match(l.tables[b], plan_->left_keys, plan_->keep_unmatched_left);
         joined.push_back(plan_->assemble(l.tables[b], r.tables[b], m));
         if (plan_->outer)
-          joined.push_back(plan_->unmatched_right(l.tables[b].head(0), r.tables[b], m.right_matched));
+          joined.push_back(
+              plan_->unmatched_right(l.tables[b].head(0), r.tables[b], m.right_matched));
       }
     });
     failure.agree(comm);
@@ -495,8 +498,8 @@ std::shared_ptr<const JoinPlan> plan_join(const DataFrame& left, const DataFrame
       throw TypeError(fmt::format(
           "merge: the key '{}' is {} on the left and '{}' is {} on the right; make them one "
           "type first (astype, or --dtype {}={} when reading)",
-          plan->left_keys[k], to_string(a), plan->right_keys[k], to_string(b),
-          plan->right_keys[k], to_string(a)));
+          plan->left_keys[k], to_string(a), plan->right_keys[k], to_string(b), plan->right_keys[k],
+          to_string(a)));
   }
   plan->keep_unmatched_left = o.how == JoinHow::left || o.how == JoinHow::outer;
   plan->outer = o.how == JoinHow::outer;
@@ -546,8 +549,8 @@ DataFrame join_each_partition(const DataFrame& left, const DataFrame& right,
     t.fn = [plan](std::span<const Value> in) {
       const Table& l = in[0].get<Table>();
       const Table& r = in[1].get<Table>();
-      const Matches m = KeyIndex(r, plan->right_keys).match(l, plan->left_keys,
-                                                             plan->keep_unmatched_left);
+      const Matches m =
+          KeyIndex(r, plan->right_keys).match(l, plan->left_keys, plan->keep_unmatched_left);
       return Value::of(plan->assemble(l, r, m, true));
     };
     tasks.push_back(std::move(t));
@@ -565,15 +568,15 @@ DataFrame join_by_left(const DataFrame& left, const DataFrame& right, const Merg
   h.add(static_cast<std::int64_t>(o.how)).add(o.left_suffix).add(o.right_suffix);
   if (right.npartitions() == 1 && !plan->outer && sizes.broadcast_bytes > 0)
     return join_each_partition(left, right, plan, h);
-  const std::int64_t outputs = std::max<std::int64_t>(left.npartitions(), 1) + (plan->outer ? 1 : 0);
+  const std::int64_t outputs =
+      std::max<std::int64_t>(left.npartitions(), 1) + (plan->outer ? 1 : 0);
   Task x;
   x.key = Key(make_token("merge-exchange", h.value()));
   x.inputs = partition_keys(left);
   for (const Key& k : partition_keys(right)) x.inputs.push_back(k);
-  x.collective = collective_step(
-      Join(plan, left.npartitions(), right.npartitions(), outputs, sizes.shuffle,
-           sizes.broadcast_bytes),
-      CollectiveOutput::per_rank);
+  x.collective = collective_step(Join(plan, left.npartitions(), right.npartitions(), outputs,
+                                      sizes.shuffle, sizes.broadcast_bytes),
+                                 CollectiveOutput::per_rank);
   const Key all = x.key;
   std::vector<Field> fields(plan->output.fields().begin(), plan->output.fields().end() - 4);
   std::vector<Task> tasks;
@@ -585,9 +588,9 @@ DataFrame join_by_left(const DataFrame& left, const DataFrame& right, const Merg
 }  // namespace
 
 JoinSizes JoinSizes::of_session() {
-  return {ShuffleSizes::of_session(),
-          std::min<std::uint64_t>(SessionBase::current().memory_limit() / 8,
-                                  std::uint64_t{256} << 20)};
+  return {
+      ShuffleSizes::of_session(),
+      std::min<std::uint64_t>(SessionBase::current().memory_limit() / 8, std::uint64_t{256} << 20)};
 }
 
 DataFrame merge_with(const DataFrame& left, const DataFrame& right, const MergeOptions& options,

@@ -48,7 +48,8 @@ class Splitters {
         const auto sources = rows_.column(source_column).values<std::int64_t>();
         const auto positions = rows_.column(row_column).values<std::int64_t>();
         for (std::size_t s = 0; s < k->size(); ++s)
-          numeric_.push_back({(*k)[s], by_position_ ? sources[s] : 0, by_position_ ? positions[s] : 0});
+          numeric_.push_back(
+              {(*k)[s], by_position_ ? sources[s] : 0, by_position_ ? positions[s] : 0});
       }
   }
 
@@ -92,14 +93,14 @@ class Splitters {
   [[nodiscard]] std::vector<std::uint32_t> route_numbers(const Table& t,
                                                          std::int64_t source) const {
     std::vector<std::uint32_t> out(t.rows());
-    for_each_order_key(t.column(keys_[0].column), keys_[0].ascending, nulls_first_,
-                       [&](std::size_t i, OrderKey key) {
-                         const Place here{key, by_position_ ? source : 0,
-                                          by_position_ ? static_cast<std::int64_t>(i) : 0};
-                         out[i] = static_cast<std::uint32_t>(
-                             std::upper_bound(numeric_.begin(), numeric_.end(), here) -
-                             numeric_.begin());
-                       });
+    for_each_order_key(
+        t.column(keys_[0].column), keys_[0].ascending, nulls_first_,
+        [&](std::size_t i, OrderKey key) {
+          const Place here{key, by_position_ ? source : 0,
+                           by_position_ ? static_cast<std::int64_t>(i) : 0};
+          out[i] = static_cast<std::uint32_t>(
+              std::upper_bound(numeric_.begin(), numeric_.end(), here) - numeric_.begin());
+        });
     return out;
   }
 
@@ -114,10 +115,10 @@ class Splitters {
 
 Route range_route(const CollectiveInputs& in, std::vector<SortKey> keys, bool nulls_first,
                   bool by_position, std::int64_t outputs, std::size_t inputs, ShuffleSizes sizes) {
-  const auto per_input = static_cast<std::size_t>(std::clamp<std::int64_t>(
-      (oversampling * outputs + static_cast<std::int64_t>(inputs) - 1) /
-          std::max<std::int64_t>(1, static_cast<std::int64_t>(inputs)),
-      1, 1024));
+  const auto per_input = static_cast<std::size_t>(
+      std::clamp<std::int64_t>((oversampling * outputs + static_cast<std::int64_t>(inputs) - 1) /
+                                   std::max<std::int64_t>(1, static_cast<std::int64_t>(inputs)),
+                               1, 1024));
   std::vector<Value> samples;
   DeferredError failure;
   failure.run([&] {
@@ -126,8 +127,8 @@ Route range_route(const CollectiveInputs& in, std::vector<SortKey> keys, bool nu
           Value::of(sample(in.values[k].get<Table>(), keys, in.positions[k], per_input)));
   });
   failure.agree(in.comm);
-  const std::vector<Table> gathered = gather_tables({in.comm, samples, in.positions}, inputs,
-                                                    sizes);
+  const std::vector<Table> gathered =
+      gather_tables({in.comm, samples, in.positions}, inputs, sizes);
   Table chosen;
   if (!gathered.empty()) {
     const Table all = Table::concat(gathered);
@@ -136,12 +137,12 @@ Route range_route(const CollectiveInputs& in, std::vector<SortKey> keys, bool nu
     const std::vector<std::int64_t> sorted = sorted_rows(all, order, nulls_first);
     std::vector<std::int64_t> at;
     for (std::int64_t j = 1; j < outputs && !sorted.empty(); ++j)
-      at.push_back(sorted[static_cast<std::size_t>(j * static_cast<std::int64_t>(sorted.size()) /
-                                                   outputs)]);
+      at.push_back(
+          sorted[static_cast<std::size_t>(j * static_cast<std::int64_t>(sorted.size()) / outputs)]);
     chosen = all.take(at);
   }
-  auto splitters =
-      std::make_shared<const Splitters>(std::move(chosen), std::move(keys), nulls_first, by_position);
+  auto splitters = std::make_shared<const Splitters>(std::move(chosen), std::move(keys),
+                                                     nulls_first, by_position);
   return [splitters](const Table& t, std::int64_t source) { return splitters->route(t, source); };
 }
 

@@ -65,18 +65,16 @@ CellOrder value_order(const Column& a, const Column& b) {
 }  // namespace
 
 CellOrder cell_order(const Column& a, const Column& b) {
-  if (a.type() != b.type())
-    throw InternalError("cell_order: columns of different types");
-  return [order = value_order(a, b), ma = missing_test(a), mb = missing_test(b)](
-             std::size_t i, std::size_t j) {
+  if (a.type() != b.type()) throw InternalError("cell_order: columns of different types");
+  return [order = value_order(a, b), ma = missing_test(a), mb = missing_test(b)](std::size_t i,
+                                                                                 std::size_t j) {
     const bool x = ma(i), y = mb(j);
     if (x || y) return static_cast<int>(x) - static_cast<int>(y);
     return order(i, j);
   };
 }
 
-RowOrder::RowOrder(const Table& a, const Table& b, std::span<const SortKey> keys,
-                   bool nulls_first)
+RowOrder::RowOrder(const Table& a, const Table& b, std::span<const SortKey> keys, bool nulls_first)
     : nulls_first_(nulls_first) {
   for (const SortKey& k : keys) {
     const Column& ca = a.column(k.column);
@@ -174,7 +172,8 @@ std::vector<std::int64_t> sort_by_values(std::span<const T> values,
         if (absent.size() < limit) absent.push_back(static_cast<std::int64_t>(i));
         continue;
       }
-      const std::pair<std::uint64_t, std::int64_t> row{key(values[i]), static_cast<std::int64_t>(i)};
+      const std::pair<std::uint64_t, std::int64_t> row{key(values[i]),
+                                                       static_cast<std::int64_t>(i)};
       if (best.size() < limit) {
         best.push_back(row);
         std::push_heap(best.begin(), best.end());
@@ -240,8 +239,7 @@ std::optional<std::vector<std::int64_t>> sort_one_key(const Column& c, bool asce
   if (c.type() == DType::string) return std::nullopt;
   return visit<fixed_width_column_dtypes>(c.type(), [&](auto zero) {
     using T = decltype(zero);
-    return std::optional(
-        sort_by_values<T>(c.values<T>(), missing, ascending, nulls_first, limit));
+    return std::optional(sort_by_values<T>(c.values<T>(), missing, ascending, nulls_first, limit));
   });
 }
 
@@ -265,8 +263,7 @@ bool for_each_order_key(const Column& c, bool ascending, bool nulls_first,
   return true;
 }
 
-std::optional<std::vector<OrderKey>> order_keys(const Column& c, bool ascending,
-                                                bool nulls_first) {
+std::optional<std::vector<OrderKey>> order_keys(const Column& c, bool ascending, bool nulls_first) {
   std::vector<OrderKey> out(c.size());
   if (!for_each_order_key(c, ascending, nulls_first,
                           [&](std::size_t i, OrderKey k) { out[i] = k; }))

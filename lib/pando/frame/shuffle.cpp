@@ -139,8 +139,8 @@ void cut(const Table& t, std::int64_t source, const Route& route, const Owners& 
   if (t.rows() == 0) return;
   auto routed = std::make_shared<Routed>(group_by_destination(route(t, source), owners.outputs));
   const double row_bytes = static_cast<double>(t.nbytes()) / static_cast<double>(t.rows());
-  const auto per_chunk = static_cast<std::size_t>(
-      std::max(1.0, static_cast<double>(piece_bytes) / row_bytes));
+  const auto per_chunk =
+      static_cast<std::size_t>(std::max(1.0, static_cast<double>(piece_bytes) / row_bytes));
   for (std::int64_t j = 0; j < owners.outputs; ++j) {
     std::size_t begin = routed->begin[static_cast<std::size_t>(j)];
     std::size_t end = routed->begin[static_cast<std::size_t>(j) + 1];
@@ -176,8 +176,7 @@ void check_rows_conserved(const Comm& comm, std::int64_t rows_in, const Shuffled
   std::int64_t rows_out = 0;
   for (const Table& t : out.tables) rows_out += static_cast<std::int64_t>(t.rows());
   std::array<std::int64_t, 2> mine{rows_in, rows_out}, all{};
-  comm.allreduce(std::span<const std::int64_t>(mine), std::span<std::int64_t>(all),
-                 ReduceOp::sum);
+  comm.allreduce(std::span<const std::int64_t>(mine), std::span<std::int64_t>(all), ReduceOp::sum);
   if (all[0] != all[1])
     throw InternalError(fmt::format(
         "{}: {} rows went into the shuffle and {} came out (rows lost or duplicated in transit: "
@@ -259,8 +258,8 @@ std::vector<Table> gather_tables(const CollectiveInputs& in, std::size_t inputs,
         auto [head, rows] = piece_of(std::move(parts));
         if (head.source < 0 || static_cast<std::size_t>(head.source) >= inputs ||
             tables[static_cast<std::size_t>(head.source)])
-          throw InternalError(fmt::format("gather: input {} arrived twice or out of range",
-                                          head.source));
+          throw InternalError(
+              fmt::format("gather: input {} arrived twice or out of range", head.source));
         tables[static_cast<std::size_t>(head.source)] = owning_copy(rows);
       },
       failure);
@@ -300,9 +299,9 @@ DataFrame shuffle_partitions(const DataFrame& df, std::string_view name, Hasher 
   Task x;
   x.key = all;
   x.inputs = partition_keys(df);
-  x.collective = collective_step(
-      Shuffle{std::string(name), df.schema(), outputs, std::move(route), sizes},
-      CollectiveOutput::per_rank);
+  x.collective =
+      collective_step(Shuffle{std::string(name), df.schema(), outputs, std::move(route), sizes},
+                      CollectiveOutput::per_rank);
   return partitions_of(all, df.schema(), outputs, token, Graph({std::move(x)}, {&df.graph()}));
 }
 
@@ -322,8 +321,7 @@ DataFrame partitions_of(const Key& all, Schema schema, std::int64_t outputs, std
     };
     tasks.push_back(std::move(t));
   }
-  return DataFrame(std::move(schema), outputs, std::move(token),
-                   Graph(std::move(tasks), {&graph}));
+  return DataFrame(std::move(schema), outputs, std::move(token), Graph(std::move(tasks), {&graph}));
 }
 
 }  // namespace pando::detail

@@ -78,9 +78,10 @@ DataFrame top(const DataFrame& df, std::int64_t n, const std::vector<std::string
   for (const SortKey& k : by) {
     const DType t = df.schema()[df.schema().index_of(k.column)].type;
     if (t == DType::string || t == DType::boolean)
-      throw TypeError(fmt::format("{}: column '{}' is of type {}; it takes numbers and "
-                                  "timestamps, as pandas",
-                                  op, k.column, to_string(t)));
+      throw TypeError(
+          fmt::format("{}: column '{}' is of type {}; it takes numbers and "
+                      "timestamps, as pandas",
+                      op, k.column, to_string(t)));
   }
   Hasher h(op);
   h.add(n).add_all(columns);
@@ -121,10 +122,9 @@ DataFrame DataFrame::sort_values(const std::vector<SortKey>& by, bool nulls_firs
   Task x;
   x.key = Key(make_token("sort-values-exchange", h.value()));
   x.inputs = detail::partition_keys(*this);
-  x.collective = collective_step(
-      detail::SampleSort{schema_, by, nulls_first, outputs,
-                         static_cast<std::size_t>(partitions_), sizes},
-      CollectiveOutput::per_rank);
+  x.collective = collective_step(detail::SampleSort{schema_, by, nulls_first, outputs,
+                                                    static_cast<std::size_t>(partitions_), sizes},
+                                 CollectiveOutput::per_rank);
   const Key all = x.key;
   std::vector<Task> tasks;
   tasks.push_back(std::move(x));

@@ -220,14 +220,13 @@ namespace {
 
 // The file and memory spaces of elements [start, start + count) of a 1-D dataset.
 std::pair<detail::SpaceId, detail::SpaceId> row_spaces(hid_t dataset, std::int64_t start,
-                                                       std::int64_t count,
-                                                       const std::string& where,
+                                                       std::int64_t count, const std::string& where,
                                                        const std::string& what) {
   detail::SpaceId file_space(detail::check_id(H5Dget_space(dataset), where, what));
   const hsize_t offset = static_cast<hsize_t>(start), extent = static_cast<hsize_t>(count);
-  detail::check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &offset, nullptr, &extent,
-                                    nullptr),
-                where, what);
+  detail::check(
+      H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &offset, nullptr, &extent, nullptr),
+      where, what);
   detail::SpaceId memory_space(
       detail::check_id(H5Screate_simple(1, &extent, nullptr), where, what));
   return {std::move(file_space), std::move(memory_space)};

@@ -58,8 +58,7 @@ struct OrderKey {
 bool for_each_order_key(const Column& c, bool ascending, bool nulls_first,
                         const std::function<void(std::size_t, OrderKey)>& f);
 // Each row's OrderKey; nullopt for a string column.
-std::optional<std::vector<OrderKey>> order_keys(const Column& c, bool ascending,
-                                                bool nulls_first);
+std::optional<std::vector<OrderKey>> order_keys(const Column& c, bool ascending, bool nulls_first);
 
 // Each column ascending.
 std::vector<SortKey> ascending(std::span<const std::string> columns);
