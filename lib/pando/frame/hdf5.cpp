@@ -102,7 +102,7 @@ void write_column(h5::Dataset& d, const Column& c, std::int64_t at) {
     std::vector<char> fixed(static_cast<std::size_t>(n) * width, '\0');
     for (std::size_t i = 0; i < c.size(); ++i) {
       const std::string_view s = c.string_at(i);
-      std::memcpy(fixed.data() + i * width, s.data(), s.size());
+      if (!s.empty()) std::memcpy(fixed.data() + i * width, s.data(), s.size());
     }
     d.write_strings(fixed.data(), at, n);
     return;
