@@ -23,7 +23,7 @@ namespace {
 const std::string source_column = "\x01source";
 const std::string row_column = "\x01row";
 
-DataFrame with_positions(const DataFrame& df, const Hasher& h) {
+DataFrame with_frame_positions(const DataFrame& df, const Hasher& h) {
   Schema schema = df.schema();
   std::vector<Field> fields = schema.fields();
   fields.push_back({source_column, DType::int64});
@@ -35,13 +35,7 @@ DataFrame with_positions(const DataFrame& df, const Hasher& h) {
     t.key = Key(token, {p});
     t.inputs = {df.partition_key(p)};
     t.fn = [p](std::span<const Value> in) {
-      const Table& rows = in[0].get<Table>();
-      std::vector<std::int64_t> at(rows.rows());
-      std::iota(at.begin(), at.end(), 0);
-      return Value::of(
-          rows.with_column(source_column,
-                           Column::from_values(std::vector<std::int64_t>(rows.rows(), p)))
-              .with_column(row_column, Column::from_values(std::move(at))));
+      return Value::of(with_positions(in[0].get<Table>(), p, source_column, row_column));
     };
     tasks.push_back(std::move(t));
   }
@@ -110,9 +104,9 @@ DataFrame DataFrame::drop_duplicates(const std::vector<std::string>& subset, boo
   const std::int64_t outputs = std::max<std::int64_t>(partitions_, 1);
   // Equal rows meet in one partition, in frame order, where the first (last) of each stays;
   // then every row goes back to its own partition, in its place.
-  const DataFrame by_value =
-      detail::shuffle_partitions(detail::with_positions(*this, h), "drop_duplicates", h, outputs,
-                                 detail::hash_route(on, static_cast<std::uint32_t>(outputs)));
+  const DataFrame by_value = detail::shuffle_partitions(
+      detail::with_frame_positions(*this, h), "drop_duplicates", h, outputs,
+      detail::hash_route(on, static_cast<std::uint32_t>(outputs)));
   const DataFrame kept = detail::per_partition(
       by_value, "drop-duplicates-keep", h, by_value.schema(),
       [on, keep_last](const Table& t) { return detail::first_of_each(t, on, keep_last); });

@@ -43,15 +43,6 @@ const std::string right_source = "\x01rsource", right_row = "\x01rrow";
 constexpr double heavy_share = 0.02;
 constexpr std::size_t sample_per_partition = 64;
 
-Table with_positions(const Table& t, std::int64_t source, const std::string& source_name,
-                     const std::string& row_name) {
-  std::vector<std::int64_t> rows(t.rows());
-  std::iota(rows.begin(), rows.end(), 0);
-  return t
-      .with_column(source_name, Column::from_values(std::vector<std::int64_t>(t.rows(), source)))
-      .with_column(row_name, Column::from_values(std::move(rows)));
-}
-
 // Pairs of matching rows of two tables: left row, right row (-1: none).
 struct Matches {
   std::vector<std::int64_t> left, right;
@@ -304,10 +295,8 @@ class Join {
                      std::int64_t offset) {
         for (std::size_t k = 0; k < side.tables.size(); ++k) {
           const Table& t = side.tables[k];
-          const std::size_t m = std::min(sample_per_partition, t.rows());
-          std::vector<std::int64_t> rows;
-          for (std::size_t i = 0; i < m; ++i)
-            rows.push_back(static_cast<std::int64_t>((2 * i + 1) * t.rows() / (2 * m)));
+          const std::vector<std::int64_t> rows = evenly_spaced_rows(t.rows(), sample_per_partition);
+          const std::size_t m = rows.size();
           std::vector<std::pair<std::string, std::string>> common;
           for (std::size_t c = 0; c < keys.size(); ++c)
             if (keys[c] != plan_->left_keys[c]) common.emplace_back(keys[c], plan_->left_keys[c]);

@@ -22,15 +22,13 @@ constexpr std::int64_t oversampling = 32;
 // Evenly spaced rows of `t`: its key columns and their positions.
 Table sample(const Table& t, std::span<const SortKey> keys, std::int64_t source,
              std::size_t count) {
-  const std::size_t m = std::min(count, t.rows());
-  std::vector<std::int64_t> rows;
-  for (std::size_t k = 0; k < m; ++k)
-    rows.push_back(static_cast<std::int64_t>((2 * k + 1) * t.rows() / (2 * m)));
+  const std::vector<std::int64_t> rows = evenly_spaced_rows(t.rows(), count);
   std::vector<std::string> names;
   for (const SortKey& k : keys) names.push_back(k.column);
   return t.select(names)
       .take(rows)
-      .with_column(source_column, Column::from_values(std::vector<std::int64_t>(m, source)))
+      .with_column(source_column,
+                   Column::from_values(std::vector<std::int64_t>(rows.size(), source)))
       .with_column(row_column, Column::from_values(rows));
 }
 

@@ -288,6 +288,23 @@ std::vector<std::int64_t> sorted_rows(const Table& t, std::span<const SortKey> k
   return rows;
 }
 
+Table with_positions(const Table& t, std::int64_t source, const std::string& source_name,
+                     const std::string& row_name) {
+  std::vector<std::int64_t> rows(t.rows());
+  std::iota(rows.begin(), rows.end(), 0);
+  return t
+      .with_column(source_name, Column::from_values(std::vector<std::int64_t>(t.rows(), source)))
+      .with_column(row_name, Column::from_values(std::move(rows)));
+}
+
+std::vector<std::int64_t> evenly_spaced_rows(std::size_t n, std::size_t count) {
+  const std::size_t m = std::min(count, n);
+  std::vector<std::int64_t> rows;
+  for (std::size_t k = 0; k < m; ++k)
+    rows.push_back(static_cast<std::int64_t>((2 * k + 1) * n / (2 * m)));
+  return rows;
+}
+
 std::vector<SortKey> ascending(std::span<const std::string> columns) {
   std::vector<SortKey> by;
   for (const std::string& c : columns) by.push_back({c, true});

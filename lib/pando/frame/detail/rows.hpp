@@ -60,6 +60,13 @@ bool for_each_order_key(const Column& c, bool ascending, bool nulls_first,
 // Each row's OrderKey; nullopt for a string column.
 std::optional<std::vector<OrderKey>> order_keys(const Column& c, bool ascending, bool nulls_first);
 
+// `t` with two int64 columns more: `source` in every row, and each row's number in `row_name`
+// (where rows were, for operations that move them and then restore their order).
+Table with_positions(const Table& t, std::int64_t source, const std::string& source_name,
+                     const std::string& row_name);
+// `count` (at most n) evenly spaced rows of n: the middle of each of `count` equal slices.
+std::vector<std::int64_t> evenly_spaced_rows(std::size_t n, std::size_t count);
+
 // Each column ascending.
 std::vector<SortKey> ascending(std::span<const std::string> columns);
 
