@@ -78,6 +78,10 @@ class RawVec {
   [[nodiscard]] const T* data() const noexcept { return p_; }
   T& operator[](std::size_t i) noexcept { return p_[i]; }
   const T& operator[](std::size_t i) const noexcept { return p_[i]; }
+  [[nodiscard]] const T* begin() const noexcept { return p_; }
+  [[nodiscard]] const T* end() const noexcept { return p_ + n_; }
+  // Implicitly a span, as a std::vector is: to pass to take() and the like.
+  operator std::span<const T>() const noexcept { return {p_, n_}; }
 
   void reserve(std::size_t n) {
     if (n > cap_) grow_to(n);

@@ -110,11 +110,9 @@ DataFrame DataFrame::drop_duplicates(const std::vector<std::string>& subset, boo
   const DataFrame kept = detail::per_partition(
       by_value, "drop-duplicates-keep", h, by_value.schema(),
       [on, keep_last](const Table& t) { return detail::first_of_each(t, on, keep_last); });
-  const DataFrame back = detail::shuffle_partitions(
-      kept, "drop_duplicates", Hasher(h).add("back"), outputs, [](const Table& t, std::int64_t) {
-        const auto sources = t.column(detail::source_column).values<std::int64_t>();
-        return std::vector<std::uint32_t>(sources.begin(), sources.end());
-      });
+  const DataFrame back =
+      detail::shuffle_partitions(kept, "drop_duplicates", Hasher(h).add("back"), outputs,
+                                 detail::column_route(detail::source_column, 0));
   return detail::per_partition(back, "drop-duplicates-order", h, schema_, [](const Table& t) {
     return t.sort_values({{detail::row_column, true}})
         .drop({detail::source_column, detail::row_column});

@@ -435,15 +435,7 @@ class Join {
     const std::int64_t last = outputs_ - 1;
     ShuffledPartitions out = shuffle_tables(
         {comm, values, positions}, plan_->output, outputs_,
-        [last](const Table& t, std::int64_t) {
-          const Column& source = t.column(left_source);
-          const auto s = source.values<std::int64_t>();
-          std::vector<std::uint32_t> route(t.rows());
-          for (std::size_t i = 0; i < route.size(); ++i)
-            route[i] = static_cast<std::uint32_t>(source.is_valid(i) ? s[i] : last);
-          return route;
-        },
-        sizes_, "merge");
+        column_route(left_source, static_cast<std::uint32_t>(last)), sizes_, "merge");
     // A left row's matches all come from one join call, in right order: a stable sort by the
     // left row keeps them so.
     DeferredError failure;

@@ -45,17 +45,29 @@ class Splitters {
       if (auto k = order_keys(rows_.column(keys_[0].column), keys_[0].ascending, nulls_first_)) {
         const auto sources = rows_.column(source_column).values<std::int64_t>();
         const auto positions = rows_.column(row_column).values<std::int64_t>();
-        for (std::size_t s = 0; s < k->size(); ++s)
+        for (std::size_t s = 0; s < k->size(); ++s) {
           numeric_.push_back(
               {(*k)[s], by_position_ ? sources[s] : 0, by_position_ ? positions[s] : 0});
+          if ((*k)[s].missing_class == 1) present_bits_.push_back((*k)[s].bits);
+        }
+        present_from_ = static_cast<std::size_t>(
+            std::find_if(numeric_.begin(), numeric_.end(),
+                         [](const Place& p) { return p.key.missing_class >= 1; }) -
+            numeric_.begin());
       }
   }
 
   // For each row of `t`, the number of splitters at or before it: its output partition.
-  [[nodiscard]] std::vector<std::uint32_t> route(const Table& t, std::int64_t source) const {
-    std::vector<std::uint32_t> out(t.rows(), 0);
-    if (rows_.rows() == 0) return out;
+  [[nodiscard]] RawVec<std::uint32_t> route(const Table& t, std::int64_t source) const {
+    if (rows_.rows() == 0) {
+      RawVec<std::uint32_t> out;
+      out.resize(t.rows());
+      std::fill_n(out.data(), t.rows(), 0);
+      return out;
+    }
     if (!numeric_.empty()) return route_numbers(t, source);
+    RawVec<std::uint32_t> out;
+    out.resize(t.rows());
     const RowOrder order(t, rows_, keys_, nulls_first_);
     const auto sources = rows_.column(source_column).values<std::int64_t>();
     const auto positions = rows_.column(row_column).values<std::int64_t>();
@@ -87,26 +99,55 @@ class Splitters {
     friend auto operator<=>(const Place&, const Place&) = default;
   };
 
-  // route() for one fixed-width key: a binary search among numbers.
-  [[nodiscard]] std::vector<std::uint32_t> route_numbers(const Table& t,
-                                                         std::int64_t source) const {
-    std::vector<std::uint32_t> out(t.rows());
-    for_each_order_key(
-        t.column(keys_[0].column), keys_[0].ascending, nulls_first_,
-        [&](std::size_t i, OrderKey key) {
-          const Place here{key, by_position_ ? source : 0,
-                           by_position_ ? static_cast<std::int64_t>(i) : 0};
-          out[i] = static_cast<std::uint32_t>(
-              std::upper_bound(numeric_.begin(), numeric_.end(), here) - numeric_.begin());
-        });
+  // route() for one fixed-width key: a search among numbers.
+  [[nodiscard]] RawVec<std::uint32_t> route_numbers(const Table& t, std::int64_t source) const {
+    RawVec<std::uint32_t> out;
+    out.resize(t.rows());
+    std::uint32_t* to = out.data();
+    for_each_order_key(t.column(keys_[0].column), keys_[0].ascending, nulls_first_,
+                       [&](std::size_t i, OrderKey key) {
+                         to[i] = static_cast<std::uint32_t>(
+                             key.missing_class == 1 ? place_of_value(key.bits, source, i)
+                                                    : place_of(key, source, i));
+                       });
     return out;
+  }
+
+  // The number of splitters at or before (key, source, row): an upper bound.
+  [[nodiscard]] std::size_t place_of(OrderKey key, std::int64_t source, std::size_t row) const {
+    const Place here{key, by_position_ ? source : 0,
+                     by_position_ ? static_cast<std::int64_t>(row) : 0};
+    return static_cast<std::size_t>(std::upper_bound(numeric_.begin(), numeric_.end(), here) -
+                                    numeric_.begin());
+  }
+
+  // place_of for a present value: a branch-free search of the present splitters' bits (rows
+  // are in no order, so a branch would miss half the time), and the exact search only when a
+  // splitter holds the same value.
+  [[nodiscard]] std::size_t place_of_value(std::uint64_t bits, std::int64_t source,
+                                           std::size_t row) const {
+    const std::uint64_t* base = present_bits_.data();
+    std::size_t n = present_bits_.size();
+    if (n == 0) return place_of({1, bits}, source, row);
+    while (n > 1) {
+      const std::size_t half = n / 2;
+      base += static_cast<std::size_t>(base[half - 1] < bits) * half;  // no branch to miss
+      n -= half;
+    }
+    const std::size_t below =
+        static_cast<std::size_t>(base - present_bits_.data()) + (*base < bits);
+    if (below < present_bits_.size() && present_bits_[below] == bits)
+      return place_of({1, bits}, source, row);
+    return present_from_ + below;
   }
 
   Table rows_;
   std::vector<SortKey> keys_;
   bool nulls_first_;
   bool by_position_;
-  std::vector<Place> numeric_;  // the splitters, when one fixed-width key orders them
+  std::vector<Place> numeric_;               // the splitters, when one fixed-width key orders them
+  std::vector<std::uint64_t> present_bits_;  // the bits of those holding a value, in order
+  std::size_t present_from_ = 0;             // the first of those in numeric_
 };
 
 }  // namespace
@@ -132,9 +173,9 @@ Route range_route(const CollectiveInputs& in, std::vector<SortKey> keys, bool nu
     const Table all = Table::concat(gathered);
     std::vector<SortKey> order = keys;
     if (by_position) order.insert(order.end(), {{source_column, true}, {row_column, true}});
-    const std::vector<std::int64_t> sorted = sorted_rows(all, order, nulls_first);
+    const RawVec<std::int64_t> sorted = sorted_rows(all, order, nulls_first);
     std::vector<std::int64_t> at;
-    for (std::int64_t j = 1; j < outputs && !sorted.empty(); ++j)
+    for (std::int64_t j = 1; j < outputs && sorted.size() > 0; ++j)
       at.push_back(
           sorted[static_cast<std::size_t>(j * static_cast<std::int64_t>(sorted.size()) / outputs)]);
     chosen = all.take(at);

@@ -2,6 +2,7 @@
 #include <pando/frame/detail/rows.hpp>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <numeric>
@@ -102,46 +103,42 @@ namespace {
 // Sorts `rows` (all distinct) by `less`, ties by row number, keeping only the first `limit` in
 // order: a stable sort's result, without a stable sort's buffer.
 template <class Row, class Less>
-void sort_rows(std::vector<Row>& rows, std::size_t limit, Less less) {
+void sort_rows(RawVec<Row>& rows, std::size_t limit, Less less) {
+  Row* const first = rows.data();
+  Row* const last = first + rows.size();
   if (limit < rows.size() / 2) {
-    const auto middle = rows.begin() + static_cast<std::ptrdiff_t>(limit);
-    std::partial_sort(rows.begin(), middle, rows.end(), less);
-    rows.erase(middle, rows.end());
+    std::partial_sort(first, first + limit, last, less);
+    rows.resize(limit);
   } else {
-    std::sort(rows.begin(), rows.end(), less);
+    std::sort(first, last, less);
   }
 }
 
-// An unsigned image of a value that orders as the value does (-0.0 as 0.0).
-template <class T>
-std::uint64_t sortable_bits(T v) noexcept {
-  constexpr std::uint64_t sign = std::uint64_t{1} << 63;
-  if constexpr (std::is_floating_point_v<T>) {
-    const double d = v == 0 ? 0.0 : static_cast<double>(v);
-    const auto b = std::bit_cast<std::uint64_t>(d);
-    return (b & sign) ? ~b : (b | sign);
-  } else {
-    return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)) ^ sign;
-  }
-}
-
-// Rows sorted by their keys, stably: a least-significant-digit radix sort, 16 bits a pass,
-// skipping the digits all keys share.
-void radix_sort(detail::RawVec<std::uint64_t>& keys, detail::RawVec<std::int64_t>& rows) {
+// Rows sorted by their keys, stably: a least-significant-digit radix sort, 11 bits a pass (a
+// pass's counts stay in the first-level cache), skipping the digits all keys share. One read
+// counts every digit.
+template <class Index>
+void radix_sort(RawVec<std::uint64_t>& keys, RawVec<Index>& rows) {
+  constexpr int digit_bits = 11;
+  constexpr std::size_t radix = std::size_t{1} << digit_bits;
+  constexpr int passes = (64 + digit_bits - 1) / digit_bits;
   const std::size_t n = keys.size();
-  detail::RawVec<std::uint64_t> keys2;
-  detail::RawVec<std::int64_t> rows2;
-  keys2.resize(n);
-  rows2.resize(n);
-  std::vector<std::size_t> count(std::size_t{1} << 16);
-  for (int shift = 0; shift < 64; shift += 16) {
-    std::fill(count.begin(), count.end(), 0);
-    for (std::size_t i = 0; i < n; ++i) ++count[(keys[i] >> shift) & 0xffff];
-    if (n == 0 || count[(keys[0] >> shift) & 0xffff] == n) continue;  // one digit for all
+  if (n < 2) return;
+  std::vector<std::array<std::size_t, radix>> count(passes);
+  for (std::size_t i = 0; i < n; ++i)
+    for (int p = 0; p < passes; ++p) ++count[p][(keys[i] >> (p * digit_bits)) & (radix - 1)];
+  RawVec<std::uint64_t> keys2;
+  RawVec<Index> rows2;
+  for (int p = 0; p < passes; ++p) {
+    const int shift = p * digit_bits;
+    auto& start = count[p];
+    if (start[(keys[0] >> shift) & (radix - 1)] == n) continue;  // one digit for all
+    keys2.resize(n);
+    rows2.resize(n);
     std::size_t at = 0;
-    for (auto& c : count) at += std::exchange(c, at);
+    for (auto& c : start) at += std::exchange(c, at);
     for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t to = count[(keys[i] >> shift) & 0xffff]++;
+      const std::size_t to = start[(keys[i] >> shift) & (radix - 1)]++;
       keys2[to] = keys[i];
       rows2[to] = rows[i];
     }
@@ -150,18 +147,52 @@ void radix_sort(detail::RawVec<std::uint64_t>& keys, detail::RawVec<std::int64_t
   }
 }
 
+// The present rows of `values` sorted by key(value), then the missing rows (before them with
+// nulls_first) in row order; rows numbered by Index during the sort (4 bytes when they fit).
+template <class Index, class T, class Missing, class KeyOf>
+RawVec<std::int64_t> radix_sorted_rows(std::span<const T> values, Missing missing, KeyOf key,
+                                       bool nulls_first, std::size_t limit) {
+  const std::size_t n = values.size();
+  RawVec<std::uint64_t> keys;
+  RawVec<Index> present;
+  keys.resize(n);
+  present.resize(n);
+  std::vector<std::int64_t> absent;
+  std::size_t m = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (missing(i)) {
+      absent.push_back(static_cast<std::int64_t>(i));
+    } else {
+      keys[m] = key(values[i]);
+      present[m++] = static_cast<Index>(i);
+    }
+  }
+  keys.resize(m);
+  present.resize(m);
+  radix_sort(keys, present);
+  RawVec<std::int64_t> out;
+  out.resize(std::min(limit, n));
+  std::int64_t* to = out.data();
+  std::int64_t* const end = to + out.size();
+  const auto take_absent = [&] {
+    for (std::size_t k = 0; k < absent.size() && to < end; ++k) *to++ = absent[k];
+  };
+  if (nulls_first) take_absent();
+  for (std::size_t j = 0; j < m && to < end; ++j) *to++ = static_cast<std::int64_t>(present[j]);
+  if (!nulls_first) take_absent();
+  return out;
+}
+
 // One key of fixed width (or dictionary-encoded): the present rows sorted by value (a radix
 // sort of the values' sortable bits, or a partial sort when few rows are wanted), the missing
 // rows after (or before) them in row order.
-template <class T>
-std::vector<std::int64_t> sort_by_values(std::span<const T> values,
-                                         const std::function<bool(std::size_t)>& missing,
-                                         bool ascending, bool nulls_first, std::size_t limit) {
+template <class T, class Missing>
+RawVec<std::int64_t> sort_by_values(std::span<const T> values, Missing missing, bool ascending,
+                                    bool nulls_first, std::size_t limit) {
   auto key = [ascending](T v) {
     const std::uint64_t bits = sortable_bits(v);
     return ascending ? bits : ~bits;
   };
-  std::vector<std::int64_t> out;
   if (!nulls_first && limit < values.size() / 16) {
     // A few first rows (top-N): one pass keeping the best `limit` in a heap.
     std::vector<std::pair<std::uint64_t, std::int64_t>> best;
@@ -184,30 +215,29 @@ std::vector<std::int64_t> sort_by_values(std::span<const T> values,
       }
     }
     std::sort_heap(best.begin(), best.end());
+    RawVec<std::int64_t> out;
     for (const auto& b : best) out.push_back(b.second);
     for (std::size_t k = 0; out.size() < limit && k < absent.size(); ++k) out.push_back(absent[k]);
     return out;
   }
-  detail::RawVec<std::uint64_t> keys;
-  detail::RawVec<std::int64_t> present;
-  std::vector<std::int64_t> absent;
-  keys.reserve(values.size());
-  present.reserve(values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (missing(i)) {
-      absent.push_back(static_cast<std::int64_t>(i));
-    } else {
-      keys.push_back(key(values[i]));
-      present.push_back(static_cast<std::int64_t>(i));
-    }
+  if (values.size() <= std::numeric_limits<std::uint32_t>::max())
+    return radix_sorted_rows<std::uint32_t>(values, missing, key, nulls_first, limit);
+  return radix_sorted_rows<std::uint64_t>(values, missing, key, nulls_first, limit);
+}
+
+// Calls f with the missing test of a column of T whose values are `values`, as a function object
+// of its own type (it runs once per row in the sorts).
+template <class T, class F>
+auto with_missing_test(const Column& c, std::span<const T> values, F&& f) {
+  const bool nulls = c.null_count() > 0;
+  if constexpr (std::is_floating_point_v<T>) {
+    if (nulls)
+      return f([&c, values](std::size_t i) { return c.is_null(i) || std::isnan(values[i]); });
+    return f([values](std::size_t i) { return std::isnan(values[i]); });
+  } else {
+    if (nulls) return f([&c](std::size_t i) { return c.is_null(i); });
+    return f([](std::size_t) { return false; });
   }
-  radix_sort(keys, present);
-  out.reserve(present.size() + absent.size());
-  if (nulls_first) out = absent;
-  out.insert(out.end(), present.data(), present.data() + present.size());
-  if (!nulls_first) out.insert(out.end(), absent.begin(), absent.end());
-  if (out.size() > limit) out.resize(limit);
-  return out;
 }
 
 // The rank of each dictionary entry among the entries (equal strings: one dictionary holds each
@@ -225,43 +255,28 @@ std::vector<std::int32_t> dictionary_ranks(const Column& dictionary) {
   return rank;
 }
 
-std::optional<std::vector<std::int64_t>> sort_one_key(const Column& c, bool ascending,
-                                                      bool nulls_first, std::size_t limit) {
-  const auto missing = missing_test(c);
+std::optional<RawVec<std::int64_t>> sort_one_key(const Column& c, bool ascending, bool nulls_first,
+                                                 std::size_t limit) {
   if (c.is_dictionary()) {
     const auto rank = dictionary_ranks(c.dictionary());
     const auto codes = c.codes();
     std::vector<std::int32_t> ranks(c.size());
     for (std::size_t i = 0; i < ranks.size(); ++i)
       ranks[i] = c.is_valid(i) ? rank[static_cast<std::size_t>(codes[i])] : 0;
-    return sort_by_values<std::int32_t>(ranks, missing, ascending, nulls_first, limit);
+    return sort_by_values<std::int32_t>(
+        ranks, [&c](std::size_t i) { return c.is_null(i); }, ascending, nulls_first, limit);
   }
   if (c.type() == DType::string) return std::nullopt;
   return visit<fixed_width_column_dtypes>(c.type(), [&](auto zero) {
     using T = decltype(zero);
-    return std::optional(sort_by_values<T>(c.values<T>(), missing, ascending, nulls_first, limit));
+    const auto values = c.values<T>();
+    return std::optional(with_missing_test(c, values, [&](auto missing) {
+      return sort_by_values<T>(values, missing, ascending, nulls_first, limit);
+    }));
   });
 }
 
 }  // namespace
-
-bool for_each_order_key(const Column& c, bool ascending, bool nulls_first,
-                        const std::function<void(std::size_t, OrderKey)>& f) {
-  if (c.type() == DType::string) return false;
-  const auto missing_class = static_cast<std::uint8_t>(nulls_first ? 0 : 2);
-  visit<fixed_width_column_dtypes>(c.type(), [&](auto zero) {
-    using T = decltype(zero);
-    const auto values = c.values<T>();
-    const bool nulls = c.null_count() > 0;
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      bool missing = nulls && c.is_null(i);
-      if constexpr (std::is_floating_point_v<T>) missing = missing || std::isnan(values[i]);
-      const std::uint64_t bits = sortable_bits(values[i]);
-      f(i, missing ? OrderKey{missing_class, 0} : OrderKey{1, ascending ? bits : ~bits});
-    }
-  });
-  return true;
-}
 
 std::optional<std::vector<OrderKey>> order_keys(const Column& c, bool ascending, bool nulls_first) {
   std::vector<OrderKey> out(c.size());
@@ -271,14 +286,15 @@ std::optional<std::vector<OrderKey>> order_keys(const Column& c, bool ascending,
   return out;
 }
 
-std::vector<std::int64_t> sorted_rows(const Table& t, std::span<const SortKey> keys,
-                                      bool nulls_first, std::size_t limit) {
+RawVec<std::int64_t> sorted_rows(const Table& t, std::span<const SortKey> keys, bool nulls_first,
+                                 std::size_t limit) {
   limit = std::min(limit, t.rows());
   if (keys.size() == 1)
     if (auto rows = sort_one_key(t.column(keys[0].column), keys[0].ascending, nulls_first, limit))
       return std::move(*rows);
-  std::vector<std::int64_t> rows(t.rows());
-  std::iota(rows.begin(), rows.end(), 0);
+  RawVec<std::int64_t> rows;
+  rows.resize(t.rows());
+  std::iota(rows.data(), rows.data() + rows.size(), 0);
   const RowOrder order(t, t, keys, nulls_first);
   sort_rows(rows, limit, [&](std::int64_t i, std::int64_t j) {
     const int c = order.compare(static_cast<std::size_t>(i), static_cast<std::size_t>(j));

@@ -56,13 +56,14 @@ struct Piece {
 // The rows of one input partition, grouped by destination partition (a counting sort): the
 // rows for partition j are rows[begin[j], begin[j + 1]), in row order.
 struct Routed {
-  std::vector<std::int64_t> rows;
+  RawVec<std::int64_t> rows;
   std::vector<std::size_t> begin;
 };
 
-Routed group_by_destination(std::span<const std::uint32_t> route, std::int64_t outputs) {
-  Routed r{std::vector<std::int64_t>(route.size()),
+Routed group_by_destination(const RawVec<std::uint32_t>& route, std::int64_t outputs) {
+  Routed r{RawVec<std::int64_t>(),
            std::vector<std::size_t>(static_cast<std::size_t>(outputs) + 1, 0)};
+  r.rows.resize(route.size());
   for (std::size_t i = 0; i < route.size(); ++i) {
     if (route[i] >= static_cast<std::uint64_t>(outputs))
       throw InternalError(
@@ -132,27 +133,55 @@ Table owning_copy(const Table& t) {
   return Codec<Table>::decode(e);
 }
 
+// An input partition's rows in destination order: gathered when its first piece is sent and
+// dropped after its last, each piece a slice (no copy). One gather of a whole partition, not
+// one per piece: pieces of a few hundred KiB each would each cost fresh pages.
+class Grouped {
+ public:
+  Grouped(Table t, Routed routed, std::size_t pieces)
+      : input_(std::move(t)), routed_(std::move(routed)), pieces_left_(pieces) {}
+
+  Table piece(std::size_t begin, std::size_t n) {
+    if (!rows_) rows_ = input_.take(routed_.rows);
+    Table out = rows_->slice(begin, n);
+    if (--pieces_left_ == 0) *this = Grouped({}, {}, 0);
+    return out;
+  }
+
+ private:
+  Table input_;
+  Routed routed_;
+  std::size_t pieces_left_;
+  std::optional<Table> rows_;
+};
+
 // The messages for the rows of input partition `source`: per destination partition, row
 // chunks of about piece_bytes.
 void cut(const Table& t, std::int64_t source, const Route& route, const Owners& owners,
          std::size_t piece_bytes, std::vector<Outgoing>& messages) {
   if (t.rows() == 0) return;
-  auto routed = std::make_shared<Routed>(group_by_destination(route(t, source), owners.outputs));
+  Routed routed = group_by_destination(route(t, source), owners.outputs);
   const double row_bytes = static_cast<double>(t.nbytes()) / static_cast<double>(t.rows());
   const auto per_chunk =
       static_cast<std::size_t>(std::max(1.0, static_cast<double>(piece_bytes) / row_bytes));
+  std::vector<PieceHeader> heads;
+  std::vector<std::pair<std::size_t, std::size_t>> spans;
   for (std::int64_t j = 0; j < owners.outputs; ++j) {
-    std::size_t begin = routed->begin[static_cast<std::size_t>(j)];
-    std::size_t end = routed->begin[static_cast<std::size_t>(j) + 1];
+    std::size_t begin = routed.begin[static_cast<std::size_t>(j)];
+    std::size_t end = routed.begin[static_cast<std::size_t>(j) + 1];
     if (begin < end && fault::strikes(fault::Point::lose_row)) --end;
     for (std::int64_t c = 0; begin < end; ++c, begin += per_chunk) {
-      const std::size_t n = std::min(per_chunk, end - begin);
-      const PieceHeader head{source, c, j};
-      messages.push_back(
-          {owners.of(j), static_cast<std::size_t>(row_bytes * n), [t, routed, begin, n, head] {
-             return message_of(head, t.take({routed->rows.data() + begin, n}));
-           }});
+      heads.push_back({source, c, j});
+      spans.emplace_back(begin, std::min(per_chunk, end - begin));
     }
+  }
+  auto grouped = std::make_shared<Grouped>(t, std::move(routed), heads.size());
+  for (std::size_t k = 0; k < heads.size(); ++k) {
+    const auto [begin, n] = spans[k];
+    messages.push_back({owners.of(heads[k].dest), static_cast<std::size_t>(row_bytes * n),
+                        [grouped, begin, n, head = heads[k]] {
+                          return message_of(head, grouped->piece(begin, n));
+                        }});
   }
 }
 
@@ -280,9 +309,21 @@ std::vector<Table> gather_tables(const CollectiveInputs& in, std::size_t inputs,
 Route hash_route(std::vector<std::string> on, std::uint32_t outputs) {
   return [on = std::move(on), outputs](const Table& t, std::int64_t) {
     const std::vector<std::uint64_t> hashes = hash_rows(t, on);
-    std::vector<std::uint32_t> route(hashes.size());
-    std::transform(hashes.begin(), hashes.end(), route.begin(),
-                   [outputs](std::uint64_t x) { return partition_of(x, outputs); });
+    RawVec<std::uint32_t> route;
+    route.resize(hashes.size());
+    for (std::size_t i = 0; i < hashes.size(); ++i) route[i] = partition_of(hashes[i], outputs);
+    return route;
+  };
+}
+
+Route column_route(std::string column, std::uint32_t missing_to) {
+  return [column = std::move(column), missing_to](const Table& t, std::int64_t) {
+    const Column& c = t.column(column);
+    const auto to = c.values<std::int64_t>();
+    RawVec<std::uint32_t> route;
+    route.resize(t.rows());
+    for (std::size_t i = 0; i < route.size(); ++i)
+      route[i] = c.is_valid(i) ? static_cast<std::uint32_t>(to[i]) : missing_to;
     return route;
   };
 }

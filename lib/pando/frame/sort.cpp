@@ -53,9 +53,10 @@ struct SampleSort {
 Table top_rows(const Table& t, const std::vector<SortKey>& by, std::int64_t n) {
   const auto limit = static_cast<std::size_t>(n);
   if (by.size() == 1) {  // missing values come last: only the order's tail can hold them
-    std::vector<std::int64_t> rows = sorted_rows(t, by, false, limit);
     const auto missing = missing_test(t.column(by[0].column));
-    std::erase_if(rows, [&](std::int64_t i) { return missing(static_cast<std::size_t>(i)); });
+    std::vector<std::int64_t> rows;
+    for (std::int64_t i : sorted_rows(t, by, false, limit))
+      if (!missing(static_cast<std::size_t>(i))) rows.push_back(i);
     return t.take(rows);
   }
   std::vector<std::function<bool(std::size_t)>> missing;

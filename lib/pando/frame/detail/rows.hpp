@@ -9,12 +9,15 @@
 
 #include <pando/frame/table.hpp>
 
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace pando::detail {
@@ -53,10 +56,39 @@ struct OrderKey {
   std::uint64_t bits;
   friend auto operator<=>(const OrderKey&, const OrderKey&) = default;
 };
+
+// An unsigned image of a value that orders as the value does (-0.0 as 0.0).
+template <class T>
+std::uint64_t sortable_bits(T v) noexcept {
+  constexpr std::uint64_t sign = std::uint64_t{1} << 63;
+  if constexpr (std::is_floating_point_v<T>) {
+    const double d = v == 0 ? 0.0 : static_cast<double>(v);
+    const auto b = std::bit_cast<std::uint64_t>(d);
+    return (b & sign) ? ~b : (b | sign);
+  } else {
+    return static_cast<std::uint64_t>(static_cast<std::int64_t>(v)) ^ sign;
+  }
+}
+
 // Calls f(row, OrderKey) for each row; false (and no call) for a string column, whose order is
-// not one of numbers.
-bool for_each_order_key(const Column& c, bool ascending, bool nulls_first,
-                        const std::function<void(std::size_t, OrderKey)>& f);
+// not one of numbers. A template: f runs once per row, in loops that must stay tight.
+template <class F>
+bool for_each_order_key(const Column& c, bool ascending, bool nulls_first, F&& f) {
+  if (c.type() == DType::string) return false;
+  const auto missing_class = static_cast<std::uint8_t>(nulls_first ? 0 : 2);
+  visit<fixed_width_column_dtypes>(c.type(), [&](auto zero) {
+    using T = decltype(zero);
+    const auto values = c.values<T>();
+    const bool nulls = c.null_count() > 0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      bool missing = nulls && c.is_null(i);
+      if constexpr (std::is_floating_point_v<T>) missing = missing || std::isnan(values[i]);
+      const std::uint64_t bits = sortable_bits(values[i]);
+      f(i, missing ? OrderKey{missing_class, 0} : OrderKey{1, ascending ? bits : ~bits});
+    }
+  });
+  return true;
+}
 // Each row's OrderKey; nullopt for a string column.
 std::optional<std::vector<OrderKey>> order_keys(const Column& c, bool ascending, bool nulls_first);
 
@@ -72,9 +104,9 @@ std::vector<SortKey> ascending(std::span<const std::string> columns);
 
 // The rows of `t` in the order of `keys`, stable (equal keys keep their order); only the first
 // `limit` of them when fewer are wanted (a partial sort).
-std::vector<std::int64_t> sorted_rows(const Table& t, std::span<const SortKey> keys,
-                                      bool nulls_first = false,
-                                      std::size_t limit = std::numeric_limits<std::size_t>::max());
+RawVec<std::int64_t> sorted_rows(const Table& t, std::span<const SortKey> keys,
+                                 bool nulls_first = false,
+                                 std::size_t limit = std::numeric_limits<std::size_t>::max());
 // `t` sorted by `keys` ascending, missing values last (groupby's order of groups).
 Table sorted_by_keys(const Table& t, std::span<const std::string> keys);
 

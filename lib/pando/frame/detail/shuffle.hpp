@@ -18,10 +18,13 @@
 namespace pando::detail {
 
 // The output partition of each row of a table, input partition number `source` (a hash of
-// keys, a range of sort keys).
-using Route = std::function<std::vector<std::uint32_t>(const Table&, std::int64_t source)>;
+// keys, a range of sort keys). In a RawVec: a row's route is written once, never zeroed first.
+using Route = std::function<RawVec<std::uint32_t>(const Table&, std::int64_t source)>;
 // Rows by the hash of their values in `on` (detail/hash.hpp), among `outputs` partitions.
 Route hash_route(std::vector<std::string> on, std::uint32_t outputs);
+// Rows to the partition an int64 column of theirs names (a null to `missing_to`): rows sent back
+// where they came from.
+Route column_route(std::string column, std::uint32_t missing_to);
 
 // How a shuffle cuts and sends its rows: the exchange's round size (a share of the memory
 // budget; it bounds the transport's memory, never what the output holds) and the size of the
