@@ -1,5 +1,6 @@
 #include "app.hpp"
 
+#include <pando/diag/diagnostics.hpp>
 #include <pando/frame/csv.hpp>
 
 #include <fmt/format.h>
@@ -45,6 +46,14 @@ void report_for_bench(const Session& session, const Stopwatch& clock) {
 void add_common_options(CLI::App& cli, Common& common) {
   cli.add_flag("-v,--verbose", common.verbose,
                "say more on stderr: -v the time each stage took, -vv everything (PANDO_LOG=debug)");
+  cli.add_option("--progress", common.progress,
+                 "auto|on|off: the tasks done on all ranks, rate and ETA on stderr (auto: after a "
+                 "second; redrawn on a terminal, a line every few seconds in a log file; "
+                 "PANDO_PROGRESS)")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
+  cli.add_option("--trace", common.trace,
+                 "FILE.json: a trace of every task, transfer and memory use on every rank, for "
+                 "Perfetto (ui.perfetto.dev) or chrome://tracing (PANDO_TRACE)");
 }
 
 int run(CLI::App& cli, int argc, char** argv, const Common& common,
@@ -68,6 +77,10 @@ int run(CLI::App& cli, int argc, char** argv, const Common& common,
   // --help: the first rank prints it; nobody starts MPI.
   if (usage && usage->get_exit_code() == 0) return launch_rank() == 0 ? cli.exit(*usage) : 0;
   if (common.verbose > 0) options.log_level = common.verbose > 1 ? LogLevel::debug : LogLevel::info;
+  // Diagnostics read the environment (so that programs get them with no code change): the
+  // options become the variables.
+  if (!common.progress.empty()) ::setenv("PANDO_PROGRESS", common.progress.c_str(), 1);
+  if (!common.trace.empty()) ::setenv("PANDO_TRACE", common.trace.c_str(), 1);
   // MPI starts even for a usage error: when one rank exits early with an error, mpirun stops
   // the others, and the rank that should say what went wrong may not have said it yet. So
   // every rank ends together (end_together), after the rank that reports has printed.
@@ -82,6 +95,7 @@ int run(CLI::App& cli, int argc, char** argv, const Common& common,
     Stopwatch clock;
     try {
       body(session);
+      diag::end_command(true);
       report_for_bench(session, clock);
     } catch (const TaskError& e) {
       code = 1;
@@ -92,6 +106,8 @@ int run(CLI::App& cli, int argc, char** argv, const Common& common,
       error = e.what();
     }
   }
+  // The progress line goes before the error, which must be the last line on stderr.
+  if (code != 0 && !usage) diag::end_command(false);
   // Errors are the same on every rank (docs/architecture.md §5.3): the lowest rank that
   // failed says it, and every rank exits with the same code.
   const std::string line = fmt::format("{}: error: {}", program_name(cli), error);

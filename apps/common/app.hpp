@@ -21,10 +21,12 @@
 namespace pando::app {
 
 struct Common {
-  int verbose = 0;  // -v: info (stage times), -vv: debug
+  int verbose = 0;       // -v: info (stage times), -vv: debug
+  std::string progress;  // --progress: auto|on|off (PANDO_PROGRESS)
+  std::string trace;     // --trace FILE.json (PANDO_TRACE)
 };
 
-// Adds -v/--verbose.
+// Adds -v/--verbose, --progress and --trace.
 void add_common_options(CLI::App& cli, Common& common);
 
 // Parses, starts MPI, runs `body`; returns the exit code (0, 1 for errors, CLI11's for usage).

@@ -23,7 +23,7 @@ constexpr const char* examples = R"x(Examples (run from the repository, data mad
   pando-gen table --rows 100000 --files 4 --out data
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --describe
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --where "amount > 100 and flag" \
-      --agg amount:sum,amount:mean,id:count
+      --agg amount:sum,amount:mean,amount:median,amount:q99,id:count
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --groupby category \
       --agg amount:sum,amount:mean,amount:count,qty:max
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --groupby customer \
@@ -463,9 +463,9 @@ int main(int argc, char** argv) {
                  "dropped), in key order; the keys, then COL_FUNC columns in --agg order")
       ->group(output);
   cli.add_option("--agg", plan.agg,
-                 "COL:FUNC,...: count sum mean min max std var over the whole table, or per "
-                 "group with --groupby, which also takes size prod first last nunique median "
-                 "qNN (percent: q90) any all; columns named COL_FUNC")
+                 "COL:FUNC,...: count sum mean min max std var median qNN (percent: q90, "
+                 "exact) over the whole table, or per group with --groupby, which also takes "
+                 "size prod first last nunique any all; columns named COL_FUNC")
       ->group(output);
   cli.add_option("--value-counts", plan.value_counts,
                  "COL: each distinct value and its count (COL,count), most frequent first, ties "

@@ -25,7 +25,7 @@ inline double peak_rss_mib() {
 // Bytes this rank sends to others while tasks run (the cost of a placement).
 class SentBytes : public Observer {
  public:
-  void bytes_sent(int, std::size_t bytes, double) override { total += bytes; }
+  void value_sent(const TransferEvent& e) override { total += e.bytes; }
   std::size_t total = 0;
 };
 

@@ -19,6 +19,8 @@
 #include <pando/graph/graph.hpp>
 #include <pando/graph/runtime.hpp>
 #include <pando/graph/session.hpp>
+#include <pando/diag/chrome_trace.hpp>
+#include <pando/diag/diagnostics.hpp>
 #include <pando/array/array.hpp>
 #include <pando/array/creation.hpp>
 #include <pando/array/elementwise.hpp>

@@ -44,6 +44,7 @@ def app(name, *args, ranks=None, env=None, timeout=120):
     cmd = [os.path.join(ROOT, "jobscripts", "pando-run"), "-n", str(ranks or RANKS),
            os.path.join(BUILD, "apps", name)] + [str(a) for a in args]
     e = dict(os.environ)
+    e.setdefault("PANDO_PROGRESS", "off")  # tests that look at progress ask for it
     e.update(env or {})
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e)
     return Result(p.returncode, p.stdout, p.stderr)

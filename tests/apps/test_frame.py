@@ -454,14 +454,19 @@ class FrameTest(AppTest):
                  "amount:max", "amount:count", "qty:sum", "qty:mean", "qty:min", "qty:max",
                  "qty:count", "id:std", "score:mean", "score:max", "name:count", "flag:count",
                  "flag:sum", "flag:mean",
-                 "when:count", "when:min", "when:max", "day:max"]
+                 "when:count", "when:min", "when:max", "day:max",
+                 "amount:median", "qty:median", "score:q90", "amount:q0", "amount:q100",
+                 "qty:q33.3"]
         out = self.run_frame(self.main, "--chunk-size", "500", "--agg", ",".join(specs))
         ours = pd_read(out, dates=["when_min", "when_max", "day_max"])
         self.assertEqual(list(ours.columns), [s.replace(":", "_") for s in specs])
         self.assertEqual(len(ours), 1)
         for s in specs:
             col, func = s.split(":")
-            want = d[col].agg(func)
+            if func.startswith("q"):
+                want = d[col].quantile(float(func[1:]) / 100)
+            else:
+                want = d[col].agg(func)
             got = ours[s.replace(":", "_")][0]
             if isinstance(want, pd.Timestamp) or func in ("count", "min", "max"):
                 self.assertEqual(got, want, s)
@@ -651,7 +656,9 @@ class FrameTest(AppTest):
             ([m, "--assign", "x"], "NAME=EXPR"),
             ([m, "--assign", "x=foo(amount)"], "foo"),
             ([m, "--agg", "name:sum"], "'name'"),
-            ([m, "--agg", "amount:median"], "median"),
+            ([m, "--agg", "amount:mode"], "mode"),
+            ([m, "--agg", "amount:q120"], "between 0 and 100"),
+            ([m, "--agg", "name:median"], "'name'"),
             ([m, "--agg", "amount"], "COL:FUNC"),
             ([m, "--agg", "nope:sum"], "'nope'"),
             ([m, "--fillna", "nope=1"], "'nope'"),

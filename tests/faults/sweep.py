@@ -93,7 +93,8 @@ def h5_temporaries(path):
 
 def outputs_left(folder):
     """Outputs the scenarios and app commands write, if present."""
-    left = [p for p in ("out.csv", "out.h5") if os.path.exists(os.path.join(folder, p))]
+    left = [p for p in ("out.csv", "out.h5", "trace.json")
+            if os.path.exists(os.path.join(folder, p))]
     if os.path.exists(os.path.join(folder, "in.h5")):
         left += [f"in.h5:/{k}" for k in h5_temporaries(os.path.join(folder, "in.h5"))]
     parts = os.path.join(folder, "parts")
@@ -167,6 +168,8 @@ def app_commands(data):
         "frame-out": frame + ["--where", "amount > 100", "--out", os.path.join(data, "out.csv")],
         "frame-describe": frame + ["--describe"],
         "frame-groupby": frame + ["--groupby", "category", "--agg", "amount:sum,amount:median"],
+        "frame-diagnostics": frame + ["--value-counts", "category", "--progress", "on", "--trace",
+                                      os.path.join(data, "trace.json")],
         "frame-join-sort": frame + ["--join", os.path.join(data, "customers.csv"), "--on",
                                     "customer", "--sort", "region,amount:desc", "--out",
                                     os.path.join(data, "out.csv")],
@@ -193,7 +196,7 @@ def make_app_data(ranks):
 
 def reset_app_data(data):
     """Each run starts from the inputs alone: the outputs of the last one go, x.h5 comes back."""
-    for p in ("out.csv", "out.h5"):
+    for p in ("out.csv", "out.h5", "trace.json"):
         if os.path.exists(os.path.join(data, p)):
             os.remove(os.path.join(data, p))
     shutil.copyfile(os.path.join(data, "pristine.h5"), os.path.join(data, "x.h5"))

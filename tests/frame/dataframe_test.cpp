@@ -133,9 +133,10 @@ TEST(DataFrame, BadInputIsTheSameClearErrorEverywhere) {
   expect_error([&] { (void)df.agg({{"q", "sum"}}); }, "no column 'q'; the columns are 'x', 'y'");
   expect_error(
       [&] {
-        (void)df.agg({{"x", "median"}});
+        (void)df.agg({{"x", "mode"}});
       },
-      "unknown aggregation 'median' for column 'x' (use count, sum, mean, min, max, std or var)");
+      "unknown aggregation 'mode' for column 'x' (use count, sum, mean, min, max, std, var, "
+      "median or qNN as q90)");
 }
 
 // Timestamps at the edges of pandas' range and on leap days (tests/support/timestamp_edges.hpp)
@@ -414,7 +415,8 @@ TEST(DataFrame, DescribeQuartilesAreExactForRunsAndNeighbouringDoubles) {
     twins.push_back(k % 3 ? 1.0 : 1.0 + 0x1p-52);
     text += fmt::format("{},{},{}\n", near.back(), run.back(), twins.back());
   }
-  const Table d = read_csv({dir.file("q.csv", text)}, blocks(1 << 20)).describe();
+  const DataFrame df = read_csv({dir.file("q.csv", text)}, blocks(1 << 20));
+  const Table d = df.describe();
   auto quartile = [](std::vector<double> v, double q) {
     std::sort(v.begin(), v.end());
     const double at = q * static_cast<double>(v.size() - 1);
@@ -427,6 +429,12 @@ TEST(DataFrame, DescribeQuartilesAreExactForRunsAndNeighbouringDoubles) {
       EXPECT_EQ(d.column(name).values<double>()[static_cast<std::size_t>(4 + r)],
                 quartile(*values, 0.25 * (r + 1)))
           << name << " quartile " << r + 1;
+  // agg's median and qNN take the same selection.
+  const Table a = df.agg({{"near", "median"}, {"run", "q90"}, {"twins", "q12.5"}, {"near", "q0"}});
+  EXPECT_EQ(a.column("near_median").values<double>()[0], quartile(near, 0.5));
+  EXPECT_EQ(a.column("run_q90").values<double>()[0], quartile(run, 0.9));
+  EXPECT_EQ(a.column("twins_q12.5").values<double>()[0], quartile(twins, 0.125));
+  EXPECT_EQ(a.column("near_q0").values<double>()[0], 1.0);
 }
 
 TEST(DataFrame, EmptyAndTinyFrames) {
@@ -440,6 +448,10 @@ TEST(DataFrame, EmptyAndTinyFrames) {
   EXPECT_EQ(d.column("b").values<double>()[4], 2.5);           // 25% of one value
   EXPECT_TRUE(std::isnan(d.column("b").values<double>()[2]));  // std of one value
   EXPECT_EQ(one.agg({{"a", "sum"}}).column(0).values<std::int64_t>()[0], 1);
+  EXPECT_EQ(one.agg({{"b", "median"}}).column(0).values<double>()[0], 2.5);
+  const DataFrame none = one.filter(expr::col("a") > 100);  // no row; b is float64
+  EXPECT_TRUE(std::isnan(none.agg({{"b", "q90"}}).column(0).values<double>()[0]));
+  EXPECT_THROW((void)one.agg({{"b", "q101"}}), UsageError);
 }
 
 TEST(DataFrame, NullCountsCountNaNAsPandasIsna) {

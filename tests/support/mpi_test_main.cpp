@@ -165,6 +165,8 @@ double watchdog_seconds() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // No progress line among the tests' output, unless asked for.
+  ::setenv("PANDO_PROGRESS", "off", /*overwrite=*/0);
   pando::Session session(argc, argv);
   testing::InitGoogleTest(&argc, argv);
   GTEST_FLAG_SET(color, "no");

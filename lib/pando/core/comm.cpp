@@ -306,6 +306,16 @@ Status Comm::probe(int source, int tag, MPI_Datatype type) const {
   return {st.MPI_SOURCE, st.MPI_TAG, static_cast<std::size_t>(count)};
 }
 
+std::optional<Status> Comm::iprobe(int source, int tag, MPI_Datatype type) const {
+  MPI_Status st;
+  int found = 0;
+  check_mpi(MPI_Iprobe(source, tag, c_, &found, &st), "MPI_Iprobe");
+  if (!found) return std::nullopt;
+  int count = 0;
+  check_mpi(MPI_Get_count(&st, type, &count), "MPI_Get_count");
+  return Status{st.MPI_SOURCE, st.MPI_TAG, static_cast<std::size_t>(count)};
+}
+
 void Comm::bcast_raw(void* p, std::size_t n, MPI_Datatype t, int root) const {
   // Every rank knows n: pieces need no end marker.
   const std::size_t piece = piece_elements(t), item = type_size(t);

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -246,6 +247,9 @@ class Comm {
   // Blocks until a message matching (source, tag) can be received; reports its size in
   // elements of `type`.
   Status probe(int source, int tag, MPI_Datatype type = MPI_BYTE) const;
+  // As probe(), without blocking: nullopt when no such message has arrived yet.
+  [[nodiscard]] std::optional<Status> iprobe(int source, int tag,
+                                             MPI_Datatype type = MPI_BYTE) const;
 
   // ---- collectives ----
   // Collective.

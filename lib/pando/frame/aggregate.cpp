@@ -346,8 +346,10 @@ class Quantile final : public Holistic {
   double q_;
 };
 
-// "q90" -> 0.9; "q99.9" -> 0.999; nullopt when `func` is no qNN.
-std::optional<double> percent_quantile(const std::string& func) {
+}  // namespace
+
+std::optional<double> quantile_of(const std::string& func) {
+  if (func == "median") return 0.5;
   if (func.size() < 2 || func[0] != 'q' || !(std::isdigit(static_cast<unsigned char>(func[1]))))
     return std::nullopt;
   double percent = 0;
@@ -361,8 +363,6 @@ std::optional<double> percent_quantile(const std::string& func) {
         "aggregation '{}': a quantile's percent lies between 0 and 100 (q50 is the median)", func));
   return percent / 100;
 }
-
-}  // namespace
 
 AggSpec make_agg(const std::string& column, DType type, const std::string& func, int ddof) {
   auto needs = [&](DTypeSet takes, std::string_view what) {
@@ -407,7 +407,7 @@ AggSpec make_agg(const std::string& column, DType type, const std::string& func,
   } else if (func == "median" || func == "quantile") {
     needs(numbers, func);
     kernel = std::make_shared<Quantile>(0.5);
-  } else if (auto q = percent_quantile(func)) {
+  } else if (auto q = quantile_of(func)) {
     needs(numbers, "a quantile");
     kernel = std::make_shared<Quantile>(*q);
   } else {

@@ -155,8 +155,10 @@ class DataFrame {
   [[nodiscard]] std::vector<Delayed<Table>> to_delayed() const;
   static DataFrame from_delayed(const std::vector<Delayed<Table>>& parts, Schema schema);
   // Aggregates over the whole frame, one row: columns named COL_FUNC ("amount_sum"), FUNC one
-  // of count sum mean min max std var (std/var with `ddof`). Nulls (and NaN) are skipped; with
-  // `skipna` false, a column holding any gives null for every FUNC but count (pandas' rule).
+  // of count sum mean min max std var (std/var with `ddof`), median and qNN (q90: the 0.9
+  // quantile; exact, with NumPy's linear interpolation, as pandas). Nulls (and NaN) are
+  // skipped; with `skipna` false, a column holding any gives null for every FUNC but count
+  // (pandas' rule).
   [[nodiscard]] Table agg(const std::vector<std::pair<std::string, std::string>>& column_funcs,
                           int ddof = 1, bool skipna = true) const;
   // pandas' describe() of the numeric columns: a "statistic" column (count mean std min 25% 50%

@@ -7,6 +7,7 @@
 // found so far, until few enough values are left to gather (or one value): at most 4 passes,
 // usually 2, without sorting the data.
 
+#include <pando/frame/detail/aggregate.hpp>
 #include <pando/frame/detail/partitions.hpp>
 
 #include <pando/core/log.hpp>
@@ -494,6 +495,45 @@ double lerp(double a, double b, double t) {
 
 std::string column_func_name(const std::string& c, const std::string& f) { return c + "_" + f; }
 
+// A quantile to find: q of the `count` non-null values of column number `column`.
+struct QuantileAsk {
+  std::size_t column;
+  std::int64_t count;
+  double q;
+};
+
+// Each ask's quantile, exact, by NumPy's linear interpolation between the two order statistics
+// around it (NaN when the column has no value). One radix selection finds them all.
+std::vector<double> exact_quantiles(const DataFrame& data, std::span<const QuantileAsk> asks) {
+  struct Between {
+    std::int64_t lo, hi;
+    double gamma;
+  };
+  std::vector<Between> between;
+  std::vector<Selection> wanted;
+  for (const QuantileAsk& a : asks) {
+    const double virt = a.q * static_cast<double>(a.count - 1);
+    const auto lo = static_cast<std::int64_t>(std::floor(virt));
+    between.push_back({lo, std::min(lo + 1, a.count - 1), virt - static_cast<double>(lo)});
+    if (a.count > 0) {
+      wanted.push_back({a.column, lo});
+      wanted.push_back({a.column, between.back().hi});
+    }
+  }
+  const std::vector<double> picked = select_ranks(data, wanted);
+  std::vector<double> out;
+  std::size_t next = 0;
+  for (std::size_t k = 0; k < asks.size(); ++k) {
+    if (asks[k].count == 0) {
+      out.push_back(nan);
+      continue;
+    }
+    const double a = picked[next++], b = picked[next++];
+    out.push_back(lerp(a, b, between[k].gamma));
+  }
+  return out;
+}
+
 }  // namespace
 
 }  // namespace detail
@@ -505,24 +545,40 @@ Table DataFrame::agg(const std::vector<std::pair<std::string, std::string>>& col
   static const std::vector<std::string> known = {"count", "sum", "mean", "min",
                                                  "max",   "std", "var"};
   std::vector<std::string> names;
+  bool quantiles = false;
   for (const auto& [c, f] : column_funcs) {
     const DType t = schema_[schema_.index_of(c)].type;
-    if (std::find(known.begin(), known.end(), f) == known.end())
-      throw UsageError(fmt::format(
-          "unknown aggregation '{}' for column '{}' (use count, sum, mean, min, max, std or var)",
-          f, c));
+    const bool quantile = detail::quantile_of(f).has_value();
+    if (!quantile && std::find(known.begin(), known.end(), f) == known.end())
+      throw UsageError(
+          fmt::format("unknown aggregation '{}' for column '{}' (use count, sum, mean, min, max, "
+                      "std, var, median or qNN as q90)",
+                      f, c));
     const bool numbers_only = f == "sum" || f == "mean" || f == "std" || f == "var";
-    if (numbers_only && !detail::is_number(t))
+    if ((numbers_only && !detail::is_number(t)) || (quantile && !is_numeric(t)))
       throw TypeError(
           fmt::format("cannot take the {} of column '{}' of type {}", f, c, to_string(t)));
     if (std::find(names.begin(), names.end(), c) == names.end()) names.push_back(c);
+    quantiles = quantiles || quantile;
   }
-  const auto summaries = detail::summarize(*this, names);
+  // Quantiles read the data a few times more: keep the columns in memory for them.
+  const DataFrame data = quantiles ? select(names).persist() : *this;
+  const auto summaries = detail::summarize(data, names);
+  auto summary_of = [&](const std::string& c) -> const Summary& {
+    return summaries[static_cast<std::size_t>(std::find(names.begin(), names.end(), c) -
+                                              names.begin())];
+  };
+  std::vector<detail::QuantileAsk> asks;
+  for (const auto& [c, f] : column_funcs)
+    if (auto q = detail::quantile_of(f); q && (skipna || summary_of(c).nulls == 0))
+      asks.push_back({data.schema().index_of(c), summary_of(c).count, *q});
+  const std::vector<double> found =
+      asks.empty() ? std::vector<double>{} : detail::exact_quantiles(data, asks);
+  std::size_t next_quantile = 0;
   std::vector<Field> fields;
   std::vector<Column> cols;
   for (const auto& [c, f] : column_funcs) {
-    const Summary& s = summaries[static_cast<std::size_t>(std::find(names.begin(), names.end(), c) -
-                                                          names.begin())];
+    const Summary& s = summary_of(c);
     const DType t = schema_[schema_.index_of(c)].type;
     const std::string out = detail::column_func_name(c, f);
     const bool integral = is_integer(t) || t == DType::boolean;
@@ -547,6 +603,9 @@ Table DataFrame::agg(const std::vector<std::pair<std::string, std::string>>& col
       fields.push_back({out, DType::float64});
       cols.push_back(Column::from_values<double>(
           {s.count ? s.sum / static_cast<double>(s.count) : detail::nan}));
+    } else if (detail::quantile_of(f)) {
+      fields.push_back({out, DType::float64});
+      cols.push_back(Column::from_values<double>({found[next_quantile++]}));
     } else if (f == "std" || f == "var") {
       const double dof = static_cast<double>(s.count - ddof);
       const double var = dof > 0 ? s.m2 / dof : detail::nan;
@@ -593,30 +652,13 @@ Table DataFrame::describe(int ddof) const {
   const DataFrame data = select(numeric).persist();
   const auto summaries = detail::summarize(data, numeric);
   const std::vector<double> qs = {0.25, 0.5, 0.75};
-  std::vector<detail::Selection> wanted;
-  struct Plan {
-    std::int64_t lo, hi;
-    double gamma;
-  };
-  std::vector<Plan> plans;  // per column per quartile
-  for (std::size_t c = 0; c < numeric.size(); ++c) {
-    const std::int64_t n = summaries[c].count;
-    for (double q : qs) {
-      const double virt = q * static_cast<double>(n - 1);
-      const auto lo = static_cast<std::int64_t>(std::floor(virt));
-      const std::int64_t hi = std::min(lo + 1, n - 1);
-      plans.push_back({lo, hi, virt - static_cast<double>(lo)});
-      if (n > 0) {
-        wanted.push_back({data.schema().index_of(numeric[c]), lo});
-        wanted.push_back({data.schema().index_of(numeric[c]), hi});
-      }
-    }
-  }
-  const auto picked = detail::select_ranks(data, wanted);
+  std::vector<detail::QuantileAsk> asks;
+  for (std::size_t c = 0; c < numeric.size(); ++c)
+    for (double q : qs) asks.push_back({data.schema().index_of(numeric[c]), summaries[c].count, q});
+  const std::vector<double> quartiles = detail::exact_quantiles(data, asks);
   std::vector<Field> fields = {{"statistic", DType::string}};
   std::vector<Column> cols = {Column::from_strings(
       std::vector<std::string>{"count", "mean", "std", "min", "25%", "50%", "75%", "max"})};
-  std::size_t next = 0;
   for (std::size_t c = 0; c < numeric.size(); ++c) {
     const Summary& s = summaries[c];
     const double count = static_cast<double>(s.count);
@@ -624,15 +666,7 @@ Table DataFrame::describe(int ddof) const {
     std::vector<double> v = {count, s.count ? s.sum / count : detail::nan,
                              dof > 0 ? std::sqrt(s.m2 / dof) : detail::nan,
                              s.has_extremes ? s.min : detail::nan};
-    for (std::size_t q = 0; q < qs.size(); ++q) {
-      if (s.count == 0) {
-        v.push_back(detail::nan);
-        continue;
-      }
-      const Plan& p = plans[c * qs.size() + q];
-      const double a = picked[next++], b = picked[next++];
-      v.push_back(detail::lerp(a, b, p.gamma));
-    }
+    for (std::size_t q = 0; q < qs.size(); ++q) v.push_back(quartiles[c * qs.size() + q]);
     v.push_back(s.has_extremes ? s.max : detail::nan);
     fields.push_back({numeric[c], DType::float64});
     cols.push_back(Column::from_values<double>(std::move(v)));

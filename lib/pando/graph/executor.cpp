@@ -60,7 +60,7 @@ void Executor::absorb() {
     }
     held_ += a.value.nbytes();
     store_[a.tag] = std::move(a.value);
-    notify([&](Observer& o) { o.bytes_received(a.from, a.bytes, now()); });
+    notify([&](Observer& o) { o.value_received({a.from, a.tag, a.bytes, now()}); });
   }
   arrived_.clear();
 }
@@ -224,7 +224,7 @@ void Executor::send(std::uint32_t id) {
     store_[id] = failure_of(id, e);
     bytes = messenger_->send(store_[id], dests, id, first_use);
   }
-  for (int d : dests) notify([&](Observer& o) { o.bytes_sent(d, bytes, now()); });
+  for (int d : dests) notify([&](Observer& o) { o.value_sent({d, id, bytes, now()}); });
   uses_[id] -= static_cast<std::uint32_t>(dests.size());
 }
 

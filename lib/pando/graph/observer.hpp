@@ -1,7 +1,9 @@
 #pragma once
 // Observers see what the executor does, so that diagnostics (progress bars, traces, reports)
 // are added without touching it. Callbacks run on the executor's thread, between tasks: keep
-// them cheap, and never call MPI from them except through the rank-0 hooks that say so.
+// them cheap. MPI calls from them go on a communicator of the observer's own (a dup: no
+// message of a schedule can match them), and collective ones only in schedule_finished, which
+// every rank reaches.
 
 #include <pando/graph/key.hpp>
 
@@ -33,16 +35,26 @@ struct TaskEvent {
   std::uint32_t tasks = 1;
 };
 
+// A value leaving for, or arriving from, another rank.
+struct TransferEvent {
+  int peer = 0;          // the rank it goes to (value_sent) or comes from (value_received)
+  std::uint32_t id = 0;  // the task that made it, in this schedule (the same on every rank)
+  std::size_t bytes = 0;
+  double at = 0;  // seconds since the schedule started
+};
+
 class Observer {
  public:
   virtual ~Observer() = default;
   virtual void schedule_started(const ScheduleInfo&) {}
   virtual void task_started(const TaskEvent&) {}
   virtual void task_finished(const TaskEvent&) {}
-  virtual void bytes_sent(int /*to*/, std::size_t /*bytes*/, double /*at*/) {}
-  virtual void bytes_received(int /*from*/, std::size_t /*bytes*/, double /*at*/) {}
+  virtual void value_sent(const TransferEvent&) {}
+  virtual void value_received(const TransferEvent&) {}
   // Bytes of values this rank holds, after each change of more than a little.
   virtual void memory_held(std::size_t /*bytes*/, double /*at*/) {}
+  // Every rank calls it at the end of every schedule, failed or not: an observer may make a
+  // collective call here, on a communicator of its own.
   virtual void schedule_finished(double /*seconds*/) {}
 };
 

@@ -13,7 +13,23 @@
 
 namespace pando {
 
-Runtime& Runtime::current() { return SessionBase::current().extension<Runtime>(); }
+namespace {
+std::vector<RuntimeHook>& runtime_hooks() {
+  static std::vector<RuntimeHook> hooks;
+  return hooks;
+}
+}  // namespace
+
+void add_runtime_hook(RuntimeHook hook) { runtime_hooks().push_back(hook); }
+
+Runtime& Runtime::current() {
+  SessionBase& s = SessionBase::current();
+  if (Runtime* r = s.find_extension<Runtime>()) return *r;
+  Runtime& r = s.extension<Runtime>();
+  // Once the runtime is in place: a hook may ask for it.
+  for (RuntimeHook hook : runtime_hooks()) hook(r);
+  return r;
+}
 
 Runtime::Runtime() {
   const SessionBase& s = SessionBase::current();

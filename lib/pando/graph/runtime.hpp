@@ -45,6 +45,14 @@ struct RunStats {
   double deliver = 0;  // delivering results, agreeing on failures
 };
 
+class Runtime;
+
+// Functions that modules above graph register before main (from static initializers) to
+// attach observers to every Runtime as it is made: diagnostics come with no code change in the
+// programs. A hook runs on every rank, collectively (it may duplicate communicators).
+using RuntimeHook = void (*)(Runtime&);
+void add_runtime_hook(RuntimeHook hook);
+
 class Runtime {
  public:
   // The runtime of the running Session (made on first use).

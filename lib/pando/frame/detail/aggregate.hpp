@@ -10,6 +10,7 @@
 #include <pando/frame/table.hpp>
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -49,5 +50,9 @@ struct AggSpec {
 // nunique median any all, quantile (q = 0.5) or qNN (NN percent, 0 to 100: q90, q99.9).
 // UsageError for an unknown function or percent, TypeError for a type it does not take.
 AggSpec make_agg(const std::string& column, DType type, const std::string& func, int ddof);
+
+// The quantile a function name asks for: 0.5 for median, q for qNN ("q90": 0.9); nullopt for
+// any other name. UsageError for a percent outside 0 to 100.
+std::optional<double> quantile_of(const std::string& func);
 
 }  // namespace pando::detail

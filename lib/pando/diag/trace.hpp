@@ -1,0 +1,76 @@
+#pragma once
+// What a command did, as every rank saw it: its computations, the tasks each rank ran, the
+// values that moved between ranks, and the bytes each rank held. The recorder (recorder.hpp)
+// gathers it on rank 0 after each computation; the trace writers read it.
+//
+// Times are seconds since the diagnostics of the session started, on one clock: the ranks take
+// their zero together, right after a barrier.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pando::diag {
+
+// A task as it ran (a fused chain is one span standing for `tasks` tasks).
+struct TaskSpan {
+  std::uint32_t computation = 0;  // 1, 2, ... in the session
+  std::int32_t rank = 0;
+  std::uint32_t kind = 0;  // into Trace::kinds: the operation ("sum", "read-csv")
+  std::uint32_t tasks = 1;
+  double start = 0, end = 0;
+  bool failed = false;
+  bool collective = false;
+  std::string key;
+
+  template <class A>
+  void serialize(A& a, unsigned) {
+    a& computation& rank& kind& tasks& start& end& failed& collective& key;
+  }
+};
+
+// A value sent from one rank to another: when it left and when it arrived (each side records
+// its half; rank 0 pairs them).
+struct TransferSpan {
+  std::uint32_t computation = 0;
+  std::uint32_t value = 0;  // the task that made it, in its computation
+  std::int32_t from = 0, to = 0;
+  std::uint64_t bytes = 0;
+  double sent = 0, received = -1;  // received < 0: the arrival was not recorded
+
+  template <class A>
+  void serialize(A& a, unsigned) {
+    a& computation& value& from& to& bytes& sent& received;
+  }
+};
+
+// The bytes of values a rank held, from `at` on.
+struct MemorySample {
+  std::int32_t rank = 0;
+  double at = 0;
+  std::uint64_t bytes = 0;
+
+  template <class A>
+  void serialize(A& a, unsigned) {
+    a& rank& at& bytes;
+  }
+};
+
+struct ComputationSpan {
+  std::uint32_t number = 0;
+  std::uint32_t tasks = 0;  // over all ranks (a collective task counts once)
+  double start = 0, end = 0;
+};
+
+struct Trace {
+  int ranks = 1;
+  std::vector<std::string> kinds;
+  std::vector<ComputationSpan> computations;
+  std::vector<TaskSpan> tasks;
+  std::vector<TransferSpan> transfers;
+  std::vector<MemorySample> memory;
+  // Events a rank did not keep because its buffer was full (the trace then shows the first ones).
+  std::uint64_t dropped = 0;
+};
+
+}  // namespace pando::diag
