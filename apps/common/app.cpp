@@ -54,6 +54,10 @@ void add_common_options(CLI::App& cli, Common& common) {
   cli.add_option("--trace", common.trace,
                  "FILE.json: a trace of every task, transfer and memory use on every rank, for "
                  "Perfetto (ui.perfetto.dev) or chrome://tracing (PANDO_TRACE)");
+  cli.add_option("--graph", common.graph,
+                 "FILE.svg|FILE.png: draw each computation before it runs, its ranks as clusters "
+                 "and the values moving between them in red (the k-th computation to FILE-k.svg; "
+                 "Graphviz; PANDO_GRAPH)");
 }
 
 int run(CLI::App& cli, int argc, char** argv, const Common& common,
@@ -81,6 +85,7 @@ int run(CLI::App& cli, int argc, char** argv, const Common& common,
   // options become the variables.
   if (!common.progress.empty()) ::setenv("PANDO_PROGRESS", common.progress.c_str(), 1);
   if (!common.trace.empty()) ::setenv("PANDO_TRACE", common.trace.c_str(), 1);
+  if (!common.graph.empty()) ::setenv("PANDO_GRAPH", common.graph.c_str(), 1);
   // MPI starts even for a usage error: when one rank exits early with an error, mpirun stops
   // the others, and the rank that should say what went wrong may not have said it yet. So
   // every rank ends together (end_together), after the rank that reports has printed.

@@ -24,6 +24,7 @@ struct Common {
   int verbose = 0;       // -v: info (stage times), -vv: debug
   std::string progress;  // --progress: auto|on|off (PANDO_PROGRESS)
   std::string trace;     // --trace FILE.json (PANDO_TRACE)
+  std::string graph;     // --graph FILE.svg (PANDO_GRAPH)
 };
 
 // Adds -v/--verbose, --progress and --trace.

@@ -1,7 +1,8 @@
 """The apps' diagnostics: --trace writes a Chrome trace that Perfetto opens (one track per rank,
 no overlapping slices on a track, transfer arrows that begin and end); --progress shows lines in
 a log file and redraws one line on a terminal (run under script(1)), ends with a summary line
-that counts the tasks of every rank, and leaves a failed command's error as the last line.
+that counts the tasks of every rank, and leaves a failed command's error as the last line;
+--graph draws each computation with Graphviz before it runs.
 """
 import json
 import os
@@ -106,6 +107,21 @@ class DiagTest(AppTest):
         self.assertTrue(lines[-1].startswith("pando-frame: error: "), r.err)
         self.assertIn("bad.csv:200002", lines[-1])
         self.assertFalse(any("done:" in l for l in lines), r.err)
+
+    def test_graph_draws_each_computation_before_it_runs(self):
+        path = self.path("run.svg")
+        out = self.ok(FRAME, self.glob, *GROUPBY, "--head", "3", "--graph", path)
+        self.assertEqual(out, self.ok(FRAME, self.glob, *GROUPBY, "--head", "3"))
+        pictures = sorted(f for f in os.listdir(self.tmp) if f.endswith(".svg"))
+        self.assertIn("run.svg", pictures)
+        drawn = ""
+        for name in pictures:
+            with open(self.path(name)) as f:
+                drawn += f.read()
+            self.assertTrue(drawn.rstrip().endswith("</svg>"), name)
+        self.assertIn(f"rank {RANKS - 1}", drawn)
+        self.fails(FRAME, self.glob, "--nulls", "--graph", self.path("run.pdf"),
+                   message="an .svg or a .png")
 
     def test_a_bad_progress_mode_is_a_usage_error(self):
         self.fails(FRAME, self.glob, "--nulls", "--progress", "sometimes", message="--progress")

@@ -3,6 +3,7 @@
 // all ranks.
 
 #include <pando/diag/chrome_trace.hpp>
+#include <pando/diag/picture.hpp>
 #include <pando/diag/progress.hpp>
 #include <pando/diag/recorder.hpp>
 #include <pando/graph/runtime.hpp>
@@ -15,6 +16,10 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -161,4 +166,33 @@ TEST(Progress, LeavesNothingAfterAFailedCommand) {
     }
   }
   std::fclose(out);
+}
+
+TEST(Pictures, EachComputationIsDrawnByGraphvizBeforeItRuns) {
+  // Rank 0's temporary folder, known to all (the pictures are rank 0's).
+  char folder[] = "/tmp/pando-pictures-XXXXXX";
+  const std::string made = comm().rank() == 0 ? ::mkdtemp(folder) : "";
+  std::vector<char> name(made.begin(), made.end());
+  comm().bcast_vector(name, 0);
+  const std::string dir(name.begin(), name.end());
+  const std::string path = dir + "/run.svg";
+  auto grapher = std::make_shared<diag::Grapher>(path, comm().rank());
+  observed({grapher}, [] { run_dags(2); });
+  if (comm().rank() == 0) {
+    for (const std::string& p : {path, diag::numbered_picture(path, 2)}) {
+      std::ifstream in(p);
+      const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      EXPECT_NE(svg.find("<svg"), std::string::npos) << p;
+      EXPECT_NE(svg.find(comm().size() > 1 ? "rank 1" : "rank 0"), std::string::npos) << p;
+    }
+    EXPECT_EQ(diag::numbered_picture("a/b.png", 3), "a/b-3.png");
+    const auto d = test::make_dag(test::Shape::random, 400, 5);  // drawn per operation
+    diag::visualize(test::build_graph(d), dir + "/graph.png");
+    std::ifstream png(dir + "/graph.png", std::ios::binary);
+    char magic[4] = {};
+    png.read(magic, 4);
+    EXPECT_EQ(std::string(magic + 1, 3), "PNG");
+    EXPECT_THROW(diag::visualize(test::build_graph(d), dir + "/graph.pdf"), UsageError);
+    std::filesystem::remove_all(dir);
+  }
 }

@@ -28,7 +28,8 @@ cp "$tmp/data/part-1.csv" "$tmp/data/part-2.csv"
 demo=$(sbatch --parsable --chdir="$tmp" --output="$tmp/demo-%j.out" \
   "$src/jobscripts/demo.sbatch" --workdir "$tmp/demo") || fail "sbatch demo.sbatch failed"
 frame=$(sbatch --parsable --chdir="$tmp" --output="$tmp/frame-%j.out" \
-  "$src/jobscripts/frame.sbatch" "$tmp/data/part-*.csv" --agg amount:sum,id:count --chunk-size 512) \
+  "$src/jobscripts/frame.sbatch" "$tmp/data/part-*.csv" --agg amount:sum,id:count --chunk-size 512 \
+  --progress on) \
   || fail "sbatch frame.sbatch failed"
 cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log" || fail "cmake --install failed"
 cp "$tmp/prefix/share/pando/jobscripts/frame.sbatch" "$tmp/my-frame.sbatch"
@@ -45,10 +46,14 @@ grep -q "^pando-demo on 2 ranks" "$tmp/demo-$demo.out" || fail "demo output lack
 grep -q "^All three examples done" "$tmp/demo-$demo.out" || { cat "$tmp/demo-$demo.out" >&2; fail "demo did not finish"; }
 # amount: i % 17 + 0.5 over i = 1..200, twice (two files).
 want=$(awk 'BEGIN { s = 0; for (i = 1; i <= 200; i++) s += (i % 17) + 0.5; printf "%.1f,400", 2 * s }')
-got=$(tail -1 "$tmp/frame-$frame.out")
+# Progress goes to the same file (stderr): plain lines, then the summary.
+got=$(grep -v '^pando: ' "$tmp/frame-$frame.out" | tail -1)
 [ "$got" = "$want" ] || { cat "$tmp/frame-$frame.out" >&2; fail "frame job printed '$got', expected '$want'"; }
+grep -q "^pando: done: .* on 2 ranks" "$tmp/frame-$frame.out" \
+  || { cat "$tmp/frame-$frame.out" >&2; fail "frame job's output lacks the progress summary"; }
+grep -q $'\r' "$tmp/frame-$frame.out" && fail "progress redrawn in place in a Slurm output file"
 state=$(slurm_wait "$installed")
 [ "$state" = COMPLETED ] || { cat "$tmp/installed-$installed.out" >&2; fail "installed frame job ended $state"; }
-got=$(tail -1 "$tmp/installed-$installed.out")
+got=$(grep -v '^pando: ' "$tmp/installed-$installed.out" | tail -1)
 [ "$got" = "$want" ] || { cat "$tmp/installed-$installed.out" >&2; fail "installed frame job printed '$got', expected '$want'"; }
 echo "slurm_test: demo job $demo, frame job $frame and installed frame job $installed COMPLETED with the right results"

@@ -5,6 +5,7 @@
 #include <pando/core/session.hpp>
 #include <pando/diag/chrome_trace.hpp>
 #include <pando/diag/options.hpp>
+#include <pando/diag/picture.hpp>
 #include <pando/diag/progress.hpp>
 #include <pando/diag/recorder.hpp>
 #include <pando/graph/runtime.hpp>
@@ -46,6 +47,8 @@ class Diagnostics {
     const SessionBase& session = SessionBase::current();
     const Comm& comm = session.comm();
     options_ = on_root(comm, [] { return DiagOptions::from_env(); });
+    if (!options_.graph.empty())
+      runtime.add_observer(std::make_shared<Grapher>(options_.graph, session.rank()));
     if (options_.progress == ProgressMode::off && options_.trace.empty()) return;
     comm.barrier();  // the ranks take their clocks' zero together
     const Stopwatch epoch;

@@ -20,6 +20,7 @@ DiagOptions DiagOptions::from_env() {
   if (const char* p = std::getenv("PANDO_PROGRESS"); p && *p)
     o.progress = parse_progress_mode(p, "PANDO_PROGRESS");
   if (const char* t = std::getenv("PANDO_TRACE")) o.trace = t;
+  if (const char* g = std::getenv("PANDO_GRAPH")) o.graph = g;
   return o;
 }
 

@@ -1,8 +1,9 @@
 #pragma once
-// What diagnostics a command asked for, from the environment: PANDO_PROGRESS and PANDO_TRACE
-// (the apps set them from --progress and --trace, so that a program linking Pando gets the same
-// with no code change).
+// What diagnostics a command asked for, from the environment: PANDO_PROGRESS, PANDO_TRACE and
+// PANDO_GRAPH (the apps set them from --progress, --trace and --graph, so that a program linking
+// Pando gets the same with no code change).
 
+#include <pando/core/serialize.hpp>
 #include <string>
 
 namespace pando::diag {
@@ -16,13 +17,14 @@ enum class ProgressMode {
 struct DiagOptions {
   ProgressMode progress = ProgressMode::automatic;
   std::string trace;  // a Chrome trace (JSON) written here at the end of the command
+  std::string graph;  // each computation's picture (.svg or .png) drawn here before it runs
 
   // UsageError naming the variable for a malformed value.
   static DiagOptions from_env();
 
   template <class A>
   void serialize(A& a, unsigned) {
-    a& progress& trace;
+    fields(a, progress, trace, graph);
   }
 };
 

@@ -3,6 +3,7 @@
 // received and the bytes held, into a bounded buffer, and gathers them on rank 0 at the end of
 // each computation (one gather on a communicator of its own).
 
+#include <pando/core/serialize.hpp>
 #include <pando/core/clock.hpp>
 #include <pando/core/comm.hpp>
 #include <pando/diag/trace.hpp>
@@ -45,7 +46,7 @@ class Recorder final : public Observer {
 
     template <class A>
     void serialize(A& a, unsigned) {
-      a& kinds& tasks& sent& received& memory& dropped;
+      fields(a, kinds, tasks, sent, received, memory, dropped);
     }
   };
 

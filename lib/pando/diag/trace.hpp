@@ -6,6 +6,8 @@
 // Times are seconds since the diagnostics of the session started, on one clock: the ranks take
 // their zero together, right after a barrier.
 
+#include <pando/core/serialize.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,7 +27,7 @@ struct TaskSpan {
 
   template <class A>
   void serialize(A& a, unsigned) {
-    a& computation& rank& kind& tasks& start& end& failed& collective& key;
+    fields(a, computation, rank, kind, tasks, start, end, failed, collective, key);
   }
 };
 
@@ -40,7 +42,7 @@ struct TransferSpan {
 
   template <class A>
   void serialize(A& a, unsigned) {
-    a& computation& value& from& to& bytes& sent& received;
+    fields(a, computation, value, from, to, bytes, sent, received);
   }
 };
 
@@ -52,7 +54,7 @@ struct MemorySample {
 
   template <class A>
   void serialize(A& a, unsigned) {
-    a& rank& at& bytes;
+    fields(a, rank, at, bytes);
   }
 };
 

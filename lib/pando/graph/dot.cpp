@@ -84,7 +84,74 @@ std::string per_operation(const std::vector<const Layer*>& layers, const DotOpti
   return s + "}\n";
 }
 
+// Where a value lives in a schedule's picture: a rank, every rank (a collective), or the store
+// of persisted values.
+constexpr int all_ranks = -1, persisted_values = -2;
+
+int place_of(const TaskTable& table, const Schedule& s, std::uint32_t id) {
+  if (table.persisted(id)) return persisted_values;
+  const std::int32_t owner = s.owner[id];
+  return owner == Schedule::all_participants ? all_ranks : owner;
+}
+
+std::string cluster_label(int place) {
+  if (place == all_ranks) return "collective (its ranks together)";
+  if (place == persisted_values) return "persisted";
+  return fmt::format("rank {}", place);
+}
+
 }  // namespace
+
+std::string to_dot(const TaskTable& table, const Schedule& schedule, const DotOptions& options) {
+  // Tasks to draw: those the schedule runs, and the persisted values they read.
+  std::vector<std::uint32_t> ids(schedule.order.begin(), schedule.order.end());
+  for (std::uint32_t id = 0; id < table.size(); ++id)
+    if (table.persisted(id)) ids.push_back(id);
+  const bool per_task_nodes = schedule.order.size() <= options.max_tasks;
+  // A node: a task, or an operation (key token) on one place.
+  std::map<std::pair<std::string, int>, std::size_t> node_of;  // (name, place) -> node
+  std::map<std::size_t, std::size_t> tasks_in;                 // node -> tasks
+  std::vector<std::size_t> node(table.size(), 0);
+  for (std::uint32_t id : ids) {
+    const int place = place_of(table, schedule, id);
+    const std::string name =
+        per_task_nodes ? table.key(id).str() : std::string(table.key(id).token());
+    auto [it, fresh] = node_of.emplace(std::pair{name, place}, node_of.size());
+    node[id] = it->second;
+    ++tasks_in[it->second];
+  }
+  std::map<int, std::string> clusters;
+  for (const auto& [name_place, n] : node_of) {
+    const auto& [name, place] = name_place;
+    const std::string label =
+        per_task_nodes || tasks_in[n] == 1 ? name : fmt::format("{}\n×{}", name, tasks_in[n]);
+    const char* shape = place == persisted_values ? "cylinder"
+                        : place == all_ranks      ? "doubleoctagon"
+                                                  : "box";
+    clusters[place] += fmt::format("    n{} [label={}, shape={}];\n", n, quoted(label), shape);
+  }
+  std::string s = header(options);
+  for (const auto& [place, body] : clusters)
+    s += fmt::format("  subgraph cluster_{} {{\n    label={};\n{}  }}\n",
+                     place < 0 ? fmt::format("m{}", -place) : std::to_string(place),
+                     quoted(cluster_label(place)), body);
+  std::map<std::pair<std::size_t, std::size_t>, std::pair<std::size_t, bool>> edges;
+  for (std::uint32_t id : schedule.order)
+    for (std::uint32_t in : table.inputs(id)) {
+      auto& [count, moves] = edges[{node[in], node[id]}];
+      ++count;
+      moves = moves || place_of(table, schedule, in) != place_of(table, schedule, id);
+    }
+  for (const auto& [edge, what] : edges) {
+    const auto& [count, moves] = what;
+    std::string style = moves ? "color=red, penwidth=2" : "";
+    if (!per_task_nodes && count > 1)
+      style += fmt::format("{}label=\"{}\"", style.empty() ? "" : ", ", count);
+    s += fmt::format("  n{} -> n{}{};\n", edge.first, edge.second,
+                     style.empty() ? "" : " [" + style + "]");
+  }
+  return s + "}\n";
+}
 
 std::string to_dot(const Graph& graph, const DotOptions& options) {
   auto layers = graph.layers();

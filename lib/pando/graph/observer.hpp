@@ -13,6 +13,9 @@
 
 namespace pando {
 
+class TaskTable;
+struct Schedule;
+
 struct ScheduleInfo {
   std::uint64_t schedule = 0;     // counts computations of this session: 1, 2, ...
   std::uint32_t total_tasks = 0;  // over all ranks (a collective counts once)
@@ -46,6 +49,9 @@ struct TransferEvent {
 class Observer {
  public:
   virtual ~Observer() = default;
+  // A computation planned, on every rank, before any of it runs (the same table and schedule
+  // everywhere).
+  virtual void schedule_planned(const TaskTable&, const Schedule&) {}
   virtual void schedule_started(const ScheduleInfo&) {}
   virtual void task_started(const TaskEvent&) {}
   virtual void task_finished(const TaskEvent&) {}

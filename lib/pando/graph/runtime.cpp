@@ -281,6 +281,9 @@ std::vector<Value> Runtime::run(const Graph& graph, std::span<const Key> outputs
     schedule = plan(*table, persisted_, size_, cost_model_);
     local = derive_local_plan(*table, schedule, persisted_, rank_);
     planning = clock.seconds();
+    // An observer that fails here (a picture it cannot draw) stops the computation before it
+    // runs, on every rank alike: its error joins the planning's in the agreement below.
+    for (const auto& o : observers_) o->schedule_planned(*table, schedule);
   } catch (const std::exception& e) {
     failure = ErrorRecord::of(e);
   }
