@@ -1,6 +1,7 @@
 #include <pando/diag/diagnostics.hpp>
 
 #include <pando/core/consensus.hpp>
+#include <pando/core/error.hpp>
 #include <pando/core/log.hpp>
 #include <pando/core/session.hpp>
 #include <pando/diag/chrome_trace.hpp>
@@ -9,6 +10,8 @@
 #include <pando/diag/progress.hpp>
 #include <pando/diag/recorder.hpp>
 #include <pando/graph/runtime.hpp>
+
+#include <fmt/format.h>
 
 #include <unistd.h>
 
@@ -68,7 +71,10 @@ class Diagnostics {
     ended_ = true;
     if (progress_) progress_->finish(ok);
     // The trace is an output like the others: all or nothing, so none after a failure.
-    if (ok && rank_ == 0 && recorder_) write_chrome_trace(recorder_->trace(), options_.trace);
+    if (!ok || rank_ != 0 || !recorder_) return;
+    if (!recorder_->failure().empty())
+      throw MpiError(fmt::format("{}: not written: {}", options_.trace, recorder_->failure()));
+    write_chrome_trace(recorder_->trace(), options_.trace);
   }
 
  private:

@@ -75,13 +75,11 @@ void Recorder::memory_held(std::size_t bytes, double when) {
 
 void Recorder::schedule_finished(double seconds) {
   Bytes mine;
-  std::exception_ptr failure;
   try {
     fault::point(fault::Point::send);
     mine.push_back(part_ok);
     to_bytes(batch_, mine);
   } catch (const std::exception& e) {
-    failure = std::current_exception();
     mine.assign(1, part_failed);
     const std::string why = e.what();
     mine.insert(mine.end(), reinterpret_cast<const std::byte*>(why.data()),
@@ -90,19 +88,20 @@ void Recorder::schedule_finished(double seconds) {
   batch_ = Batch{};
   kind_ids_.clear();
   const Gathered<std::byte> all = comm_.gatherv(std::span<const std::byte>(mine), 0);
-  if (failure) std::rethrow_exception(failure);
   if (rank_ != 0) return;
   trace_.computations.back().end = at(seconds);
   OpenTransfers open;
   for (int r = 0; r < comm_.size(); ++r) {
     const auto part = all.part(r);
-    if (part.empty() || part[0] != part_ok)
-      throw MpiError(fmt::format(
+    if (!part.empty() && part[0] == part_ok) {
+      merge(from_bytes<Batch>(part.subspan(1)), open);
+    } else if (failure_.empty()) {
+      failure_ = fmt::format(
           "trace: rank {} could not send its records: {}", r,
           part.empty()
               ? std::string("nothing arrived")
-              : std::string(reinterpret_cast<const char*>(part.data() + 1), part.size() - 1)));
-    merge(from_bytes<Batch>(part.subspan(1)), open);
+              : std::string(reinterpret_cast<const char*>(part.data() + 1), part.size() - 1));
+    }
   }
 }
 

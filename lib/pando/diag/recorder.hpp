@@ -30,11 +30,14 @@ class Recorder final : public Observer {
   void value_received(const TransferEvent& e) override;
   void memory_held(std::size_t bytes, double at) override;
   // Collective: this computation's records go to rank 0. A rank that cannot send them still
-  // takes part; then it (and rank 0) throw, and the computation fails with that error.
+  // takes part, and the computation goes on (its outputs may be in place already): rank 0
+  // notes why (failure()), and the trace is then not written.
   void schedule_finished(double seconds) override;
 
   // On rank 0: what every rank recorded so far (elsewhere: nothing).
   [[nodiscard]] const Trace& trace() const noexcept { return trace_; }
+  // On rank 0: why some rank's records are missing, or "" when none is.
+  [[nodiscard]] const std::string& failure() const noexcept { return failure_; }
 
   // One rank's records of one computation, as they travel to rank 0.
   struct Batch {
@@ -70,6 +73,7 @@ class Recorder final : public Observer {
   Batch batch_;
   std::unordered_map<std::string, std::uint32_t> kind_ids_;  // into batch_.kinds
   Trace trace_;                                              // rank 0
+  std::string failure_;
   std::unordered_map<std::string, std::uint32_t> trace_kinds_;
 };
 
