@@ -1,5 +1,6 @@
 #include "app.hpp"
 
+#include <pando/diag/dashboard.hpp>
 #include <pando/diag/diagnostics.hpp>
 #include <pando/frame/csv.hpp>
 
@@ -54,6 +55,26 @@ void add_common_options(CLI::App& cli, Common& common) {
   cli.add_option("--trace", common.trace,
                  "FILE.json: a trace of every task, transfer and memory use on every rank, for "
                  "Perfetto (ui.perfetto.dev) or chrome://tracing (PANDO_TRACE)");
+  cli.add_option("--report", common.report,
+                 "FILE.html: a report to open in a browser afterwards (one file, no network): "
+                 "the tasks of every rank over time, progress, time per operation, bytes moved "
+                 "rank to rank, memory per rank, the critical path (PANDO_REPORT)");
+  cli.add_option("--report-data", common.report_data,
+                 "DIR: the report's data as CSV and JSON files in DIR: every task, transfer and "
+                 "memory sample (PANDO_REPORT_DATA)");
+  cli.add_option("--dashboard", common.dashboard,
+                 "[HOST:]PORT: a live dashboard while the job runs, served by rank 0 on "
+                 "127.0.0.1 unless HOST says otherwise (PORT 0: a free one); open the URL it "
+                 "prints, with its token (through ssh -L PORT:127.0.0.1:PORT NODE from a compute "
+                 "node; PANDO_DASHBOARD)")
+      ->check([](const std::string& v) {
+        try {
+          (void)diag::parse_dashboard_address(v, "--dashboard");
+          return std::string();
+        } catch (const std::exception& e) {
+          return std::string(e.what());
+        }
+      });
   cli.add_option("--graph", common.graph,
                  "FILE.svg|FILE.png: draw each computation before it runs, its ranks as clusters "
                  "and the values moving between them in red (the k-th computation to FILE-k.svg; "
@@ -86,6 +107,9 @@ int run(CLI::App& cli, int argc, char** argv, const Common& common,
   if (!common.progress.empty()) ::setenv("PANDO_PROGRESS", common.progress.c_str(), 1);
   if (!common.trace.empty()) ::setenv("PANDO_TRACE", common.trace.c_str(), 1);
   if (!common.graph.empty()) ::setenv("PANDO_GRAPH", common.graph.c_str(), 1);
+  if (!common.report.empty()) ::setenv("PANDO_REPORT", common.report.c_str(), 1);
+  if (!common.report_data.empty()) ::setenv("PANDO_REPORT_DATA", common.report_data.c_str(), 1);
+  if (!common.dashboard.empty()) ::setenv("PANDO_DASHBOARD", common.dashboard.c_str(), 1);
   // MPI starts even for a usage error: when one rank exits early with an error, mpirun stops
   // the others, and the rank that should say what went wrong may not have said it yet. So
   // every rank ends together (end_together), after the rank that reports has printed.

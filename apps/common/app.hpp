@@ -21,13 +21,17 @@
 namespace pando::app {
 
 struct Common {
-  int verbose = 0;       // -v: info (stage times), -vv: debug
-  std::string progress;  // --progress: auto|on|off (PANDO_PROGRESS)
-  std::string trace;     // --trace FILE.json (PANDO_TRACE)
-  std::string graph;     // --graph FILE.svg (PANDO_GRAPH)
+  int verbose = 0;          // -v: info (stage times), -vv: debug
+  std::string progress;     // --progress: auto|on|off (PANDO_PROGRESS)
+  std::string trace;        // --trace FILE.json (PANDO_TRACE)
+  std::string graph;        // --graph FILE.svg (PANDO_GRAPH)
+  std::string report;       // --report FILE.html (PANDO_REPORT)
+  std::string report_data;  // --report-data DIR (PANDO_REPORT_DATA)
+  std::string dashboard;    // --dashboard [HOST:]PORT (PANDO_DASHBOARD)
 };
 
-// Adds -v/--verbose, --progress and --trace.
+// Adds -v/--verbose and the diagnostics: --progress, --trace, --report, --report-data,
+// --dashboard and --graph.
 void add_common_options(CLI::App& cli, Common& common);
 
 // Parses, starts MPI, runs `body`; returns the exit code (0, 1 for errors, CLI11's for usage).

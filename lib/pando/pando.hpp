@@ -20,11 +20,13 @@
 #include <pando/graph/runtime.hpp>
 #include <pando/graph/session.hpp>
 #include <pando/diag/chrome_trace.hpp>
+#include <pando/diag/dashboard.hpp>
 #include <pando/diag/diagnostics.hpp>
 #include <pando/diag/options.hpp>
 #include <pando/diag/picture.hpp>
 #include <pando/diag/progress.hpp>
 #include <pando/diag/recorder.hpp>
+#include <pando/diag/report.hpp>
 #include <pando/array/array.hpp>
 #include <pando/array/creation.hpp>
 #include <pando/array/elementwise.hpp>

@@ -3,9 +3,11 @@
 // all ranks.
 
 #include <pando/diag/chrome_trace.hpp>
+#include <pando/diag/dashboard.hpp>
 #include <pando/diag/picture.hpp>
 #include <pando/diag/progress.hpp>
 #include <pando/diag/recorder.hpp>
+#include <pando/diag/report.hpp>
 #include <pando/graph/runtime.hpp>
 
 #include <gtest/gtest.h>
@@ -23,6 +25,12 @@
 #include <map>
 #include <set>
 #include <string>
+#include <atomic>
+#include <thread>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace pando;
 using pando::test::comm;
@@ -47,9 +55,9 @@ void observed(const std::vector<std::shared_ptr<Observer>>& observers, F&& f) {
   for (const auto& o : observers) Runtime::current().remove_observer(o.get());
 }
 
-void run_dags(int count) {
+void run_dags(int count, test::Shape shape = test::Shape::random) {
   for (int k = 0; k < count; ++k) {
-    const auto d = test::make_dag(test::Shape::random, 40, 11 + k, true);
+    const auto d = test::make_dag(shape, 40, 11 + k, true);
     std::vector<Key> outputs;
     for (auto o : d.outputs) outputs.push_back(test::dag_key(o));
     (void)Runtime::current().compute(test::build_graph(d), outputs);
@@ -98,7 +106,8 @@ TEST(Recorder, GathersEveryRanksTasksAndTransfersOnRankZero) {
 }
 
 TEST(Recorder, KeepsAtMostItsBudgetAndCountsTheRest) {
-  auto recorder = std::make_shared<diag::Recorder>(comm(), Stopwatch(), 5);
+  auto recorder =
+      std::make_shared<diag::Recorder>(comm(), Stopwatch(), diag::RecorderOptions{.max_events = 5});
   observed({recorder}, [] { run_dags(1); });
   if (comm().rank() != 0) return;
   const diag::Trace& t = recorder->trace();
@@ -112,8 +121,8 @@ TEST(ChromeTrace, HasOneTrackPerRankAndEscapesText) {
   t.ranks = 2;
   t.kinds = {"read \"x\"\n"};
   t.computations.push_back({1, 2, 0.0, 1.0});
-  t.tasks.push_back({1, 0, 0, 1, 0.1, 0.5, false, false, "k\\0"});
-  t.tasks.push_back({1, 1, 0, 1, 0.2, 0.3, false, false, "k1"});
+  t.tasks.push_back({1, 0, 0, 0, 1, 0.1, 0.5, false, false, "k\\0"});
+  t.tasks.push_back({1, 1, 1, 0, 1, 0.2, 0.3, false, false, "k1"});
   t.transfers.push_back({1, 0, 0, 1, 64, 0.4, 0.45});
   t.memory.push_back({0, 0.1, 1024});
   const std::string json = diag::to_chrome_trace(t);
@@ -195,4 +204,183 @@ TEST(Pictures, EachComputationIsDrawnByGraphvizBeforeItRuns) {
     EXPECT_THROW(diag::visualize(test::build_graph(d), dir + "/graph.pdf"), UsageError);
     std::filesystem::remove_all(dir);
   }
+}
+
+TEST(Recorder, StreamedRecordsArriveWholeAndSnapshotsKeepUp) {
+  // One recorder streams after every task, one gathers at the end: rank 0 must hold the same.
+  auto streaming = std::make_shared<diag::Recorder>(
+      comm(), Stopwatch(), diag::RecorderOptions{.critical_path = true, .stream_every = 1e-9});
+  auto gathering = std::make_shared<diag::Recorder>(comm(), Stopwatch());
+  // Another thread copies the streaming trace while it grows, as the dashboard does.
+  std::atomic<bool> stop{false};
+  diag::Trace copy;
+  std::thread reader;
+  if (comm().rank() == 0)
+    reader = std::thread([&] {
+      while (!stop) streaming->snapshot(copy);
+    });
+  observed({streaming, gathering}, [] { run_dags(3); });
+  stop = true;
+  if (reader.joinable()) reader.join();
+  if (comm().rank() != 0) return;
+  streaming->snapshot(copy);
+  const diag::Trace &a = streaming->trace(), &b = gathering->trace();
+  EXPECT_EQ(a.tasks.size(), b.tasks.size());
+  EXPECT_EQ(a.transfers.size(), b.transfers.size());
+  EXPECT_EQ(copy.tasks.size(), a.tasks.size());
+  EXPECT_EQ(copy.kinds, a.kinds);
+  for (const diag::TransferSpan& x : a.transfers) {
+    EXPECT_GE(x.sent, 0);
+    EXPECT_GE(x.received, 0);
+  }
+  std::set<std::uint32_t> with_path;
+  for (const diag::CriticalStep& c : a.critical) with_path.insert(c.computation);
+  EXPECT_EQ(with_path.size(), 3u) << "every computation has its critical path";
+}
+
+TEST(Recorder, TheCriticalPathOfAChainIsTheWholeChain) {
+  comm().barrier();  // one clock on all ranks, as the diagnostics start it
+  auto recorder = std::make_shared<diag::Recorder>(comm(), Stopwatch(),
+                                                   diag::RecorderOptions{.critical_path = true});
+  observed({recorder}, [] { run_dags(1, test::Shape::chain); });
+  if (comm().rank() != 0) return;
+  const diag::Trace& t = recorder->trace();
+  std::set<std::uint32_t> ran;
+  for (const diag::TaskSpan& s : t.tasks) ran.insert(s.id);
+  std::set<std::uint32_t> on_path;
+  double length = 0;
+  for (const diag::CriticalStep& c : t.critical) {
+    on_path.insert(c.id);
+    length += c.seconds;
+  }
+  EXPECT_EQ(on_path, ran) << "each task of a chain waits for the one before";
+  // A collective step weighs its slowest rank, whose clock may be a little off rank 0's.
+  EXPECT_LE(length, t.computations.at(0).end - t.computations.at(0).start + 1e-3);
+  // Inputs first.
+  for (std::size_t i = 1; i < t.critical.size(); ++i)
+    EXPECT_LT(t.critical[i - 1].id, t.critical[i].id);
+}
+
+namespace {
+
+diag::Trace small_trace(int tasks_per_rank, int ranks) {
+  diag::Trace t;
+  t.ranks = ranks;
+  t.kinds = {"read-csv", "sum </script>"};
+  t.computations.push_back({1, static_cast<std::uint32_t>(tasks_per_rank * ranks), 0.0, 1.0});
+  std::uint32_t id = 0;
+  for (int r = 0; r < ranks; ++r)
+    for (int i = 0; i < tasks_per_rank; ++i) {
+      const double start = 0.9 * i / tasks_per_rank;
+      t.tasks.push_back({1, id++, r, static_cast<std::uint32_t>(i % 2), 1, start,
+                         start + 0.5 / tasks_per_rank, false, false, fmt::format("k{}", id)});
+    }
+  t.transfers.push_back({1, 0, 0, ranks - 1, 4096, 0.2, 0.3});
+  t.memory.push_back({0, 0.1, 1 << 20});
+  return t;
+}
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(Report, HoldsEveryViewAndStaysSmallAtAnySize) {
+  diag::RunFacts facts;
+  facts.command = "pando-frame x.csv";
+  facts.hosts = {"node1", "node2"};
+  const std::string json = diag::report_json(small_trace(3, 2), facts);
+  for (const char* part : {"\"facts\"", "\"kinds\"", "\"computations\"", "\"operations\"",
+                           "\"bytes\"", "\"memory\"", "\"progress\"", "\"stream\"", "\"critical\""})
+    EXPECT_NE(json.find(part), std::string::npos) << part;
+  EXPECT_NE(json.find(R"("mode":"tasks")"), std::string::npos);
+  // 4096 bytes from rank 0 to rank 1 in a 2 x 2 matrix.
+  EXPECT_NE(json.find(R"("bytes":[0,4096,0,0])"), std::string::npos) << json;
+  // The page never holds "</script>" from the data (it would end its script).
+  const std::string page = diag::report_page(json);
+  EXPECT_EQ(occurrences(page, "</script>"), 2u);
+  EXPECT_NE(page.find("sum \\u003c/script>"), std::string::npos);
+  EXPECT_EQ(page.find("@PANDO_"), std::string::npos);
+  EXPECT_EQ(page.find("http://"), std::string::npos) << "the page loads nothing";
+  EXPECT_EQ(page.find("https://"), std::string::npos) << "the page loads nothing";
+
+  // Many tasks: joined while that is enough, then bins; the size stays bounded.
+  const diag::ReportLimits tight{.max_spans = 100, .bins_per_rank = 50, .max_points = 20};
+  const std::string joined = diag::report_json(small_trace(1000, 2), facts, tight);
+  EXPECT_NE(joined.find(R"("mode":"bins")"), std::string::npos);  // alternating operations
+  EXPECT_LT(joined.size(), 20'000u);
+  diag::Trace same = small_trace(1000, 2);  // one operation, back to back: joined
+  for (auto& s : same.tasks) {
+    s.kind = 0;
+    s.end = s.start + 0.9 / 1000;
+  }
+  EXPECT_NE(diag::report_json(same, facts, tight).find(R"("mode":"joined")"), std::string::npos);
+}
+
+namespace {
+
+// One HTTP GET on 127.0.0.1: the status code and the body.
+std::pair<int, std::string> http_get(int port, const std::string& target) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return {-1, ""};
+  }
+  const std::string request = "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  (void)::send(fd, request.data(), request.size(), 0);
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, n);
+  ::close(fd);
+  const auto body = answer.find("\r\n\r\n");
+  if (answer.size() < 12 || body == std::string::npos) return {-2, answer};
+  return {std::stoi(answer.substr(9, 3)), answer.substr(body + 4)};
+}
+
+}  // namespace
+
+TEST(Dashboard, ServesOnlyWithItsTokenAndShowsTheRunningJob) {
+  auto recorder = std::make_shared<diag::Recorder>(
+      comm(), Stopwatch(), diag::RecorderOptions{.critical_path = true, .stream_every = 0.01});
+  std::unique_ptr<diag::Dashboard> dashboard;
+  if (comm().rank() == 0)
+    dashboard = std::make_unique<diag::Dashboard>(diag::DashboardAddress{}, recorder,
+                                                  diag::RunFacts{}, Stopwatch());
+  observed({recorder}, [] { run_dags(2); });
+  if (comm().rank() != 0) return;
+  const std::string url = dashboard->url();
+  ASSERT_EQ(url.rfind("http://127.0.0.1:", 0), 0u) << url;
+  const int port = std::stoi(url.substr(17));
+  const std::string token = url.substr(url.find("token=") + 6);
+  EXPECT_EQ(token.size(), 32u);
+  EXPECT_EQ(http_get(port, "/").first, 403);
+  EXPECT_EQ(http_get(port, "/data").first, 403);
+  EXPECT_EQ(http_get(port, "/data?token=" + std::string(32, '0')).first, 403);
+  const auto page = http_get(port, "/?token=" + token);
+  EXPECT_EQ(page.first, 200);
+  EXPECT_NE(page.second.find(R"("live":true)"), std::string::npos);
+  const auto data = http_get(port, "/data?token=" + token);
+  EXPECT_EQ(data.first, 200);
+  EXPECT_NE(data.second.find(R"("live":true)"), std::string::npos);
+  EXPECT_EQ(occurrences(data.second, R"({"n":)"), 2u) << "both computations are there";
+  EXPECT_EQ(http_get(port, "/elsewhere?token=" + token).first, 404);
+  dashboard->finished();
+  EXPECT_NE(http_get(port, "/data?token=" + token).second.find(R"("live":false)"),
+            std::string::npos);
+}
+
+TEST(Dashboard, AddressesAreCheckedWithAClearMessage) {
+  EXPECT_EQ(diag::parse_dashboard_address("8787", "x").port, 8787);
+  EXPECT_EQ(diag::parse_dashboard_address("8787", "x").host, "127.0.0.1");
+  EXPECT_EQ(diag::parse_dashboard_address("0.0.0.0:0", "x").host, "0.0.0.0");
+  EXPECT_EQ(diag::parse_dashboard_address("[::1]:80", "x").host, "::1");
+  for (const char* bad : {"", "x", "99999", ":80", "host:", "-1"})
+    EXPECT_THROW((void)diag::parse_dashboard_address(bad, "--dashboard"), UsageError) << bad;
 }

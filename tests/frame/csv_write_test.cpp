@@ -16,7 +16,6 @@
 namespace fs = std::filesystem;
 using namespace pando;
 using namespace pando::csv;
-using test::json_string;
 
 TEST(CsvWrite, Text) {
   Table t(
@@ -163,7 +162,7 @@ std::string spec_json(const Table& t, bool compare_text) {
   for (std::size_t c = 0; c < t.num_columns(); ++c) {
     const Column& col = t.column(c);
     out += fmt::format("{}{{\"name\": {}, \"type\": \"{}\", \"values\": [", c ? ", " : "",
-                       json_string(t.schema()[c].name), to_string(col.type()));
+                       json_quote(t.schema()[c].name), to_string(col.type()));
     for (std::size_t i = 0; i < col.size(); ++i) {
       if (i) out += ", ";
       if (!col.is_valid(i)) {
@@ -191,7 +190,7 @@ std::string spec_json(const Table& t, bool compare_text) {
           break;
         }
         case DType::string:
-          out += json_string(col.string_at(i));
+          out += json_quote(col.string_at(i));
           break;
         case DType::uint64:  // arrays only
           break;

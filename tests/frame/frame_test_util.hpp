@@ -2,6 +2,7 @@
 // Helpers for the frame tests: a text form of tables (the .expected files of tests/data/csv),
 // files, and running the pandas reference (/usr/bin/python3, Debian's, which has pandas).
 
+#include <pando/core/json.hpp>
 #include <pando/core/timestamp.hpp>
 #include <pando/frame/text.hpp>
 #include <pando/frame/table.hpp>
@@ -25,42 +26,6 @@ namespace pando::test {
 inline std::string csv_data_dir() { return PANDO_CSV_DATA_DIR; }
 inline std::string frame_test_dir() { return PANDO_FRAME_TEST_DIR; }
 
-// JSON string, as Python's json.dumps(s, ensure_ascii=False) writes it.
-inline std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-        else
-          out += c;
-    }
-  }
-  return out + "\"";
-}
-
 // One value as the .expected files show it: null, 12, 1.5 (repr), true, "text",
 // t"2024-01-05 13:45:00".
 inline std::string render_value(const Column& c, std::size_t i) {
@@ -79,7 +44,7 @@ inline std::string render_value(const Column& c, std::size_t i) {
     case DType::timestamp:
       return "t\"" + format_timestamp(c.values<std::int64_t>()[i]) + "\"";
     case DType::string:
-      return json_string(c.string_at(i));
+      return json_quote(c.string_at(i));
     case DType::uint64:  // arrays only
       break;
   }
@@ -89,7 +54,7 @@ inline std::string render_value(const Column& c, std::size_t i) {
 inline std::string render_schema(const Schema& s) {
   std::string out = "schema:";
   for (std::size_t i = 0; i < s.size(); ++i)
-    out += fmt::format("{} {}:{}", i ? "," : "", json_string(s[i].name), to_string(s[i].type));
+    out += fmt::format("{} {}:{}", i ? "," : "", json_quote(s[i].name), to_string(s[i].type));
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include <pando/diag/chrome_trace.hpp>
 
+#include <pando/core/json.hpp>
 #include <pando/io/atomic.hpp>
 
 #include <fmt/format.h>
@@ -15,32 +16,6 @@ namespace {
 
 // The trace's processes: the ranks (one track each), and the job (its computations).
 constexpr int ranks_pid = 0, job_pid = 1;
-
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        else
-          out += c;
-    }
-  }
-  return out + "\"";
-}
 
 // Microseconds, as the format counts time.
 double us(double seconds) { return seconds * 1e6; }
@@ -94,8 +69,8 @@ void add_tasks(const Trace& trace, Events& ev) {
     ev.add(fmt::format(
         R"({{"ph":"X","cat":"task","name":{},"pid":{},"tid":{},"ts":{:.3f},"dur":{:.3f},)"
         R"("args":{{"key":{},"computation":{},"tasks":{},"collective":{},"failed":{}}}}})",
-        json_string(trace.kinds.at(t.kind)), ranks_pid, t.rank, start, end - start,
-        json_string(t.key), t.computation, t.tasks, t.collective, t.failed));
+        json_quote(trace.kinds.at(t.kind)), ranks_pid, t.rank, start, end - start,
+        json_quote(t.key), t.computation, t.tasks, t.collective, t.failed));
   }
 }
 

@@ -21,6 +21,9 @@ DiagOptions DiagOptions::from_env() {
     o.progress = parse_progress_mode(p, "PANDO_PROGRESS");
   if (const char* t = std::getenv("PANDO_TRACE")) o.trace = t;
   if (const char* g = std::getenv("PANDO_GRAPH")) o.graph = g;
+  if (const char* r = std::getenv("PANDO_REPORT")) o.report = r;
+  if (const char* d = std::getenv("PANDO_REPORT_DATA")) o.report_data = d;
+  if (const char* d = std::getenv("PANDO_DASHBOARD")) o.dashboard = d;
   return o;
 }
 

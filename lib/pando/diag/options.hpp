@@ -1,7 +1,7 @@
 #pragma once
-// What diagnostics a command asked for, from the environment: PANDO_PROGRESS, PANDO_TRACE and
-// PANDO_GRAPH (the apps set them from --progress, --trace and --graph, so that a program linking
-// Pando gets the same with no code change).
+// What diagnostics a command asked for, from the environment: PANDO_PROGRESS, PANDO_TRACE,
+// PANDO_REPORT, PANDO_REPORT_DATA, PANDO_DASHBOARD and PANDO_GRAPH (the apps set them from their
+// options of the same names, so that a program linking Pando gets the same with no code change).
 
 #include <pando/core/serialize.hpp>
 #include <string>
@@ -16,15 +16,22 @@ enum class ProgressMode {
 
 struct DiagOptions {
   ProgressMode progress = ProgressMode::automatic;
-  std::string trace;  // a Chrome trace (JSON) written here at the end of the command
-  std::string graph;  // each computation's picture (.svg or .png) drawn here before it runs
+  std::string trace;        // a Chrome trace (JSON) written here at the end of the command
+  std::string graph;        // each computation's picture (.svg or .png) drawn here before it runs
+  std::string report;       // the HTML report written here at the end of the command
+  std::string report_data;  // the report's data (CSV, JSON) written into this directory
+  std::string dashboard;    // [HOST:]PORT: the live dashboard served from rank 0
+
+  // Whether a recorder must watch the ranks.
+  [[nodiscard]] bool records() const { return !trace.empty() || reports() || !dashboard.empty(); }
+  [[nodiscard]] bool reports() const { return !report.empty() || !report_data.empty(); }
 
   // UsageError naming the variable for a malformed value.
   static DiagOptions from_env();
 
   template <class A>
   void serialize(A& a, unsigned) {
-    fields(a, progress, trace, graph);
+    fields(a, progress, trace, graph, report, report_data, dashboard);
   }
 };
 

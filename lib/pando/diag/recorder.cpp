@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <utility>
 
 namespace pando::diag {
 
@@ -18,18 +20,22 @@ constexpr std::size_t max_key_chars = 160;
 // A change in held bytes smaller than this (and than a sixteenth) is not a new sample.
 constexpr std::uint64_t memory_step = std::uint64_t{1} << 20;
 
-// A rank's part of the gather: a status byte (0: its batch follows; 1: its error follows).
 constexpr std::byte part_ok{0}, part_failed{1};
+
+// Records streamed while a computation runs (the recorder's communicator carries nothing else
+// point to point).
+constexpr int stream_tag = 1;
 
 }  // namespace
 
-Recorder::Recorder(const Comm& session, Stopwatch epoch, std::size_t max_events)
-    : comm_(session.dup()), epoch_(epoch), max_events_(max_events), rank_(session.rank()) {
+Recorder::Recorder(const Comm& session, Stopwatch epoch, RecorderOptions options)
+    : comm_(session.dup()), epoch_(epoch), options_(options), rank_(session.rank()) {
   trace_.ranks = session.size();
+  taken_.assign(static_cast<std::size_t>(session.size()), 0);
 }
 
 bool Recorder::room() {
-  if (kept_ < max_events_) {
+  if (kept_ < options_.max_events) {
     ++kept_;
     return true;
   }
@@ -44,18 +50,30 @@ std::uint32_t Recorder::kind_of(std::string_view kind) {
   return it->second;
 }
 
+void Recorder::schedule_planned(const TaskTable& table, const Schedule&) {
+  if (rank_ == 0 && options_.critical_path) dependencies_ = Dependencies(table);
+}
+
 void Recorder::schedule_started(const ScheduleInfo& info) {
   computation_ = static_cast<std::uint32_t>(info.schedule);
   offset_ = epoch_.seconds();
-  if (rank_ == 0) trace_.computations.push_back({computation_, info.total_tasks, offset_, offset_});
+  streamed_ = 0;
+  since_stream_ = Stopwatch();
+  if (rank_ != 0) return;
+  const std::lock_guard lock(mutex_);
+  trace_.computations.push_back({computation_, info.total_tasks, offset_, offset_});
+  computation_tasks_ = trace_.tasks.size();
+  std::fill(taken_.begin(), taken_.end(), 0);
 }
 
 void Recorder::task_finished(const TaskEvent& e) {
-  if (!room()) return;
-  std::string key = e.key ? e.key->str() : std::string();
-  if (key.size() > max_key_chars) key = key.substr(0, max_key_chars) + "...";
-  batch_.tasks.push_back({computation_, rank_, kind_of(e.kind), e.tasks, at(e.start), at(e.end),
-                          e.failed, e.collective, std::move(key)});
+  if (room()) {
+    std::string key = e.key ? e.key->str() : std::string();
+    if (key.size() > max_key_chars) key = key.substr(0, max_key_chars) + "...";
+    batch_.tasks.push_back({computation_, e.id, rank_, kind_of(e.kind), e.tasks, at(e.start),
+                            at(e.end), e.failed, e.collective, std::move(key)});
+  }
+  if (options_.stream_every > 0 && since_stream_.seconds() >= options_.stream_every) stream();
 }
 
 void Recorder::value_sent(const TransferEvent& e) {
@@ -73,39 +91,101 @@ void Recorder::memory_held(std::size_t bytes, double when) {
   batch_.memory.push_back({rank_, at(when), bytes});
 }
 
-void Recorder::schedule_finished(double seconds) {
-  Bytes mine;
+void Recorder::stream() {
+  since_stream_ = Stopwatch();
+  if (rank_ == 0) {
+    merge(std::exchange(batch_, Batch{}));
+    kind_ids_.clear();
+    while (const auto status = comm_.iprobe(Comm::any_source, stream_tag))
+      take_streamed(status->source);
+    return;
+  }
+  // The last batch not taken yet (rank 0 is in a long task), or one could not be sent: this
+  // one waits for the next chance, or for the gather.
+  if ((in_flight_ && !in_flight_->test()) || !stream_error_.empty()) return;
   try {
     fault::point(fault::Point::send);
-    mine.push_back(part_ok);
-    to_bytes(batch_, mine);
+    outgoing_.clear();
+    to_bytes(batch_, outgoing_);
   } catch (const std::exception& e) {
-    mine.assign(1, part_failed);
-    const std::string why = e.what();
-    mine.insert(mine.end(), reinterpret_cast<const std::byte*>(why.data()),
-                reinterpret_cast<const std::byte*>(why.data() + why.size()));
+    stream_error_ = e.what();
+    return;
   }
   batch_ = Batch{};
   kind_ids_.clear();
-  const Gathered<std::byte> all = comm_.gatherv(std::span<const std::byte>(mine), 0);
-  if (rank_ != 0) return;
-  trace_.computations.back().end = at(seconds);
-  OpenTransfers open;
-  for (int r = 0; r < comm_.size(); ++r) {
-    const auto part = all.part(r);
-    if (!part.empty() && part[0] == part_ok) {
-      merge(from_bytes<Batch>(part.subspan(1)), open);
-    } else if (failure_.empty()) {
-      failure_ = fmt::format(
-          "trace: rank {} could not send its records: {}", r,
-          part.empty()
-              ? std::string("nothing arrived")
-              : std::string(reinterpret_cast<const char*>(part.data() + 1), part.size() - 1));
-    }
-  }
+  in_flight_ = comm_.isend(std::span<const std::byte>(outgoing_), 0, stream_tag);
+  ++streamed_;
 }
 
-void Recorder::merge(Batch batch, OpenTransfers& open) {
+void Recorder::take_streamed(int rank) {
+  const Status status = comm_.probe(rank, stream_tag);
+  Bytes bytes(status.count);
+  (void)comm_.recv(std::span<std::byte>(bytes), rank, stream_tag);
+  ++taken_[static_cast<std::size_t>(rank)];
+  merge(from_bytes<Batch>(std::span<const std::byte>(bytes)));
+}
+
+// A rank's part of the gather: [status][batches it streamed: 8 bytes][its batch, or its error].
+Bytes Recorder::gather_part() {
+  Bytes part(1 + sizeof streamed_);
+  std::memcpy(part.data() + 1, &streamed_, sizeof streamed_);
+  try {
+    if (!stream_error_.empty()) throw MpiError(stream_error_);
+    fault::point(fault::Point::send);
+    part[0] = part_ok;
+    to_bytes(batch_, part);
+  } catch (const std::exception& e) {
+    part.resize(1 + sizeof streamed_);
+    part[0] = part_failed;
+    const std::string why = e.what();
+    part.insert(part.end(), reinterpret_cast<const std::byte*>(why.data()),
+                reinterpret_cast<const std::byte*>(why.data() + why.size()));
+  }
+  return part;
+}
+
+void Recorder::schedule_finished(double seconds) {
+  const Bytes mine = gather_part();
+  batch_ = Batch{};
+  kind_ids_.clear();
+  stream_error_.clear();
+  const Gathered<std::byte> all = comm_.gatherv(std::span<const std::byte>(mine), 0);
+  if (rank_ != 0) {
+    if (in_flight_) in_flight_->wait();  // rank 0 takes it after the gather
+    in_flight_.reset();
+    return;
+  }
+  for (int r = 0; r < comm_.size(); ++r) {
+    const auto part = all.part(r);
+    std::uint64_t streamed = 0;
+    std::memcpy(&streamed, part.data() + 1, sizeof streamed);
+    while (taken_[static_cast<std::size_t>(r)] < streamed) take_streamed(r);
+    const auto body = part.subspan(1 + sizeof streamed);
+    if (part[0] == part_ok) {
+      merge(from_bytes<Batch>(body));
+    } else if (failure_.empty()) {
+      failure_ = fmt::format("trace: rank {} could not send its records: {}", r,
+                             std::string(reinterpret_cast<const char*>(body.data()), body.size()));
+    }
+  }
+  finish_computation(at(seconds));
+}
+
+void Recorder::finish_computation(double end) {
+  std::vector<CriticalStep> path;
+  if (options_.critical_path)
+    path = critical_path(dependencies_,
+                         std::span<const TaskSpan>(trace_.tasks).subspan(computation_tasks_));
+  dependencies_ = Dependencies();
+  open_.clear();
+  const std::lock_guard lock(mutex_);
+  trace_.computations.back().end = end;
+  trace_.critical.insert(trace_.critical.end(), std::make_move_iterator(path.begin()),
+                         std::make_move_iterator(path.end()));
+}
+
+void Recorder::merge(Batch batch) {
+  const std::lock_guard lock(mutex_);
   std::vector<std::uint32_t> ids;
   for (std::string& k : batch.kinds) {
     auto [it, fresh] = trace_kinds_.try_emplace(k, static_cast<std::uint32_t>(trace_.kinds.size()));
@@ -116,26 +196,47 @@ void Recorder::merge(Batch batch, OpenTransfers& open) {
     t.kind = ids.at(t.kind);
     trace_.tasks.push_back(std::move(t));
   }
-  // A transfer's halves come from two ranks (the sender's and the receiver's batch), merged one
-  // after the other: the first opens it, the second completes it.
+  // A transfer's halves come from two ranks (the sender's and the receiver's records), merged
+  // one after the other: the first opens it, the second completes it.
   auto add = [&](const TransferSpan& half, bool is_send) {
     const TransferId id{half.value, half.from, half.to};
-    if (auto it = open.find(id); it != open.end()) {
+    if (auto it = open_.find(id); it != open_.end()) {
       TransferSpan& t = trace_.transfers[it->second];
       if (is_send)
         t.sent = half.sent;
       else
         t.received = half.received;
-      open.erase(it);
+      open_.erase(it);
       return;
     }
-    open.emplace(id, trace_.transfers.size());
+    open_.emplace(id, trace_.transfers.size());
     trace_.transfers.push_back(half);
   };
   for (const TransferSpan& s : batch.sent) add(s, true);
   for (const TransferSpan& r : batch.received) add(r, false);
   trace_.memory.insert(trace_.memory.end(), batch.memory.begin(), batch.memory.end());
   trace_.dropped += batch.dropped;
+}
+
+namespace {
+
+template <class T>
+void append_new(std::vector<T>& copy, const std::vector<T>& from) {
+  if (copy.size() < from.size()) copy.insert(copy.end(), from.begin() + copy.size(), from.end());
+}
+
+}  // namespace
+
+void Recorder::snapshot(Trace& copy) const {
+  const std::lock_guard lock(mutex_);
+  copy.ranks = trace_.ranks;
+  copy.computations = trace_.computations;
+  copy.dropped = trace_.dropped;
+  append_new(copy.kinds, trace_.kinds);
+  append_new(copy.tasks, trace_.tasks);
+  append_new(copy.transfers, trace_.transfers);
+  append_new(copy.memory, trace_.memory);
+  append_new(copy.critical, trace_.critical);
 }
 
 }  // namespace pando::diag

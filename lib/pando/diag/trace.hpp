@@ -17,6 +17,7 @@ namespace pando::diag {
 // A task as it ran (a fused chain is one span standing for `tasks` tasks).
 struct TaskSpan {
   std::uint32_t computation = 0;  // 1, 2, ... in the session
+  std::uint32_t id = 0;           // the task's id in its computation (a chain's last task)
   std::int32_t rank = 0;
   std::uint32_t kind = 0;  // into Trace::kinds: the operation ("sum", "read-csv")
   std::uint32_t tasks = 1;
@@ -27,7 +28,7 @@ struct TaskSpan {
 
   template <class A>
   void serialize(A& a, unsigned) {
-    fields(a, computation, rank, kind, tasks, start, end, failed, collective, key);
+    fields(a, computation, id, rank, kind, tasks, start, end, failed, collective, key);
   }
 };
 
@@ -64,6 +65,18 @@ struct ComputationSpan {
   double start = 0, end = 0;
 };
 
+// A task on a computation's critical path: the longest chain of dependent tasks, each weighed by
+// the time it took (a collective task from the moment its last rank joined). No number of ranks
+// could run the computation in less time than that chain took.
+struct CriticalStep {
+  std::uint32_t computation = 0;
+  std::uint32_t id = 0;
+  std::uint32_t kind = 0;
+  std::int32_t rank = 0;  // -1: a collective task (every rank took part)
+  double start = 0, seconds = 0;
+  std::string key;
+};
+
 struct Trace {
   int ranks = 1;
   std::vector<std::string> kinds;
@@ -71,6 +84,7 @@ struct Trace {
   std::vector<TaskSpan> tasks;
   std::vector<TransferSpan> transfers;
   std::vector<MemorySample> memory;
+  std::vector<CriticalStep> critical;  // each computation's path, in the order its tasks ran
   // Events a rank did not keep because its buffer was full (the trace then shows the first ones).
   std::uint64_t dropped = 0;
 };
