@@ -29,9 +29,14 @@ bool same_token(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-// The data is rebuilt at most this often, and never more than a fifth of the time (a trace of a
-// million tasks takes a while to summarize, and the job needs the cores).
-constexpr double min_rebuild_seconds = 0.5;
+// The data is rebuilt at most once a second, and takes at most a tenth of one core's time (a
+// trace of a million tasks takes a while to summarize, and the job needs the cores).
+constexpr double min_rebuild_seconds = 1.0;
+constexpr double max_busy_share = 0.1;
+
+// Smaller than the report's: the page redraws every second, in a browser that may share the
+// job's node.
+constexpr ReportLimits live_limits{.max_spans = 20'000, .bins_per_rank = 1'000, .max_points = 500};
 
 }  // namespace
 
@@ -97,12 +102,12 @@ HttpResponse Dashboard::handle(const HttpRequest& req) {
 std::string Dashboard::data() {
   const std::lock_guard lock(mutex_);
   if (!cached_.empty() &&
-      since_cached_.seconds() < std::max(min_rebuild_seconds, 5 * build_seconds_))
+      since_cached_.seconds() < std::max(min_rebuild_seconds, build_seconds_ / max_busy_share))
     return cached_;
   const Stopwatch build;
   recorder_->snapshot(copy_);
   if (facts_.live) facts_.wall = epoch_.seconds();
-  cached_ = report_json(copy_, facts_);
+  cached_ = report_json(copy_, facts_, live_limits);
   build_seconds_ = build.seconds();
   since_cached_ = Stopwatch();
   return cached_;

@@ -211,6 +211,7 @@ std::string Progress::line(bool terminal) const {
 void Progress::paint() {
   const double now = command_.seconds();
   if (!shown_ && mode_ == ProgressMode::automatic && now < quiet_start) return;
+  if (current_ == 0) return;  // no computation has started: the program still builds its graph
   if (terminal_) {
     if (!running_) return;
     print("\r\033[K" + line(true), false);
