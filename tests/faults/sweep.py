@@ -93,7 +93,7 @@ def h5_temporaries(path):
 
 def outputs_left(folder):
     """Outputs the scenarios and app commands write, if present."""
-    left = [p for p in ("out.csv", "out.h5", "trace.json")
+    left = [p for p in ("out.csv", "out.h5", "trace.json", "report.html", "report-data")
             if os.path.exists(os.path.join(folder, p))]
     if os.path.exists(os.path.join(folder, "in.h5")):
         left += [f"in.h5:/{k}" for k in h5_temporaries(os.path.join(folder, "in.h5"))]
@@ -169,7 +169,9 @@ def app_commands(data):
         "frame-describe": frame + ["--describe"],
         "frame-groupby": frame + ["--groupby", "category", "--agg", "amount:sum,amount:median"],
         "frame-diagnostics": frame + ["--value-counts", "category", "--progress", "on", "--trace",
-                                      os.path.join(data, "trace.json")],
+                                      os.path.join(data, "trace.json"), "--report",
+                                      os.path.join(data, "report.html"), "--report-data",
+                                      os.path.join(data, "report-data"), "--dashboard", "0"],
         "frame-join-sort": frame + ["--join", os.path.join(data, "customers.csv"), "--on",
                                     "customer", "--sort", "region,amount:desc", "--out",
                                     os.path.join(data, "out.csv")],
@@ -196,9 +198,10 @@ def make_app_data(ranks):
 
 def reset_app_data(data):
     """Each run starts from the inputs alone: the outputs of the last one go, x.h5 comes back."""
-    for p in ("out.csv", "out.h5", "trace.json"):
+    for p in ("out.csv", "out.h5", "trace.json", "report.html"):
         if os.path.exists(os.path.join(data, p)):
             os.remove(os.path.join(data, p))
+    shutil.rmtree(os.path.join(data, "report-data"), ignore_errors=True)
     shutil.copyfile(os.path.join(data, "pristine.h5"), os.path.join(data, "x.h5"))
 
 

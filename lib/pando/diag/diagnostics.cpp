@@ -107,13 +107,17 @@ class Diagnostics {
     if (!ok || rank_ != 0 || !recorder_) return;
     if (!recorder_->failure().empty())
       throw MpiError(fmt::format("{}: not written: {}", outputs(), recorder_->failure()));
-    if (!options_.trace.empty()) write_chrome_trace(recorder_->trace(), options_.trace);
-    if (!options_.reports()) return;
-    facts_.wall = epoch_.seconds();
-    const std::string json = report_json(recorder_->trace(), facts_);
-    if (!options_.report.empty()) write_report(options_.report, json);
-    if (!options_.report_data.empty())
-      write_report_data(options_.report_data, recorder_->trace(), json);
+    // Together: all of them, or none.
+    const Trace& trace = recorder_->trace();
+    io::AtomicFileSet out;
+    if (!options_.trace.empty()) out.add(options_.trace, to_chrome_trace(trace));
+    if (options_.reports()) {
+      facts_.wall = epoch_.seconds();
+      const std::string json = report_json(trace, facts_);
+      if (!options_.report.empty()) add_report(out, options_.report, json);
+      if (!options_.report_data.empty()) add_report_data(out, options_.report_data, trace, json);
+    }
+    out.commit();
   }
 
  private:

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <utility>
+#include <vector>
 #include <iterator>
 #include <system_error>
 
@@ -38,12 +40,6 @@ std::string fill_page(std::string_view config, std::string_view json) {
   fill("@PANDO_CONFIG@", config, true);
   fill("@PANDO_DATA@", json, true);
   return page;
-}
-
-void write_file(const std::string& path, std::string_view text) {
-  io::AtomicFile out(path);
-  out.write(text);
-  out.commit();
 }
 
 // A CSV field: quoted when it holds a separator, a quote or a line break.
@@ -119,21 +115,20 @@ std::string dashboard_page(std::string_view token) {
   return fill_page(fmt::format(R"({{"live":true,"token":{}}})", json_quote(token)), "null");
 }
 
-void write_report(const std::string& path, std::string_view json) {
-  write_file(path, report_page(json));
+void add_report(io::AtomicFileSet& out, const std::string& path, std::string_view json) {
+  out.add(path, report_page(json));
 }
 
-void write_report_data(const std::string& dir, const Trace& trace, std::string_view json) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw IoError(fmt::format("{}: cannot make the directory: {}", dir, ec.message()));
+void add_report_data(io::AtomicFileSet& out, const std::string& dir, const Trace& trace,
+                     std::string_view json) {
+  out.make_directory(dir);
   const std::filesystem::path d(dir);
-  write_file((d / "report.json").string(), json);
-  write_file((d / "tasks.csv").string(), tasks_csv(trace));
-  write_file((d / "transfers.csv").string(), transfers_csv(trace));
-  write_file((d / "memory.csv").string(), memory_csv(trace));
-  write_file((d / "computations.csv").string(), computations_csv(trace));
-  write_file((d / "critical_path.csv").string(), critical_csv(trace));
+  out.add((d / "report.json").string(), json);
+  out.add((d / "tasks.csv").string(), tasks_csv(trace));
+  out.add((d / "transfers.csv").string(), transfers_csv(trace));
+  out.add((d / "memory.csv").string(), memory_csv(trace));
+  out.add((d / "computations.csv").string(), computations_csv(trace));
+  out.add((d / "critical_path.csv").string(), critical_csv(trace));
 }
 
 }  // namespace pando::diag

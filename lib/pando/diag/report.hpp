@@ -14,6 +14,7 @@
 
 #include <pando/diag/report_model.hpp>
 #include <pando/diag/trace.hpp>
+#include <pando/io/atomic.hpp>
 
 #include <string>
 #include <string_view>
@@ -25,9 +26,10 @@ namespace pando::diag {
 // The dashboard's page: the same, fetching its data from the job with `token`.
 [[nodiscard]] std::string dashboard_page(std::string_view token);
 
-// Atomic: the page appears whole or not at all.
-void write_report(const std::string& path, std::string_view json);
-// Creates `dir` if needed; each file is written atomically.
-void write_report_data(const std::string& dir, const Trace& trace, std::string_view json);
+// Adds the page to `out` (written when it commits).
+void add_report(io::AtomicFileSet& out, const std::string& path, std::string_view json);
+// Adds the data files to `out`, in `dir` (made if missing).
+void add_report_data(io::AtomicFileSet& out, const std::string& dir, const Trace& trace,
+                     std::string_view json);
 
 }  // namespace pando::diag

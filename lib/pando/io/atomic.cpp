@@ -234,6 +234,40 @@ void rename_into_place(const std::string& from, const std::string& to, bool sync
   }
 }
 
+AtomicFileSet::~AtomicFileSet() {
+  if (committed_) return;
+  temps_.clear();  // the temporaries first: a directory goes only when empty
+  std::error_code ec;
+  for (auto d = made_.rbegin(); d != made_.rend(); ++d) std::filesystem::remove(*d, ec);
+}
+
+void AtomicFileSet::make_directory(const std::string& dir) {
+  std::vector<std::string> missing;
+  for (std::filesystem::path p(dir); !p.empty() && !std::filesystem::exists(p);
+       p = p.parent_path()) {
+    missing.push_back(p.string());
+    if (p == p.parent_path()) break;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  made_.insert(made_.end(), missing.rbegin(), missing.rend());
+  if (ec) throw IoError(fmt::format("{}: cannot make the directory: {}", dir, ec.message()));
+}
+
+void AtomicFileSet::add(const std::string& target, std::string_view text) {
+  temps_.emplace_back(temp_path_for(target));
+  auto f = PosixFile::open(temps_.back().path(), PosixFile::Mode::create_new);
+  f.append(text);
+  f.close();
+  moves_.emplace_back(temps_.back().path(), target);
+}
+
+void AtomicFileSet::commit() {
+  rename_all_into_place(Comm::self(), moves_);
+  for (TempPath& t : temps_) t.release();
+  committed_ = true;
+}
+
 void rename_all_into_place(const Comm& comm,
                            std::span<const std::pair<std::string, std::string>> moves) {
   struct Move {

@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace pando::io {
 
@@ -128,6 +129,36 @@ void rename_into_place(const std::string& from, const std::string& to, bool sync
 // and the hidden copies of the old ones.
 void rename_all_into_place(const Comm& comm,
                            std::span<const std::pair<std::string, std::string>> moves);
+
+// One rank writes several new files that belong together (a trace, a report and its data):
+// each under a temporary name, then all renamed into place by commit(), or none. Uncommitted,
+// the destructor removes the temporaries, and the directories it made.
+//
+//   io::AtomicFileSet out;
+//   out.make_directory("run-data");
+//   out.add("run-data/tasks.csv", tasks);
+//   out.add("run.html", page);
+//   out.commit();
+class AtomicFileSet {
+ public:
+  AtomicFileSet() = default;
+  AtomicFileSet(const AtomicFileSet&) = delete;
+  AtomicFileSet& operator=(const AtomicFileSet&) = delete;
+  ~AtomicFileSet();
+
+  // Makes `dir` (and its parents) when missing. IoError naming it.
+  void make_directory(const std::string& dir);
+  // Writes `text` to a temporary beside `target`. IoError naming the file.
+  void add(const std::string& target, std::string_view text);
+  // All renamed into place, or none (the targets that existed are kept).
+  void commit();
+
+ private:
+  std::vector<TempPath> temps_;
+  std::vector<std::pair<std::string, std::string>> moves_;
+  std::vector<std::string> made_;  // directories this set made, parents first
+  bool committed_ = false;
+};
 
 // One rank writes one new file.
 class AtomicFile {
