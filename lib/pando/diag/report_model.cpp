@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 #include <numeric>
+#include <type_traits>
 #include <unordered_set>
 
 #ifndef PANDO_VERSION
@@ -58,6 +59,24 @@ class Json {
     comma();
     fmt::format_to(std::back_inserter(out_), "{}", v);
   }
+  void field(std::string_view k, std::string_view v) {
+    key(k);
+    string(v);
+  }
+  void field(std::string_view k, bool v) {
+    key(k);
+    boolean(v);
+  }
+  template <class T>
+  requires std::is_arithmetic_v<T>
+  void field(std::string_view k, T v) {
+    key(k);
+    number(v);
+  }
+  void field_seconds(std::string_view k, double s) {
+    key(k);
+    seconds(s);
+  }
   // "name": [values...], each written by `put`.
   template <class Range, class Put>
   void array(std::string_view name, const Range& values, Put put) {
@@ -99,25 +118,16 @@ class TaskCounter {
 void write_facts(Json& j, const Trace& t, const RunFacts& f) {
   j.key("facts");
   j.open('{');
-  j.key("command");
-  j.string(f.command);
+  j.field("command", f.command);
   j.array("hosts", f.hosts, [&](const std::string& h) { j.string(h); });
-  j.key("started");
-  j.string(f.started);
-  j.key("wall");
-  j.seconds(f.wall);
-  j.key("version");
-  j.string(f.version);
-  j.key("ranks");
-  j.number(t.ranks);
-  j.key("live");
-  j.boolean(f.live);
-  j.key("spans");
-  j.number(t.tasks.size());
-  j.key("transfers");
-  j.number(t.transfers.size());
-  j.key("dropped");
-  j.number(t.dropped);
+  j.field("started", f.started);
+  j.field_seconds("wall", f.wall);
+  j.field("version", f.version);
+  j.field("ranks", t.ranks);
+  j.field("live", f.live);
+  j.field("spans", t.tasks.size());
+  j.field("transfers", t.transfers.size());
+  j.field("dropped", t.dropped);
   j.close('}');
 }
 
@@ -132,16 +142,11 @@ void write_computations(Json& j, const Trace& t) {
   for (std::size_t i = 0; i < t.computations.size(); ++i) {
     const ComputationSpan& c = t.computations[i];
     j.open('{');
-    j.key("n");
-    j.number(c.number);
-    j.key("tasks");
-    j.number(c.tasks);
-    j.key("done");
-    j.number(std::min<std::uint64_t>(done[i], c.tasks));
-    j.key("start");
-    j.seconds(c.start);
-    j.key("end");
-    j.seconds(c.end);
+    j.field("n", c.number);
+    j.field("tasks", c.tasks);
+    j.field("done", std::min<std::uint64_t>(done[i], c.tasks));
+    j.field_seconds("start", c.start);
+    j.field_seconds("end", c.end);
     j.close('}');
   }
   j.close(']');
@@ -171,16 +176,11 @@ void write_operations(Json& j, const Trace& t) {
   for (const std::size_t k : order) {
     if (ops[k].spans == 0) continue;
     j.open('{');
-    j.key("kind");
-    j.number(k);
-    j.key("tasks");
-    j.number(ops[k].tasks);
-    j.key("total");
-    j.seconds(ops[k].total);
-    j.key("mean");
-    j.seconds(ops[k].total / static_cast<double>(ops[k].spans));
-    j.key("max");
-    j.seconds(ops[k].max);
+    j.field("kind", k);
+    j.field("tasks", ops[k].tasks);
+    j.field_seconds("total", ops[k].total);
+    j.field_seconds("mean", ops[k].total / static_cast<double>(ops[k].spans));
+    j.field_seconds("max", ops[k].max);
     j.close('}');
   }
   j.close(']');
@@ -249,8 +249,7 @@ void write_progress(Json& j, const Trace& t, double end, std::size_t points) {
   for (const ComputationSpan& c : t.computations) total += c.tasks;
   j.key("progress");
   j.open('{');
-  j.key("total");
-  j.number(total);
+  j.field("total", total);
   write_series(j, std::move(ends), end, points, [](const auto& s) { return s.second; });
   j.close('}');
 }
@@ -362,8 +361,7 @@ void write_stream(Json& j, const Trace& t, double end, const ReportLimits& limit
   }
   j.key("stream");
   j.open('{');
-  j.key("mode");
-  j.string(mode);
+  j.field("mode", mode);
   j.array("rank", pieces, [&](const Piece& p) { j.number(p.rank); });
   j.array("kind", pieces, [&](const Piece& p) { j.number(p.kind); });
   j.array("computation", pieces, [&](const Piece& p) { j.number(p.computation); });
@@ -379,18 +377,12 @@ void write_stream(Json& j, const Trace& t, double end, const ReportLimits& limit
 void write_critical(Json& j, const Trace& t) {
   j.array("critical", t.critical, [&](const CriticalStep& c) {
     j.open('{');
-    j.key("computation");
-    j.number(c.computation);
-    j.key("kind");
-    j.number(c.kind);
-    j.key("rank");
-    j.number(c.rank);
-    j.key("start");
-    j.seconds(c.start);
-    j.key("seconds");
-    j.seconds(c.seconds);
-    j.key("key");
-    j.string(c.key);
+    j.field("computation", c.computation);
+    j.field("kind", c.kind);
+    j.field("rank", c.rank);
+    j.field_seconds("start", c.start);
+    j.field_seconds("seconds", c.seconds);
+    j.field("key", c.key);
     j.close('}');
   });
 }
