@@ -121,8 +121,9 @@ TEST(ChromeTrace, HasOneTrackPerRankAndEscapesText) {
   t.ranks = 2;
   t.kinds = {"read \"x\"\n"};
   t.computations.push_back({1, 2, 0.0, 1.0});
-  t.tasks.push_back({1, 0, 0, 0, 1, 0.1, 0.5, false, false, "k\\0"});
-  t.tasks.push_back({1, 1, 1, 0, 1, 0.2, 0.3, false, false, "k1"});
+  t.keys.push_back({Key("k\\0"), Key("k1")});
+  t.tasks.push_back({1, 0, 0, 0, 1, 0.1, 0.5, false, false});
+  t.tasks.push_back({1, 1, 1, 0, 1, 0.2, 0.3, false, false});
   t.transfers.push_back({1, 0, 0, 1, 64, 0.4, 0.45});
   t.memory.push_back({0, 0.1, 1024});
   const std::string json = diag::to_chrome_trace(t);
@@ -210,7 +211,8 @@ TEST(Recorder, StreamedRecordsArriveWholeAndSnapshotsKeepUp) {
   // One recorder streams after every task, one gathers at the end: rank 0 must hold the same.
   auto streaming = std::make_shared<diag::Recorder>(
       comm(), Stopwatch(), diag::RecorderOptions{.critical_path = true, .stream_every = 1e-9});
-  auto gathering = std::make_shared<diag::Recorder>(comm(), Stopwatch());
+  auto gathering = std::make_shared<diag::Recorder>(comm(), Stopwatch(),
+                                                    diag::RecorderOptions{.stream_every = 0});
   // Another thread copies the streaming trace while it grows, as the dashboard does.
   std::atomic<bool> stop{false};
   diag::Trace copy;
@@ -269,11 +271,13 @@ diag::Trace small_trace(int tasks_per_rank, int ranks) {
   t.kinds = {"read-csv", "sum </script>"};
   t.computations.push_back({1, static_cast<std::uint32_t>(tasks_per_rank * ranks), 0.0, 1.0});
   std::uint32_t id = 0;
+  t.keys.emplace_back();
   for (int r = 0; r < ranks; ++r)
     for (int i = 0; i < tasks_per_rank; ++i) {
       const double start = 0.9 * i / tasks_per_rank;
+      t.keys.back().push_back(Key("task", {id}));
       t.tasks.push_back({1, id++, r, static_cast<std::uint32_t>(i % 2), 1, start,
-                         start + 0.5 / tasks_per_rank, false, false, fmt::format("k{}", id)});
+                         start + 0.5 / tasks_per_rank, false, false});
     }
   t.transfers.push_back({1, 0, 0, ranks - 1, 4096, 0.2, 0.3});
   t.memory.push_back({0, 0.1, 1 << 20});
@@ -318,6 +322,15 @@ TEST(Report, HoldsEveryViewAndStaysSmallAtAnySize) {
     s.end = s.start + 0.9 / 1000;
   }
   EXPECT_NE(diag::report_json(same, facts, tight).find(R"("mode":"joined")"), std::string::npos);
+}
+
+TEST(Report, AMillionTasksMakeAFewMegabytes) {
+  if (comm().rank() != 0) return;  // one trace, no need for more
+  diag::Trace t = small_trace(250'000, 4);
+  const std::string json = diag::report_json(t, diag::RunFacts{});
+  EXPECT_EQ(json.find(R"("mode":"tasks")"), std::string::npos);
+  EXPECT_LT(json.size(), 50u << 20);
+  EXPECT_LT(diag::report_page(json).size(), 50u << 20);
 }
 
 namespace {

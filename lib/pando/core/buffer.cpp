@@ -124,6 +124,20 @@ class LargeBufferCache {
 
 }  // namespace
 
+namespace detail {
+
+namespace {
+std::size_t page_rounded(std::size_t bytes) noexcept {
+  return bytes >= huge_page / 2 ? (bytes + huge_page - 1) / huge_page * huge_page : bytes;
+}
+}  // namespace
+
+std::byte* allocate_pages(std::size_t bytes) { return allocate_aligned(page_rounded(bytes)); }
+
+void free_pages(std::byte* p, std::size_t bytes) noexcept { free_aligned(p, page_rounded(bytes)); }
+
+}  // namespace detail
+
 Buffer Buffer::allocate(std::size_t n) {
   Buffer b;
   if (n == 0) return b;

@@ -14,6 +14,30 @@ namespace pando {
 
 using Bytes = std::vector<std::byte>;
 
+namespace detail {
+// Memory for large containers: from 1 MiB, whole 2 MiB pages (one page fault each, where 4 KiB
+// pages cost 512; see buffer.cpp).
+[[nodiscard]] std::byte* allocate_pages(std::size_t bytes);
+void free_pages(std::byte* p, std::size_t bytes) noexcept;
+}  // namespace detail
+
+// An allocator for standard containers that grow large where fresh memory is costly: the
+// records of a million tasks (std::vector<T, PageAllocator<T>>).
+template <class T>
+struct PageAllocator {
+  using value_type = T;
+  PageAllocator() = default;
+  template <class U>
+  PageAllocator(const PageAllocator<U>&) noexcept {}
+  [[nodiscard]] T* allocate(std::size_t n) {
+    return reinterpret_cast<T*>(detail::allocate_pages(n * sizeof(T)));
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    detail::free_pages(reinterpret_cast<std::byte*>(p), n * sizeof(T));
+  }
+  friend bool operator==(const PageAllocator&, const PageAllocator&) noexcept { return true; }
+};
+
 class Buffer {
  public:
   // Alignment of allocated buffers: a cache line, and enough for any SIMD load.

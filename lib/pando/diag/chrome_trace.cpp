@@ -70,7 +70,8 @@ void add_tasks(const Trace& trace, Events& ev) {
         R"({{"ph":"X","cat":"task","name":{},"pid":{},"tid":{},"ts":{:.3f},"dur":{:.3f},)"
         R"("args":{{"key":{},"computation":{},"tasks":{},"collective":{},"failed":{}}}}})",
         json_quote(trace.kinds.at(t.kind)), ranks_pid, t.rank, start, end - start,
-        json_quote(t.key), t.computation, t.tasks, t.collective, t.failed));
+        json_quote(key_text(trace, t.computation, t.id)), t.computation, t.tasks, t.collective,
+        t.failed));
   }
 }
 

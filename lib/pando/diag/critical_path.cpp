@@ -9,6 +9,7 @@ namespace pando::diag {
 
 Dependencies::Dependencies(const TaskTable& table) {
   begin_.reserve(table.size() + 1);
+  inputs_.reserve(table.size());
   begin_.push_back(0);
   for (std::uint32_t id = 0; id < table.size(); ++id) {
     const auto in = table.inputs(id);
@@ -30,8 +31,8 @@ struct Weighed {
   bool on_many_ranks = false;
 };
 
-std::vector<Weighed> weigh(std::uint32_t n, std::span<const TaskSpan> tasks) {
-  std::vector<Weighed> w(n);
+Records<Weighed> weigh(std::uint32_t n, std::span<const TaskSpan> tasks) {
+  Records<Weighed> w(n);
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     const TaskSpan& t = tasks[i];
     if (t.id >= n) continue;
@@ -48,13 +49,14 @@ std::vector<Weighed> weigh(std::uint32_t n, std::span<const TaskSpan> tasks) {
 
 }  // namespace
 
-std::vector<CriticalStep> critical_path(const Dependencies& deps, std::span<const TaskSpan> tasks) {
+std::vector<CriticalStep> critical_path(const Dependencies& deps, std::span<const TaskSpan> tasks,
+                                        std::span<const Key> keys) {
   const std::uint32_t n = deps.size();
   if (n == 0 || tasks.empty()) return {};
-  const std::vector<Weighed> w = weigh(n, tasks);
+  const Records<Weighed> w = weigh(n, tasks);
   // finish[id]: the longest chain ending with id; from[id]: its input on that chain.
-  std::vector<double> finish(n, 0);
-  std::vector<std::uint32_t> from(n, n);
+  Records<double> finish(n, 0);
+  Records<std::uint32_t> from(n, n);
   std::uint32_t last = 0;
   for (std::uint32_t id = 0; id < n; ++id) {
     double before = 0;
@@ -71,7 +73,7 @@ std::vector<CriticalStep> critical_path(const Dependencies& deps, std::span<cons
     if (w[id].span == no_span) continue;
     const TaskSpan& t = tasks[w[id].span];
     path.push_back({t.computation, id, t.kind, w[id].on_many_ranks || t.collective ? -1 : t.rank,
-                    t.start, w[id].seconds, t.key});
+                    t.start, w[id].seconds, id < keys.size() ? keys[id].str() : std::string()});
   }
   std::reverse(path.begin(), path.end());
   return path;

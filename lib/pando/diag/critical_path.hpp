@@ -31,14 +31,15 @@ class Dependencies {
   }
 
  private:
-  std::vector<std::uint32_t> begin_;
-  std::vector<std::uint32_t> inputs_;
+  Records<std::uint32_t> begin_;
+  Records<std::uint32_t> inputs_;
 };
 
 // The path through one computation's recorded `tasks` (their ids index `deps`), in the order
 // its tasks ran. A task of a fused chain that has no span of its own weighs nothing: its chain's
 // span, under the chain's last id, carries the time.
 [[nodiscard]] std::vector<CriticalStep> critical_path(const Dependencies& deps,
-                                                      std::span<const TaskSpan> tasks);
+                                                      std::span<const TaskSpan> tasks,
+                                                      std::span<const Key> keys);
 
 }  // namespace pando::diag

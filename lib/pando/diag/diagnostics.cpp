@@ -83,10 +83,8 @@ class Diagnostics {
     }
     if (!options_.records()) return;
     const bool live = !options_.dashboard.empty();
-    recorder_ =
-        std::make_shared<Recorder>(comm, epoch_,
-                                   RecorderOptions{.critical_path = options_.reports() || live,
-                                                   .stream_every = live ? stream_seconds : 0.0});
+    recorder_ = std::make_shared<Recorder>(
+        comm, epoch_, RecorderOptions{.critical_path = options_.reports() || live});
     runtime.add_observer(recorder_);
     if (!options_.reports() && !live) return;
     std::vector<std::string> hosts = host_names(comm);
@@ -141,9 +139,6 @@ class Diagnostics {
       if (!f->empty()) files.push_back(*f);
     return fmt::format("{}", fmt::join(files, ", "));
   }
-
-  // How often the ranks send their records to rank 0 while the dashboard runs.
-  static constexpr double stream_seconds = 0.5;
 
   DiagOptions options_;
   int rank_ = 0;

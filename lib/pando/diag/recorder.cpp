@@ -3,6 +3,7 @@
 #include <pando/core/error.hpp>
 #include <pando/core/fault.hpp>
 #include <pando/core/serialize.hpp>
+#include <pando/graph/task_table.hpp>
 
 #include <fmt/format.h>
 
@@ -21,6 +22,10 @@ constexpr std::size_t max_key_chars = 160;
 constexpr std::uint64_t memory_step = std::uint64_t{1} << 20;
 
 constexpr std::byte part_ok{0}, part_failed{1};
+
+// A batch this long goes at once (a few MB, into buffers whose pages were touched before: fresh
+// memory is slow, and a batch of a million records would need 50 MB of it at the end).
+constexpr std::size_t stream_batch = std::size_t{1} << 16;
 
 // Records streamed while a computation runs (the recorder's communicator carries nothing else
 // point to point).
@@ -44,14 +49,20 @@ bool Recorder::room() {
 }
 
 std::uint32_t Recorder::kind_of(std::string_view kind) {
+  // Tasks run in runs of one operation: the last one's id, without a lookup.
+  if (!batch_.kinds.empty() && kind == batch_.kinds[last_kind_]) return last_kind_;
   auto [it, fresh] =
       kind_ids_.try_emplace(std::string(kind), static_cast<std::uint32_t>(batch_.kinds.size()));
   if (fresh) batch_.kinds.emplace_back(kind);
-  return it->second;
+  return last_kind_ = it->second;
 }
 
 void Recorder::schedule_planned(const TaskTable& table, const Schedule&) {
-  if (rank_ == 0 && options_.critical_path) dependencies_ = Dependencies(table);
+  if (rank_ != 0) return;
+  planned_keys_.clear();
+  planned_keys_.reserve(table.size());
+  for (std::uint32_t id = 0; id < table.size(); ++id) planned_keys_.push_back(table.key(id));
+  if (options_.critical_path) dependencies_ = Dependencies(table);
 }
 
 void Recorder::schedule_started(const ScheduleInfo& info) {
@@ -62,18 +73,21 @@ void Recorder::schedule_started(const ScheduleInfo& info) {
   if (rank_ != 0) return;
   const std::lock_guard lock(mutex_);
   trace_.computations.push_back({computation_, info.total_tasks, offset_, offset_});
+  trace_.keys.push_back(std::move(planned_keys_));
+  trace_.tasks.reserve(trace_.tasks.size() +
+                       std::min<std::size_t>(info.total_tasks, options_.max_events * trace_.ranks));
+  planned_keys_.clear();
   computation_tasks_ = trace_.tasks.size();
   std::fill(taken_.begin(), taken_.end(), 0);
 }
 
 void Recorder::task_finished(const TaskEvent& e) {
-  if (room()) {
-    std::string key = e.key ? e.key->str() : std::string();
-    if (key.size() > max_key_chars) key = key.substr(0, max_key_chars) + "...";
+  if (room())
     batch_.tasks.push_back({computation_, e.id, rank_, kind_of(e.kind), e.tasks, at(e.start),
-                            at(e.end), e.failed, e.collective, std::move(key)});
-  }
-  if (options_.stream_every > 0 && since_stream_.seconds() >= options_.stream_every) stream();
+                            at(e.end), e.failed, e.collective});
+  if (options_.stream_every > 0 &&
+      (batch_.tasks.size() >= stream_batch || since_stream_.seconds() >= options_.stream_every))
+    stream();
 }
 
 void Recorder::value_sent(const TransferEvent& e) {
@@ -89,6 +103,15 @@ void Recorder::memory_held(std::size_t bytes, double when) {
   if (change < std::max(memory_step, last_memory_ / 16) || !room()) return;
   last_memory_ = bytes;
   batch_.memory.push_back({rank_, at(when), bytes});
+}
+
+std::string key_text(const Trace& trace, std::uint32_t computation, std::uint32_t id) {
+  if (computation == 0 || computation > trace.keys.size()) return {};
+  const Records<Key>& keys = trace.keys[computation - 1];
+  if (id >= keys.size()) return {};
+  std::string text = keys[id].str();
+  if (text.size() > max_key_chars) text = text.substr(0, max_key_chars) + "...";
+  return text;
 }
 
 void Recorder::stream() {
@@ -119,10 +142,10 @@ void Recorder::stream() {
 
 void Recorder::take_streamed(int rank) {
   const Status status = comm_.probe(rank, stream_tag);
-  Bytes bytes(status.count);
-  (void)comm_.recv(std::span<std::byte>(bytes), rank, stream_tag);
+  incoming_.resize(status.count);
+  (void)comm_.recv(std::span<std::byte>(incoming_), rank, stream_tag);
   ++taken_[static_cast<std::size_t>(rank)];
-  merge(from_bytes<Batch>(std::span<const std::byte>(bytes)));
+  merge(from_bytes<Batch>(std::span<const std::byte>(incoming_)));
 }
 
 // A rank's part of the gather: [status][batches it streamed: 8 bytes][its batch, or its error].
@@ -175,7 +198,8 @@ void Recorder::finish_computation(double end) {
   std::vector<CriticalStep> path;
   if (options_.critical_path)
     path = critical_path(dependencies_,
-                         std::span<const TaskSpan>(trace_.tasks).subspan(computation_tasks_));
+                         std::span<const TaskSpan>(trace_.tasks).subspan(computation_tasks_),
+                         trace_.keys.back());
   dependencies_ = Dependencies();
   open_.clear();
   const std::lock_guard lock(mutex_);
@@ -220,8 +244,8 @@ void Recorder::merge(Batch batch) {
 
 namespace {
 
-template <class T>
-void append_new(std::vector<T>& copy, const std::vector<T>& from) {
+template <class Vector>
+void append_new(Vector& copy, const Vector& from) {
   if (copy.size() < from.size()) copy.insert(copy.end(), from.begin() + copy.size(), from.end());
 }
 
@@ -237,6 +261,8 @@ void Recorder::snapshot(Trace& copy) const {
   append_new(copy.transfers, trace_.transfers);
   append_new(copy.memory, trace_.memory);
   append_new(copy.critical, trace_.critical);
+  // A computation's keys are whole from its start: only new computations' are copied.
+  append_new(copy.keys, trace_.keys);
 }
 
 }  // namespace pando::diag

@@ -32,8 +32,10 @@ struct RecorderOptions {
   std::size_t max_events = std::size_t{1} << 20;
   // Rank 0 works out each computation's critical path (it keeps the dependencies meanwhile).
   bool critical_path = false;
-  // > 0: ranks send their records while a computation runs, at most this often (seconds).
-  double stream_every = 0;
+  // > 0: ranks send their records while a computation runs, at most this often (seconds): rank
+  // 0 merges them as they come (the dashboard shows them), and no rank builds up a long batch
+  // to send at the end (fresh memory is slow). 0: all at the computation's end.
+  double stream_every = 0.5;
 };
 
 class Recorder final : public Observer {
@@ -64,9 +66,9 @@ class Recorder final : public Observer {
   // One rank's records of one computation, as they travel to rank 0.
   struct Batch {
     std::vector<std::string> kinds;
-    std::vector<TaskSpan> tasks;
-    std::vector<TransferSpan> sent, received;
-    std::vector<MemorySample> memory;
+    Records<TaskSpan> tasks;
+    Records<TransferSpan> sent, received;
+    Records<MemorySample> memory;
     std::uint64_t dropped = 0;
 
     template <class A>
@@ -100,10 +102,12 @@ class Recorder final : public Observer {
   std::uint64_t last_memory_ = 0;
   Batch batch_;
   std::unordered_map<std::string, std::uint32_t> kind_ids_;  // into batch_.kinds
+  std::uint32_t last_kind_ = 0;                              // the last task's, into it
 
   // Live streaming, on every rank.
   Stopwatch since_stream_;
-  Bytes outgoing_;
+  Bytes outgoing_;  // reused: its pages are touched once
+  Bytes incoming_;  // rank 0, likewise
   std::optional<Request> in_flight_;
   std::uint64_t streamed_ = 0;  // batches sent in this computation
   std::string stream_error_;    // why a batch could not be sent ("" while none)
@@ -117,6 +121,7 @@ class Recorder final : public Observer {
   std::vector<std::uint64_t> taken_;   // per rank: its streamed batches taken so far
   std::size_t computation_tasks_ = 0;  // index of the running computation's first task span
   Dependencies dependencies_;          // of the running computation
+  Records<Key> planned_keys_;          // of the computation about to start
 };
 
 }  // namespace pando::diag

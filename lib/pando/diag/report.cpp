@@ -62,7 +62,7 @@ std::string tasks_csv(const Trace& t) {
     fmt::format_to(std::back_inserter(out), "{},{},{},", s.computation, s.rank, s.id);
     csv_field(out, t.kinds.at(s.kind));
     out += ',';
-    csv_field(out, s.key);
+    csv_field(out, key_text(t, s.computation, s.id));
     fmt::format_to(std::back_inserter(out), ",{:.6f},{:.6f},{},{},{}\n", s.start, s.end, s.tasks,
                    int{s.collective}, int{s.failed});
   }

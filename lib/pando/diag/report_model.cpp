@@ -260,7 +260,7 @@ struct Piece {
   std::uint32_t kind = 0, computation = 0, tasks = 0;
   double start = 0, end = 0, busy = 1;  // busy: the part of [start, end) spent in tasks
   bool failed = false;
-  const std::string* key = nullptr;  // one task's key (none for a joined piece)
+  const TaskSpan* task = nullptr;  // the one task it shows (none for a joined piece)
 };
 
 std::vector<std::size_t> by_rank_and_start(const Trace& t) {
@@ -277,7 +277,7 @@ std::vector<Piece> each_task(const Trace& t) {
   std::vector<Piece> out;
   out.reserve(t.tasks.size());
   for (const TaskSpan& s : t.tasks)
-    out.push_back({s.rank, s.kind, s.computation, s.tasks, s.start, s.end, 1, s.failed, &s.key});
+    out.push_back({s.rank, s.kind, s.computation, s.tasks, s.start, s.end, 1, s.failed, &s});
   return out;
 }
 
@@ -298,13 +298,13 @@ std::vector<Piece> joined(const Trace& t, double gap) {
         p.end = std::max(p.end, s.end);
         p.tasks += s.tasks;
         p.failed = p.failed || s.failed;
-        p.key = nullptr;
+        p.task = nullptr;
         worked += s.end - s.start;
         continue;
       }
     }
     close_last();
-    out.push_back({s.rank, s.kind, s.computation, s.tasks, s.start, s.end, 1, s.failed, &s.key});
+    out.push_back({s.rank, s.kind, s.computation, s.tasks, s.start, s.end, 1, s.failed, &s});
     worked = s.end - s.start;
   }
   close_last();
@@ -370,7 +370,9 @@ void write_stream(Json& j, const Trace& t, double end, const ReportLimits& limit
   j.array("end", pieces, [&](const Piece& p) { j.seconds(p.end); });
   j.array("busy", pieces, [&](const Piece& p) { j.number(std::round(p.busy * 100) / 100); });
   j.array("failed", pieces, [&](const Piece& p) { j.number(p.failed ? 1 : 0); });
-  j.array("key", pieces, [&](const Piece& p) { j.string(p.key ? *p.key : std::string_view()); });
+  j.array("key", pieces, [&](const Piece& p) {
+    j.string(p.task ? key_text(t, p.task->computation, p.task->id) : std::string());
+  });
   j.close('}');
 }
 

@@ -7,6 +7,9 @@
 // their zero together, right after a barrier.
 
 #include <pando/core/serialize.hpp>
+#include <pando/graph/key.hpp>
+
+#include <boost/serialization/is_bitwise_serializable.hpp>
 
 #include <cstdint>
 #include <string>
@@ -14,7 +17,12 @@
 
 namespace pando::diag {
 
-// A task as it ran (a fused chain is one span standing for `tasks` tasks).
+// Records of a long run: millions of them, in memory that costs few page faults.
+template <class T>
+using Records = std::vector<T, PageAllocator<T>>;
+
+// A task as it ran (a fused chain is one span standing for `tasks` tasks). Its key is the
+// trace's (Trace::key): every rank has the same table, so no key travels.
 struct TaskSpan {
   std::uint32_t computation = 0;  // 1, 2, ... in the session
   std::uint32_t id = 0;           // the task's id in its computation (a chain's last task)
@@ -24,11 +32,10 @@ struct TaskSpan {
   double start = 0, end = 0;
   bool failed = false;
   bool collective = false;
-  std::string key;
 
   template <class A>
   void serialize(A& a, unsigned) {
-    fields(a, computation, id, rank, kind, tasks, start, end, failed, collective, key);
+    fields(a, computation, id, rank, kind, tasks, start, end, failed, collective);
   }
 };
 
@@ -81,12 +88,22 @@ struct Trace {
   int ranks = 1;
   std::vector<std::string> kinds;
   std::vector<ComputationSpan> computations;
-  std::vector<TaskSpan> tasks;
-  std::vector<TransferSpan> transfers;
-  std::vector<MemorySample> memory;
+  Records<TaskSpan> tasks;
+  Records<TransferSpan> transfers;
+  Records<MemorySample> memory;
   std::vector<CriticalStep> critical;  // each computation's path, in the order its tasks ran
+  // Per computation (as in `computations`): its tasks' keys, by id.
+  std::vector<Records<Key>> keys;
   // Events a rank did not keep because its buffer was full (the trace then shows the first ones).
   std::uint64_t dropped = 0;
 };
 
+// A task's key as text ("sum-3f9a/2,0"), cut to a readable length; "" when unknown.
+[[nodiscard]] std::string key_text(const Trace& trace, std::uint32_t computation, std::uint32_t id);
+
 }  // namespace pando::diag
+
+// Records travel between ranks as raw bytes (docs/architecture.md §4.1), not field by field.
+BOOST_IS_BITWISE_SERIALIZABLE(pando::diag::TaskSpan)
+BOOST_IS_BITWISE_SERIALIZABLE(pando::diag::TransferSpan)
+BOOST_IS_BITWISE_SERIALIZABLE(pando::diag::MemorySample)
