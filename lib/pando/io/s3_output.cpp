@@ -157,11 +157,13 @@ void write_s3_object(const Comm& comm, const S3Url& url, const S3Pieces& p,
   if (groups.size() <= 1) {
     // One part: one PUT, by the rank holding most of it (rank 0 for an empty output).
     const std::vector<Buffer> part = gather_round(comm, p, holder, groups, local);
-    const int owner = groups.empty() ? 0 : groups[0].owner;
-    if (comm.rank() == owner)
-      local.run(
-          [&] { s3.put(url, part.empty() ? std::span<const std::byte>() : part[0].bytes()); });
+    // Every rank's pieces arrived whole before the object is written: a PUT is visible at once.
     local.agree(comm);
+    const int owner = groups.empty() ? 0 : groups[0].owner;
+    DeferredError put;
+    if (comm.rank() == owner)
+      put.run([&] { s3.put(url, part.empty() ? std::span<const std::byte>() : part[0].bytes()); });
+    put.agree(comm);
     return;
   }
   const std::string id = on_root(comm, [&] { return s3.begin_upload(url); });
