@@ -273,12 +273,23 @@ TEST(S3Client, MultipartUploadCompleteAndAbort) {
   const std::string tail = random_bytes(1000, 4);
   const io::S3Url u = url("multi.bin");
   std::string id = client.begin_upload(u);
-  std::vector<io::S3Part> parts{{1, client.upload_part(u, id, 1, bytes_of(big))},
-                                {2, client.upload_part(u, id, 2, bytes_of(tail))}};
+  std::vector<io::S3Part> parts{{1, client.upload_part(u, id, 1, bytes_of(big)), big.size()},
+                                {2, client.upload_part(u, id, 2, bytes_of(tail)), tail.size()}};
   client.complete_upload(u, id, parts);
   EXPECT_EQ(client.size(u), big.size() + tail.size());
   EXPECT_EQ(text_of(client.read(u, big.size() - 3, 6)),
             big.substr(big.size() - 3) + tail.substr(0, 3));
+
+  // The answer to a completion is lost: it is sent again (by libcurl on a kept connection, or
+  // by the client), finds the upload gone and the object there, whole, and succeeds.
+  const io::S3Url lost = url("lost-answer.bin");
+  id = client.begin_upload(lost);
+  parts = {{1, client.upload_part(lost, id, 1, bytes_of(tail)), tail.size()}};
+  s3::add_faults(fmt::format(
+      R"([{{"match": "{}?uploadId", "method": "POST", "kind": "drop_after", "times": 1}}])",
+      lost.key));
+  client.complete_upload(lost, id, parts);
+  EXPECT_EQ(client.size(lost), tail.size());
 
   // A part under 5 MiB that is not the last: S3 (and the proxy) refuse to complete.
   const io::S3Url small = url("small-parts.bin");

@@ -341,14 +341,33 @@ void S3Client::complete_upload(const S3Url& url, const std::string& upload_id,
   // S3 may answer 200 and still fail: the error is then in the body (sent late, after a long
   // assembly). An internal one is worth another try, like a 500.
   for (int attempt = 1;; ++attempt) {
-    const HttpResponse r = run_one(
-        {"POST", object_url(url.bucket, url.key, query), {}, bytes, std::nullopt}, url.str());
+    const HttpResponse r =
+        run_one({"POST", object_url(url.bucket, url.key, query), {}, bytes, std::nullopt},
+                url.str(), false);
+    if (r.status == 404) {
+      // A completion sent again because its answer was lost (a reset, a timeout) finds its
+      // upload gone when the first one did complete it: then the object is there, whole.
+      // (libcurl may have sent it twice without our knowing: a kept connection found closed.)
+      const bool gone = xml_value(r.text, "Code").value_or("") == "NoSuchUpload";
+      std::uint64_t total = 0;
+      for (const auto& p : parts) total += p.size;
+      if (gone && exists(url) && size(url) == total) {
+        log(LogLevel::info, "S3: {}: the upload was completed by an earlier try", url.str());
+        return;
+      }
+      throw IoError(fmt::format("{}: completing the upload failed ({})", url.str(), cause(r, 0)));
+    }
     if (r.text.find("<Error>") == std::string::npos) return;
     const auto code = xml_value(r.text, "Code").value_or("");
     if ((code != "InternalError" && code != "SlowDown") || attempt >= config_.attempts)
       throw IoError(fmt::format("{}: completing the upload failed ({}: {})", url.str(), code,
                                 xml_value(r.text, "Message").value_or("")));
   }
+}
+
+bool S3Client::exists(const S3Url& url) {
+  HttpRequest q{"HEAD", object_url(url.bucket, url.key), {}, {}, std::nullopt};
+  return run_one(std::move(q), url.str(), false).status != 404;
 }
 
 void S3Client::abort_upload(const S3Url& url, const std::string& upload_id) {

@@ -39,6 +39,7 @@ struct S3Object {
 struct S3Part {
   int number = 0;  // 1..10000
   std::string etag;
+  std::uint64_t size = 0;  // bytes (to recognize an upload completed by a lost earlier try)
 };
 
 class S3Client {
@@ -70,6 +71,8 @@ class S3Client {
   std::vector<S3Object> list(const std::string& bucket, const std::string& prefix);
   // Whether the bucket exists (HEAD bucket).
   bool bucket_exists(const std::string& bucket);
+  // Whether the object exists (HEAD).
+  bool exists(const S3Url& url);
 
   // One request: the whole object.
   void put(const S3Url& url, std::span<const std::byte> bytes);
@@ -79,6 +82,9 @@ class S3Client {
   std::string begin_upload(const S3Url& url);
   std::string upload_part(const S3Url& url, const std::string& upload_id, int number,
                           std::span<const std::byte> bytes);
+  // A completion sent twice (libcurl sends a request again by itself when a kept connection
+  // turns out closed, and we do after a timeout) can find its upload already completed by the
+  // first: then the object there, of the parts' total size, counts as done.
   void complete_upload(const S3Url& url, const std::string& upload_id,
                        std::span<const S3Part> parts);
   // Frees an upload's parts. Aborting an upload that no longer exists is not an error.

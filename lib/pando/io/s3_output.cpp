@@ -140,7 +140,8 @@ std::vector<Buffer> gather_round(const Comm& comm, const S3Pieces& p,
 struct PartRecord {
   std::int32_t number = 0;
   std::int32_t length = 0;
-  char etag[248] = {};
+  std::uint64_t size = 0;
+  char etag[240] = {};
 };
 
 }  // namespace
@@ -184,6 +185,7 @@ void write_s3_object(const Comm& comm, const S3Url& url, const S3Pieces& p,
         const std::string etag = s3.upload_part(url, id, number, parts[k].bytes());
         PartRecord r;
         r.number = number;
+        r.size = parts[k].size();
         r.length = static_cast<std::int32_t>(std::min(etag.size(), sizeof r.etag));
         if (etag.size() > sizeof r.etag)
           throw IoError(
@@ -212,7 +214,7 @@ void write_s3_object(const Comm& comm, const S3Url& url, const S3Pieces& p,
   on_root(comm, [&] {
     std::vector<S3Part> parts;
     for (const auto& r : all.data)
-      parts.push_back({r.number, std::string(r.etag, static_cast<std::size_t>(r.length))});
+      parts.push_back({r.number, std::string(r.etag, static_cast<std::size_t>(r.length)), r.size});
     std::sort(parts.begin(), parts.end(),
               [](const S3Part& a, const S3Part& b) { return a.number < b.number; });
     try {
@@ -249,7 +251,7 @@ void write_s3_objects(const Comm& comm, const std::vector<S3Url>& urls, const S3
       for (std::uint64_t at = 0; at < size || (size == 0 && u.parts.empty()); at += part) {
         const Buffer b = p.read(i, at, std::min(part, size - at));
         const int number = static_cast<int>(u.parts.size()) + 1;
-        u.parts.push_back({number, s3.upload_part(url, u.id, number, b.bytes())});
+        u.parts.push_back({number, s3.upload_part(url, u.id, number, b.bytes()), b.size()});
         if (size == 0) break;
       }
     });

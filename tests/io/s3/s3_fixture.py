@@ -14,10 +14,11 @@ s3rver is lenient where S3 is strict, so the proxy in front of it:
     are forgotten and completing it is 404 NoSuchUpload;
   - injects faults that tests ask for (POST /__pando__/faults, a JSON list of rules):
         {"match": "np2-77/", "method": "GET", "kind": "drop"|"500"|"503"|"slowdown"|"429"|
-         "truncate"|"short"|"403", "times": 2, "skip": 0}
+         "truncate"|"short"|"drop_after"|"403", "times": 2, "skip": 0}
     a rule applies to requests whose path holds `match` (and of that method, if given), after
     `skip` of them, `times` times;
-    ("truncate" announces the whole length, sends half and closes; "short" announces half)
+    ("truncate" announces the whole length, sends half and closes; "short" announces half;
+    "drop_after" forwards the request, then closes without answering)
   - counts requests: GET /__pando__/count?match=TEXT&method=M gives the number of requests so
     far whose path holds TEXT, and over how many connections they came.
 """
@@ -123,6 +124,7 @@ class State:
         self.connections = itertools.count(1)
         self.parts = {}  # upload id -> {part number: size}
         self.aborted = set()
+        self.completed = set()  # as on S3, a completed upload is gone
 
 
 def error_xml(code, message):
@@ -218,8 +220,8 @@ def make_handler(state, upstream, access_key, secret, region):
                                 "slowdown": (503, "SlowDown"), "429": (429, "TooManyRequests"),
                                 "403": (403, "AccessDenied")}[fault]
                 return self.reply(status, error_xml(code, "injected by the test proxy"))
-            if upload is not None and upload in state.aborted:
-                return self.reply(404, error_xml("NoSuchUpload", "the upload was aborted"))
+            if upload is not None and (upload in state.aborted or upload in state.completed):
+                return self.reply(404, error_xml("NoSuchUpload", "the upload is over"))
             if upload is not None and self.command == "DELETE":
                 with state.lock:
                     state.aborted.add(upload)
@@ -240,9 +242,9 @@ def make_handler(state, upstream, access_key, secret, region):
             if upload is not None and self.command == "PUT" and "partNumber" in query:
                 with state.lock:
                     state.parts.setdefault(upload, {})[int(query["partNumber"][0])] = len(body)
-            return self.forward(body, fault)
+            return self.forward(body, fault, upload)
 
-        def forward(self, body, fault):
+        def forward(self, body, fault, upload=None):
             conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=60)
             skip = {"host", "connection", "content-length", "transfer-encoding", "expect"}
             out = {k: v for k, v in self.headers.items() if k.lower() not in skip}
@@ -251,6 +253,10 @@ def make_handler(state, upstream, access_key, secret, region):
             r = conn.getresponse()
             data = r.read()
             conn.close()
+            if upload is not None and self.command == "POST" and r.status == 200 \
+                    and b"<Error>" not in data:
+                with state.lock:
+                    state.completed.add(upload)
             headers = [(k, v) for k, v in r.getheaders()
                        if k.lower() not in ("content-length", "transfer-encoding", "connection")]
             if self.command == "HEAD":
@@ -260,6 +266,11 @@ def make_handler(state, upstream, access_key, secret, region):
                 # The announced length, half the bytes, then the connection ends.
                 return self.reply(r.status, data[: len(data) // 2], headers, length=len(data),
                                   close=True)
+            if fault == "drop_after":
+                # The request took effect; its answer is lost.
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return None
             if fault == "short" and len(data) > 1:
                 # A well-formed answer with half the bytes asked for (a server that cut it).
                 return self.reply(r.status, data[: len(data) // 2], headers)

@@ -6,8 +6,9 @@
 // a batch has several requests in flight at once. Easy handles are pooled and reset between
 // uses. Requests are signed with libcurl's SigV4 (CURLOPT_AWS_SIGV4), which needs the payload's
 // hash in a header of ours; we send UNSIGNED-PAYLOAD (the body's integrity is TCP's and TLS's).
-// A session runs each request once: retries are the caller's (s3_client.cpp), which knows
-// which failures are worth another try.
+// A session runs each request once (libcurl itself sends a request again only when a kept
+// connection turns out closed before any answer): retries are the caller's (s3_client.cpp),
+// which knows which failures are worth another try.
 
 #include <pando/core/buffer.hpp>
 #include <pando/io/s3_config.hpp>
