@@ -18,7 +18,7 @@
 
 #include <pando/core/fault.hpp>
 #include <pando/frame/detail/merge.hpp>
-#include <pando/io/s3_client.hpp>
+#include <pando/io/detail/s3_client.hpp>
 #include <pando/pando.hpp>
 
 #include <fmt/format.h>

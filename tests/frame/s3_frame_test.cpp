@@ -9,7 +9,7 @@
 #include "dataframe_test_util.hpp"
 
 #include <pando/expr/parser.hpp>
-#include <pando/io/s3_client.hpp>
+#include <pando/io/detail/s3_client.hpp>
 
 #include <fmt/format.h>
 #include <zlib.h>

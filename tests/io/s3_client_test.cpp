@@ -7,8 +7,8 @@
 #include <s3_test_server.hpp>
 
 #include <pando/core/error.hpp>
-#include <pando/io/s3_client.hpp>
-#include <pando/io/s3_config.hpp>
+#include <pando/io/detail/s3_client.hpp>
+#include <pando/io/detail/s3_config.hpp>
 #include <pando/io/s3_url.hpp>
 
 #include <gtest/gtest.h>

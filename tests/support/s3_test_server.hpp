@@ -3,7 +3,7 @@
 // signatures, enforces multipart rules and injects faults), started by a CTest fixture, whose
 // state file PANDO_S3_TEST_STATE names.
 
-#include <pando/io/s3_config.hpp>
+#include <pando/io/detail/s3_config.hpp>
 
 #include <cstdint>
 #include <string>

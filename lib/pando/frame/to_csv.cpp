@@ -12,7 +12,7 @@
 // On S3 (an s3:// path): the pieces are spooled alike (beside a local temporary file when they
 // spill), and the final collective task uploads them: one object by a multipart upload whose
 // parts the ranks upload, completed by rank 0 once all exist; or one object per partition,
-// completed once every one exists, then `_SUCCESS` (io/s3_output.hpp).
+// completed once every one exists, then `_SUCCESS` (io/detail/s3_output.hpp).
 
 #include <pando/frame/detail/partitions.hpp>
 
@@ -20,7 +20,7 @@
 #include <pando/graph/runtime.hpp>
 #include <pando/io/atomic.hpp>
 #include <pando/io/detail/spool.hpp>
-#include <pando/io/s3_output.hpp>
+#include <pando/io/detail/s3_output.hpp>
 #include <pando/io/s3_url.hpp>
 
 #include <fmt/format.h>
@@ -73,8 +73,8 @@ io::S3Url success_marker(const std::string& pattern) {
 }
 
 // The final step of an S3 output, on every rank: every piece's size (in partition order) from
-// an allreduce, then the upload (io/s3_output.hpp). `header`: the whole text of a frame without
-// partitions.
+// an allreduce, then the upload (io/detail/s3_output.hpp). `header`: the whole text of a frame
+// without partitions.
 void write_s3(const CollectiveInputs& c, const std::string& path, bool per_part, std::int64_t n,
               const io::Spool& spool, const std::string& header) {
   io::S3Pieces pieces;

@@ -1,7 +1,7 @@
 #include <pando/io/range_reader.hpp>
 
 #include <pando/core/error.hpp>
-#include <pando/io/s3_client.hpp>
+#include <pando/io/detail/s3_client.hpp>
 
 #include <fmt/format.h>
 

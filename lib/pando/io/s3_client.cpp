@@ -1,4 +1,4 @@
-#include <pando/io/s3_client.hpp>
+#include <pando/io/detail/s3_client.hpp>
 
 #include <pando/core/error.hpp>
 #include <pando/core/fault.hpp>

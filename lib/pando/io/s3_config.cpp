@@ -1,4 +1,4 @@
-#include <pando/io/s3_config.hpp>
+#include <pando/io/detail/s3_config.hpp>
 
 #include <pando/core/error.hpp>
 

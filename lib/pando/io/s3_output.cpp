@@ -1,9 +1,9 @@
-#include <pando/io/s3_output.hpp>
+#include <pando/io/detail/s3_output.hpp>
 
 #include <pando/core/consensus.hpp>
 #include <pando/core/error.hpp>
 #include <pando/core/fault.hpp>
-#include <pando/io/s3_client.hpp>
+#include <pando/io/detail/s3_client.hpp>
 
 #include <fmt/format.h>
 

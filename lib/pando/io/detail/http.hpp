@@ -11,7 +11,7 @@
 // which knows which failures are worth another try.
 
 #include <pando/core/buffer.hpp>
-#include <pando/io/s3_config.hpp>
+#include <pando/io/detail/s3_config.hpp>
 
 #include <cstddef>
 #include <cstdint>

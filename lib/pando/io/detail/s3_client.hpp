@@ -13,7 +13,7 @@
 // it from each rank's executor thread.
 
 #include <pando/core/buffer.hpp>
-#include <pando/io/s3_config.hpp>
+#include <pando/io/detail/s3_config.hpp>
 #include <pando/io/s3_url.hpp>
 
 #include <cstdint>
