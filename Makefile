@@ -20,6 +20,7 @@ all: build
 
 deps:
 	@cmake/install-deps.sh build test
+	@tests/io/s3/install-server.sh build/node
 
 build: deps
 	@cmake --preset $(PRESET) >/dev/null

@@ -19,8 +19,9 @@ find_package(fmt REQUIRED)
 find_package(FastFloat REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
-# Only what the library links is required: libcurl (S3 reads) and Google Benchmark are found by
-# the code that first uses them, so a site building Pando does not need them.
+find_package(CURL REQUIRED)  # S3 (io/http.cpp)
+# Google Benchmark is found by the code that first uses it (bench/), so a site building Pando
+# does not need it.
 
 # OpenBLAS is optional: when present Eigen hands its large products to it.
 set(BLA_VENDOR OpenBLAS)

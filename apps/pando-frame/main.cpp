@@ -39,6 +39,7 @@ constexpr const char* examples = R"x(Examples (run from the repository, data mad
   jobscripts/pando-run -n 2 pando-frame data/t.h5:/transactions --groupby category --agg qty:sum
   jobscripts/pando-run -n 2 pando-frame 'data/transactions-*.csv' --nulls
   jobscripts/pando-run -n 2 pando-frame data/transactions-00.csv --fillna amount=0 --out filled.csv
+  jobscripts/pando-run -n 2 pando-frame 's3://bucket/data/*.csv' --describe --out s3://bucket/d.csv
 Expressions: + - * / %, comparisons, and/or/not, isna(c) notna(c) fillna(c, v), isin(c, v, ...),
 between(c, lo, hi), where(c, a, b), contains/startswith/endswith(s, "x"), len(s),
 year/month/day/hour(ts), 'strings', numbers. Statistics follow pandas: nulls are skipped, std
@@ -414,7 +415,9 @@ int main(int argc, char** argv) {
   cli.add_option("INPUT", plan.inputs,
                  "CSV files or quoted globs ('data/part-*.csv'); .gz files too. A path that "
                  "exists is read as written, even if its name holds *, ? or [ "
-                 "('data/[run]_x.csv'); only others are globs. Or one HDF5 table: "
+                 "('data/[run]_x.csv'); only others are globs. S3 objects and globs too: "
+                 "'s3://BUCKET/data/*.csv' (AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE or "
+                 "AWS_ACCESS_KEY_ID...). Or one HDF5 table: "
                  "FILE.h5:/GROUP (one dataset per column, as --out writes)")
       ->required();
   auto* reading = "Reading";
@@ -501,8 +504,8 @@ int main(int argc, char** argv) {
       ->check(pando::app::at_least(0))
       ->group(ordering);
   cli.add_option("--out", plan.out,
-                 "write to this CSV file instead of stdout, or to an HDF5 table FILE.h5:/GROUP "
-                 "(atomically)")
+                 "write to this CSV file instead of stdout (s3://BUCKET/KEY too; a '*' in it: "
+                 "one file per partition), or to an HDF5 table FILE.h5:/GROUP (atomically)")
       ->group(output);
   cli.add_option("--ddof", plan.ddof, "std/var divide by n - ddof (default 1, as pandas)")
       ->group(output);

@@ -7,6 +7,7 @@ Fails (exit 1) on:
     (a new module is added here and to the architecture's table, or it is not one);
   - MPI (identifiers MPI_*, PMPI_*, MPIX_*, <mpi.h>) outside core and the MPI-IO files of io;
   - the HDF5 C API (identifiers H5*, hid_t, herr_t, ..., <hdf5.h>) outside io's .cpp files;
+  - libcurl (identifiers curl_*, CURL*, <curl/...>) outside io's .cpp files;
   - an include of an internal header (one in a detail/ folder, which is not installed) in a
     header outside a detail/ folder: a user's build would miss it.
 Comments and string literals are ignored when looking for identifiers, so a comment may still
@@ -48,6 +49,8 @@ MPI_FILES = {"io/h5_file.cpp"}
 # Where the HDF5 C API may be named: io only (the rest use pando::h5), and there in sources, not
 # headers: HDF5 is a private dependency of libpando, so no installed header may need hdf5.h.
 HDF5_MODULES = {"io"}
+# Where libcurl may be named: io's sources (S3 over HTTP), so that it stays a private dependency.
+CURL_MODULES = {"io"}
 HEADER_SUFFIXES = (".hpp", ".h", ".hh", ".ipp", ".inl", ".tpp")
 
 SOURCE_SUFFIXES = (".hpp", ".cpp", ".h", ".hh", ".cc", ".ipp", ".inl", ".tpp")
@@ -56,6 +59,8 @@ MPI_IDENTIFIER = re.compile(r"\b(?:P?MPIX?_\w+)")
 HDF5_IDENTIFIER = re.compile(
     r"\b(?:H5[A-Za-z_]\w*|hid_t|herr_t|hsize_t|hssize_t|htri_t|haddr_t|hbool_t|hdset_reg_ref_t|"
     r"hobj_ref_t)\b")
+CURL_IDENTIFIER = re.compile(r"\b(?:curl_\w+|CURL[A-Z_]*\w*)\b")
+CURL_HEADER = re.compile(r"^curl/\w+\.h$")
 MPI_HEADER = re.compile(r"^(?:mpi|mpio|mpi-ext)\.h$")
 HDF5_HEADER = re.compile(r"^(?:hdf5|hdf5_hl|H5\w*)\.h$")
 
@@ -199,6 +204,8 @@ def check_file(lib_pando, rel, text, shown):
     may_use_hdf5 = module in HDF5_MODULES and not header
     # In io's headers the rule is about being a header, and the message says so.
     hdf5_who = f"a header of {who}" if module in HDF5_MODULES and header else who
+    may_use_curl = module in CURL_MODULES and not header
+    curl_who = f"a header of {who}" if module in CURL_MODULES and header else who
 
     for m in INCLUDE.finditer(code):
         bracket, name = m.group(1), m.group(2).strip()
@@ -211,6 +218,9 @@ def check_file(lib_pando, rel, text, shown):
         if bracket == "<" and HDF5_HEADER.match(name) and not may_use_hdf5:
             problems.append(f"{shown}:{line}: {hdf5_who} may not use the HDF5 API "
                             f"({spelled})")
+            continue
+        if bracket == "<" and CURL_HEADER.match(name) and not may_use_curl:
+            problems.append(f"{shown}:{line}: {curl_who} may not use libcurl ({spelled})")
             continue
         target_rel = included_path(lib_pando, source_dir, bracket, name)
         if target_rel is None:
@@ -237,6 +247,10 @@ def check_file(lib_pando, rel, text, shown):
         for m in HDF5_IDENTIFIER.finditer(bare):
             problems.append(f"{shown}:{line_of(bare, m.start())}: {hdf5_who} may not use "
                             f"the HDF5 API ({m.group(0)})")
+    if not may_use_curl:
+        for m in CURL_IDENTIFIER.finditer(bare):
+            problems.append(f"{shown}:{line_of(bare, m.start())}: {curl_who} may not use "
+                            f"libcurl ({m.group(0)})")
     return sorted(problems, key=lambda p: int(p[len(shown) + 1:].split(":", 1)[0]))
 
 
@@ -296,6 +310,11 @@ def self_test():
          [(1, "a header of module io may not use the HDF5 API (#include <hdf5.h>)"),
           (2, "a header of module io may not use the HDF5 API (hid_t)")]),
         ("io/atomic.cpp", "MPI_Barrier(c);\n", [(1, "module io may not use MPI (MPI_Barrier)")]),
+        ("io/http.cpp", "#include <curl/curl.h>\nCURL* h = curl_easy_init();\n", []),
+        ("frame/a.cpp", "#include <curl/curl.h>\ncurl_easy_init();\n",
+         [(1, "module frame may not use libcurl (#include <curl/curl.h>)"),
+          (2, "module frame may not use libcurl (curl_easy_init)")]),
+        ("io/detail/h.hpp", "CURLM* m;\n", [(1, "a header of module io may not use libcurl (CURLM)")]),
         ("core/a.cpp", "#include <mpi.h>\nMPI_Init(0, 0);\n H5open();\n",
          [(3, "module core may not use the HDF5 API (H5open)")]),
         ("graph/a.cpp", "#define X(a) \\\n  f(a) // c \\\n MPI_Foo\nint y;\n", []),

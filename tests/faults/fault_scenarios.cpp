@@ -9,10 +9,16 @@
 //   RESULT <rank> ok | RESULT <rank> error <message>
 //   PASSES <rank> <point> <count>      (one per point passed, for the sweep to inject at)
 //   AFTER <rank> ok | AFTER <rank> error <message>
+//   S3LEFT <keys>                      (rank 0, s3-* scenarios: the objects under the output
+//                                       prefix, comma-separated, after the scenario)
+// The s3-* scenarios need the S3 server of the tests in AWS_ENDPOINT_URL and the AWS_*
+// credentials (sweep.py sets them from PANDO_S3_TEST_STATE); their inputs are uploaded under
+// s3://pando-data/<DIR's name>/ and their outputs go under s3://pando-out/<DIR's name>/.
 // and exits 0: a failure of the scenario is a result, not an error of this program.
 
 #include <pando/core/fault.hpp>
 #include <pando/frame/detail/merge.hpp>
+#include <pando/io/detail/s3_client.hpp>
 #include <pando/pando.hpp>
 
 #include <fmt/format.h>
@@ -49,6 +55,23 @@ void make_inputs(const std::string& dir) {
   to_hdf5(x.reshape({60, 50}).rechunk(Shape{25, 20}), dir + "/in.h5", "/x");
 }
 
+std::string s3_prefix(const std::string& dir) {
+  return std::filesystem::path(dir).filename().string() + "/";
+}
+
+// The CSV inputs, also on S3 (rank 0 uploads; before any fault is armed).
+void upload_inputs(const std::string& dir) {
+  if (rank() == 0)
+    for (int f = 0; f < 3; ++f) {
+      std::ifstream in(fmt::format("{}/in-{}.csv", dir, f), std::ios::binary);
+      const std::string text((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+      io::S3Client::shared().put({"pando-data", fmt::format("{}in-{}.csv", s3_prefix(dir), f)},
+                                 std::as_bytes(std::span(text)));
+    }
+  Session::current().comm().barrier();
+}
+
 DataFrame frame(const std::string& dir) {
   ReadCsvOptions o;
   o.blocksize = 2048;  // several ranges per file: partitions on every rank
@@ -67,6 +90,20 @@ const std::map<std::string, Scenario>& scenarios() {
          (void)df.filter(df["amount"] > 3.0).agg({{"amount", "sum"}, {"id", "count"}});
        }},
       {"csv-describe", [](const std::string& dir) { (void)frame(dir).describe(); }},
+      {"s3-read",
+       [](const std::string& dir) {
+         ReadCsvOptions o;
+         o.blocksize = 2048;
+         (void)read_csv({"s3://pando-data/" + s3_prefix(dir) + "in-*.csv"}, o).describe();
+       }},
+      {"s3-single",
+       [](const std::string& dir) {
+         frame(dir).to_csv("s3://pando-out/" + s3_prefix(dir) + "out.csv");
+       }},
+      {"s3-parts",
+       [](const std::string& dir) {
+         frame(dir).to_csv("s3://pando-out/" + s3_prefix(dir) + "parts/part-*.csv");
+       }},
       {"csv-single",
        [](const std::string& dir) {
          auto df = frame(dir);
@@ -187,7 +224,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string dir = argv[2];
+  const bool s3 = std::string_view(argv[1]).starts_with("s3-");
   make_inputs(dir);
+  if (s3) upload_inputs(dir);
   fault::arm(argc > 3 ? argv[3] : "");
   report("RESULT", [&] { scenarios().at(argv[1])(dir); });
   for (fault::Point p : fault::all_points)
@@ -195,6 +234,12 @@ int main(int argc, char** argv) {
       std::printf("PASSES %d %s %llu\n", rank(), std::string(fault::name(p)).c_str(),
                   static_cast<unsigned long long>(n));
   fault::disarm();
+  if (s3 && session.rank() == 0) {
+    std::vector<std::string> keys;
+    for (const auto& o : io::S3Client::shared().list("pando-out", s3_prefix(dir)))
+      keys.push_back(o.key);
+    std::printf("S3LEFT %s\n", fmt::format("{}", fmt::join(keys, ",")).c_str());
+  }
   report("AFTER", [&] { after(dir); });
   return 0;
 }

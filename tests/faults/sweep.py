@@ -13,6 +13,7 @@ must end, within a timeout, with:
     sweep.py --ranks 2 --quick    a few representative faults (make test)
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -29,14 +30,29 @@ TIMEOUT = 120  # seconds a run may take before it counts as a hang
 
 SCENARIO_NAMES = ["csv-agg", "csv-describe", "csv-single", "csv-parts", "h5-new", "h5-existing",
                   "h5-reduce", "from-local", "shuffle", "groupby-few", "groupby-many",
-                  "merge-gathered", "merge-shuffled", "h5-table", "delayed"]
+                  "merge-gathered", "merge-shuffled", "h5-table", "delayed", "s3-read",
+                  "s3-single", "s3-parts"]
 # A few faults for make test: each kind of output and of exchange once (on the last rank that
 # passes the point).
 QUICK = [("csv-single", "write"), ("csv-parts", "rename"), ("h5-new", "write"),
          ("from-local", "agree"), ("csv-agg", "receive"), ("delayed", "send"),
          ("csv-describe", "alloc"), ("shuffle", "exchange"), ("shuffle", "lose_row"),
          ("groupby-few", "exchange"), ("groupby-many", "lose_row"),
-         ("merge-shuffled", "exchange"), ("h5-table", "write")]
+         ("merge-shuffled", "exchange"), ("h5-table", "write"), ("s3-read", "read"),
+         ("s3-single", "write"), ("s3-parts", "rename")]
+
+
+def s3_env():
+    """The environment that points the s3-* scenarios at the tests' S3 server (a CTest fixture
+    writes PANDO_S3_TEST_STATE; tests/io/s3/s3_fixture.py), or None without one."""
+    path = os.environ.get("PANDO_S3_TEST_STATE")
+    if not path or not os.path.exists(path):
+        return None
+    with open(path) as f:
+        s = json.load(f)
+    return {"AWS_ENDPOINT_URL": s["endpoint"], "AWS_REGION": s["region"],
+            "AWS_ACCESS_KEY_ID": s["access_key"], "AWS_SECRET_ACCESS_KEY": s["secret"],
+            "PANDO_S3_BACKOFF_MS": "5", "PANDO_S3_ATTEMPTS": "3"}
 
 
 # What a fault at each point must surface as: the injected error, or, for a point that corrupts
@@ -114,12 +130,14 @@ def run_scenario(name, ranks, fault=None):
     folder = tempfile.mkdtemp(prefix="pando-fault-")
     try:
         argv = [SCENARIOS, name, folder] + ([fault] if fault else [])
-        code, out, err = launch(ranks, argv)
+        code, out, err = launch(ranks, argv, s3_env() if name.startswith("s3-") else None)
         what = f"{name} at {ranks} ranks, fault {fault or 'none'}"
         if code != 0:
             raise Failed(f"{what}: exit {code}\n{err[-3000:]}")
-        results, after, passes = {}, {}, {}
+        results, after, passes, s3_left = {}, {}, {}, ""
         for line in out.splitlines():
+            if line.startswith("S3LEFT "):
+                s3_left = line[len("S3LEFT "):].strip()
             parts = line.split(" ", 3)
             if parts[0] == "RESULT":
                 results[int(parts[1])] = " ".join(parts[2:])
@@ -138,6 +156,8 @@ def run_scenario(name, ranks, fault=None):
             raise Failed(f"{what}: failed without a fault: {outcome}")
         if any(a != "ok" for a in after.values()):
             raise Failed(f"{what}: the session does not compute after the error: {after}")
+        if fault and s3_left:
+            raise Failed(f"{what}: objects left behind on S3: {s3_left}")
         if fault and outputs_left(folder):
             raise Failed(f"{what}: output left behind: {outputs_left(folder)}")
         if hidden_temporaries(folder):
@@ -257,8 +277,16 @@ def main():
             print("FAIL", str(e).splitlines()[0], flush=True)
             return {}
 
+    if s3_env() is None:
+        print("no S3 server (PANDO_S3_TEST_STATE): the s3-* scenarios are left out", flush=True)
+
+    def wanted(name):
+        return s3_env() is not None or not name.startswith("s3-")
+
     if args.quick:
         for name, point in QUICK:
+            if not wanted(name):
+                continue
             passes = attempt(run_scenario, name, args.ranks)
             ranks = [r for (r, p) in passes if p == point]
             if not ranks:
@@ -267,7 +295,7 @@ def main():
             attempt(run_scenario, name, args.ranks, f"{point}:{max(ranks)}:1")
     else:
         for name in SCENARIO_NAMES:
-            if args.only and args.only not in name:
+            if (args.only and args.only not in name) or not wanted(name):
                 continue
             passes = attempt(run_scenario, name, args.ranks)
             for point, rank, k in injections(passes):

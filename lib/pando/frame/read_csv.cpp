@@ -8,6 +8,8 @@
 //                                                 start under both quote assumptions
 //   per file:                            resolve -- picks the true start of every range
 //   per range:                           parse -- reads its rows [start_i, start_i+1), parses
+//   (an s3:// object: the scan's window, fetched once, goes to the parse on the same rank, which
+//    fetches only what a row longer than the look-ahead needs beyond it; see add_scan)
 //   .gz files, per partition:            inflate -- the next rows, in order, on one rank
 //                                        parse   -- parses them
 // The frame is lazy, as Dask's: a computation over it streams the files through its pipeline
@@ -23,6 +25,7 @@
 #include <pando/frame/csv.hpp>
 #include <pando/graph/runtime.hpp>
 #include <pando/io/atomic.hpp>
+#include <pando/io/range_reader.hpp>
 
 #include <fmt/format.h>
 
@@ -32,6 +35,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 
 namespace pando {
 
@@ -43,10 +47,15 @@ struct CsvFile {
   bool gzip = false;
   std::int64_t inflated = 0;  // of a .gz file: its size inflated, as far as planning knows
   csv::CsvHeader header;
+  // An s3:// object whose scan windows stay, on the rank that fetched them, until its parse
+  // runs: each range is then fetched once. Rank 0 decides it (and every rank builds the same
+  // graph): only for objects that fit a quarter of the memory budget, since every window of an
+  // object is held until its ranges are resolved; a larger object's parse fetches its rows again.
+  bool keep_windows = false;
 
   template <class A>
   void serialize(A& a, unsigned) {
-    fields(a, path, size, gzip, inflated, header);
+    fields(a, path, size, gzip, inflated, header, keep_windows);
   }
 };
 
@@ -62,6 +71,11 @@ struct CsvPlan {
 
 bool has_glob(const std::string& p) { return p.find_first_of("*?[") != std::string::npos; }
 
+struct Found {
+  std::string path;
+  std::optional<std::int64_t> size;  // known from an S3 listing
+};
+
 bool exists(const std::string& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0;
@@ -70,12 +84,18 @@ bool exists(const std::string& p) {
 // Paths as written, and globs expanded (sorted). A path that exists is read as written even
 // when its name holds glob characters ("data/[run]_x.csv", "a*b.csv"): such a name taken as a
 // pattern would not match itself. Only a path that does not exist is a pattern.
-std::vector<std::string> expand(const std::vector<std::string>& paths) {
+// An s3:// URL is an object, or a glob over its bucket's listing (io/range_reader.hpp).
+std::vector<Found> expand(const std::vector<std::string>& paths) {
   if (paths.empty()) throw UsageError("read_csv: no files given");
-  std::vector<std::string> out;
+  std::vector<Found> out;
   for (const auto& p : paths) {
+    if (io::is_s3_url(p)) {
+      for (auto& o : io::list_s3(p))
+        out.push_back({std::move(o.url), static_cast<std::int64_t>(o.size)});
+      continue;
+    }
     if (!has_glob(p) || exists(p)) {
-      out.push_back(p);
+      out.push_back({p, std::nullopt});
       continue;
     }
     glob_t g{};
@@ -84,19 +104,16 @@ std::vector<std::string> expand(const std::vector<std::string>& paths) {
     globfree(&g);
     if (found.empty()) throw IoError(fmt::format("no files match '{}'", p));
     std::sort(found.begin(), found.end());
-    out.insert(out.end(), found.begin(), found.end());
+    for (auto& f : found) out.push_back({std::move(f), std::nullopt});
   }
   return out;
 }
 
-// Bytes [begin, begin + n) of a file (fewer at its end), in an uninitialized, reusable Buffer:
-// a range is read twice (scanned, then parsed), and fresh zeroed memory would cost more than
-// reading it.
-Buffer read_bytes(const std::string& path, std::int64_t begin, std::int64_t n) {
-  auto f = io::PosixFile::open(path, io::PosixFile::Mode::read);
-  Buffer out = Buffer::allocate(static_cast<std::size_t>(std::max<std::int64_t>(n, 0)));
-  const auto got = f.read_at(static_cast<std::uint64_t>(begin), out.as_mutable<std::byte>());
-  return out.slice(0, got);
+// Bytes [begin, begin + n) of a file or object of `size` bytes (fewer at its end).
+Buffer read_bytes(const std::string& path, std::int64_t size, std::int64_t begin, std::int64_t n) {
+  const auto in = io::RangeReader::open(path, static_cast<std::uint64_t>(size));
+  return in.read(static_cast<std::uint64_t>(begin),
+                 static_cast<std::uint64_t>(std::max<std::int64_t>(n, 0)));
 }
 
 std::string_view text_of(const Buffer& b) {
@@ -106,7 +123,7 @@ std::string_view text_of(const Buffer& b) {
 // The first `bytes` of a file's text (of a .gz file, inflated: only as far as needed).
 std::string head_of(const CsvFile& f, std::size_t bytes) {
   if (f.gzip) return csv::read_gzip_head(f.path, bytes);
-  return std::string(text_of(read_bytes(f.path, 0, static_cast<std::int64_t>(bytes))));
+  return std::string(text_of(read_bytes(f.path, f.size, 0, static_cast<std::int64_t>(bytes))));
 }
 
 // The CSV options with the pipeline's projection as usecols, when it can apply (`columns`: every
@@ -129,11 +146,19 @@ CsvPlan plan_files(const std::vector<std::string>& paths, const ReadCsvOptions& 
     throw UsageError(
         fmt::format("read_csv: blocksize {} must be at least 1 byte", options.blocksize));
   CsvPlan plan;
-  for (const auto& p : expand(paths)) {
-    struct stat st {};
-    if (::stat(p.c_str(), &st) != 0) throw IoError(fmt::format("{}: no such file", p));
-    if (S_ISDIR(st.st_mode)) throw IoError(fmt::format("{}: is a directory, not a CSV file", p));
-    CsvFile f{p, static_cast<std::int64_t>(st.st_size), p.ends_with(".gz"), 0, {}};
+  const auto budget = SessionBase::current().memory_limit();
+  for (const auto& [p, listed] : expand(paths)) {
+    std::int64_t size = 0;
+    if (listed) {
+      size = *listed;
+    } else {
+      struct stat st {};
+      if (::stat(p.c_str(), &st) != 0) throw IoError(fmt::format("{}: no such file", p));
+      if (S_ISDIR(st.st_mode)) throw IoError(fmt::format("{}: is a directory, not a CSV file", p));
+      size = static_cast<std::int64_t>(st.st_size);
+    }
+    CsvFile f{p, size, p.ends_with(".gz"), 0, {}, false};
+    f.keep_windows = io::is_s3_url(p) && static_cast<std::uint64_t>(size) <= budget / 4;
     // The size a .gz file announces, or (over 4 GiB, or several members) at least twice its
     // compressed size: partitions planned for more rows than there are just come out empty, and
     // the last partition takes what is left. Deflate expands at most 1032-fold: a larger
@@ -170,6 +195,13 @@ CsvPlan plan_files(const std::vector<std::string>& paths, const ReadCsvOptions& 
   return plan;
 }
 
+// What the scan of an s3:// object's range fetched, kept for its parse on the same rank.
+struct ScanWindow {
+  csv::RangeScan scan;
+  Buffer window;
+  std::int64_t begin = 0;  // the window's first byte in the object
+};
+
 // A step of a .gz file's inflate chain: the stream (for the next step) and the rows it made.
 struct GzipStep {
   std::shared_ptr<csv::GzipRows> rows;
@@ -200,6 +232,7 @@ class ReadGraph {
     for (const auto& f : plan.files) h.add(f.path).add(f.size);
     h.add(blocksize).add(Runtime::current().next_sequence());
     scan_token_ = make_token("scan-csv", h.value());
+    window_token_ = make_token("fetch-csv", h.value());
     resolve_token_ = make_token("resolve-csv", h.value());
     inflate_token_ = make_token("inflate-csv", h.value());
     token_ = make_token("read-csv", h.value());
@@ -278,41 +311,85 @@ class ReadGraph {
     };
     const Key resolved = resolve.key;
     tasks_.push_back(std::move(resolve));
-    for (std::size_t r = 0; r < ranges.size(); ++r) add_parse(f, resolved, r, ranges[r]);
+    for (std::size_t r = 0; r < ranges.size(); ++r) add_parse(f, file, resolved, r, ranges[r]);
+  }
+
+  // The bytes a range's scan reads: two before it (to see whether it starts a row) and 4 KiB
+  // after it (to find where its last row ends).
+  static std::pair<std::int64_t, std::int64_t> window_of(std::int64_t begin, std::int64_t end,
+                                                         std::int64_t size, bool first) {
+    return {first ? begin : std::max<std::int64_t>(0, begin - 2), std::min(size, end + 4096)};
   }
 
   // Reads range r once and finds its first row start under both quote assumptions.
+  //
+  // An object whose windows are kept (CsvFile::keep_windows): a fetch task scans the window and
+  // keeps it, as a value that never leaves its rank, for the range's parse (placed beside it);
+  // a second task hands the scan alone on to the file's resolve.
   Key add_scan(const CsvFile& f, std::int64_t file, std::size_t r,
                std::pair<std::int64_t, std::int64_t> range) {
     const auto [begin, end] = range;
+    const auto index = static_cast<std::int64_t>(r);
     Task scan;
-    scan.key = Key(scan_token_, {file, static_cast<std::int64_t>(r)});
+    scan.key = Key(f.keep_windows ? window_token_ : scan_token_, {file, index});
     scan.cost = static_cast<double>(end - begin) / 3e9;
-    scan.fn = [path = f.path, begin = begin, end = end, size = f.size, first = r == 0,
-               o = o_](std::span<const Value>) {
-      const std::int64_t from = first ? begin : std::max<std::int64_t>(0, begin - 2);
-      const std::int64_t to = std::min(size, end + 4096);
-      const Buffer window = read_bytes(path, from, to - from);
+    scan.fn = [path = f.path, begin = begin, end = end, size = f.size, first = r == 0, o = o_,
+               keep = f.keep_windows](std::span<const Value>) {
+      const auto [from, to] = window_of(begin, end, size, first);
+      Buffer window = read_bytes(path, size, from, to - from);
       csv::RangeBytes bytes{text_of(window), from, begin, end, to >= size, first};
-      return Value::of(csv::scan_range(bytes, o, path));
+      csv::RangeScan found = csv::scan_range(bytes, o, path);
+      if (keep) return Value::local(ScanWindow{std::move(found), std::move(window), from});
+      return Value::of(std::move(found));
     };
+    scan.nbytes = static_cast<std::uint64_t>(end - begin);
     tasks_.push_back(std::move(scan));
+    if (!f.keep_windows) return tasks_.back().key;
+    Task pass;
+    pass.key = Key(scan_token_, {file, index});
+    pass.inputs = {tasks_.back().key};
+    pass.placement = Placement::with_input(0);
+    pass.fn = [](std::span<const Value> in) { return Value::of(in[0].get<ScanWindow>().scan); };
+    tasks_.push_back(std::move(pass));
     return tasks_.back().key;
   }
 
+  // The bytes [begin, end) of an object from its range's kept window, fetching only what lies
+  // beyond the window (a row longer than the look-ahead).
+  static Buffer from_window(const ScanWindow& w, const std::string& path, std::int64_t size,
+                            std::int64_t begin, std::int64_t end) {
+    const std::int64_t wend = w.begin + static_cast<std::int64_t>(w.window.size());
+    if (begin < w.begin || begin > wend) return read_bytes(path, size, begin, end - begin);
+    const auto offset = static_cast<std::size_t>(begin - w.begin);
+    if (end <= wend) return w.window.slice(offset, static_cast<std::size_t>(end - begin));
+    const Buffer rest = read_bytes(path, size, wend, end - wend);
+    Buffer out = Buffer::allocate(static_cast<std::size_t>(end - begin));
+    auto dst = out.as_mutable<std::byte>();
+    const auto head = w.window.bytes().subspan(offset);
+    std::copy(head.begin(), head.end(), dst.begin());
+    std::copy(rest.bytes().begin(), rest.bytes().end(), dst.begin() + head.size());
+    return out.slice(0, head.size() + rest.size());
+  }
+
   // Parses the rows that range r holds, once the file's ranges are resolved.
-  void add_parse(const CsvFile& f, const Key& resolved, std::size_t r,
+  void add_parse(const CsvFile& f, std::int64_t file, const Key& resolved, std::size_t r,
                  std::pair<std::int64_t, std::int64_t> range) {
     Task t;
     t.key = Key(token_, {part_});
     t.inputs = {resolved};
+    if (f.keep_windows) {
+      t.inputs.push_back(Key(window_token_, {file, static_cast<std::int64_t>(r)}));
+      t.placement = Placement::with_input(1);  // the window is a local value
+    }
     t.nbytes = static_cast<std::uint64_t>(range.second - range.first);
     t.cost = static_cast<double>(range.second - range.first) / 6e8;
-    t.fn = [path = f.path, schema = schema_, parsed = parsed_, o = o_, note = note_for(part_),
-            r](std::span<const Value> in) {
+    t.fn = [path = f.path, size = f.size, schema = schema_, parsed = parsed_, o = o_,
+            note = note_for(part_), r](std::span<const Value> in) {
       const auto& rows = in[0].get<std::vector<csv::RowRange>>()[r];
       if (rows.empty()) return Value::of(Table::empty(parsed));
-      const Buffer bytes = read_bytes(path, rows.begin, rows.end - rows.begin);
+      const Buffer bytes =
+          in.size() > 1 ? from_window(in[1].get<ScanWindow>(), path, size, rows.begin, rows.end)
+                        : read_bytes(path, size, rows.begin, rows.end - rows.begin);
       csv::BadLineReport bad;
       Table table = csv::parse_rows(text_of(bytes), rows.first_line, schema, o, path, bad);
       note(bad);
@@ -327,7 +404,7 @@ class ReadGraph {
   CsvOptions o_;
   std::int64_t blocksize_;
   std::shared_ptr<Reports> reports_;
-  std::string scan_token_, resolve_token_, inflate_token_, token_;
+  std::string scan_token_, window_token_, resolve_token_, inflate_token_, token_;
   std::vector<Task> tasks_;
   std::int64_t part_ = 0;
 };

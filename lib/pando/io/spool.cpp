@@ -1,5 +1,9 @@
 #include <pando/io/detail/spool.hpp>
 
+#include <pando/core/error.hpp>
+
+#include <fmt/format.h>
+
 namespace pando::io {
 
 Spool::Spool(std::string near, std::uint64_t memory_budget)
@@ -49,6 +53,19 @@ void Spool::write_to(AtomicSharedFile& out, std::size_t piece, std::uint64_t off
     out.write_at(offset, p.memory.bytes());
   else
     out.copy_from(file_, p.at, offset, p.size);
+}
+
+Buffer Spool::read(std::size_t piece, std::uint64_t offset, std::uint64_t n) const {
+  const Piece& p = pieces_.at(piece);
+  if (offset > p.size || n > p.size - offset)
+    throw IoError(fmt::format("{}: spooled piece {} has {} bytes, not {} at {}", near_, piece,
+                              p.size, n, offset));
+  if (!p.memory.empty() || n == 0)
+    return p.memory.slice(static_cast<std::size_t>(offset), static_cast<std::size_t>(n));
+  Buffer out = Buffer::allocate(static_cast<std::size_t>(n));
+  if (file_.read_at(p.at + offset, out.as_mutable<std::byte>()) != n)
+    throw IoError(fmt::format("{}: the spool file ended early", near_));
+  return out;
 }
 
 }  // namespace pando::io

@@ -96,6 +96,13 @@ Buffer read_gzip_file(const std::string& path) {
 }
 
 std::string read_gzip_head(const std::string& path, std::size_t bytes) {
+  if (io::is_s3_url(path)) {
+    GzipStream in(path);
+    std::string out(bytes, '\0');
+    const std::size_t got = in.read(std::as_writable_bytes(std::span(out)));
+    out.resize(got);
+    return out;
+  }
   struct Closer {
     void operator()(gzFile_s* f) const noexcept { gzclose(f); }
   };
@@ -122,7 +129,7 @@ std::string read_gzip_head(const std::string& path, std::size_t bytes) {
 }
 
 std::uint64_t gzip_announced_size(const std::string& path) {
-  auto f = io::PosixFile::open(path, io::PosixFile::Mode::read);
+  const auto f = io::RangeReader::open(path);
   const std::uint64_t size = f.size();
   if (size < 4) return 0;
   std::array<std::byte, 4> tail{};
@@ -141,9 +148,7 @@ struct GzipStream::Zlib {
 };
 
 GzipStream::GzipStream(std::string path)
-    : path_(std::move(path)),
-      file_(io::PosixFile::open(path_, io::PosixFile::Mode::read)),
-      z_(std::make_unique<Zlib>()) {
+    : path_(std::move(path)), file_(io::RangeReader::open(path_)), z_(std::make_unique<Zlib>()) {
   // 16 + MAX_WBITS: gzip framing only.
   if (inflateInit2(&z_->z, 16 + MAX_WBITS) != Z_OK)
     throw IoError(fmt::format("{}: zlib could not start inflating", path_));
@@ -159,7 +164,8 @@ std::size_t GzipStream::read(std::span<std::byte> out) {
   std::size_t done = 0;
   while (done < out.size() && !ended_) {
     if (z.avail_in == 0) {
-      in_.resize(std::size_t{1} << 20);
+      // From S3, fewer and larger requests: each is a round trip.
+      in_.resize(std::size_t{1} << (file_.remote() ? 23 : 20));
       const std::size_t got = file_.read_at(offset_, in_);
       offset_ += got;
       in_.resize(got);

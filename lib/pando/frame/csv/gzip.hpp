@@ -5,7 +5,7 @@
 
 #include <pando/core/buffer.hpp>
 #include <pando/frame/csv/options.hpp>
-#include <pando/io/atomic.hpp>
+#include <pando/io/range_reader.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -22,15 +22,15 @@ bool is_gzip(std::span<const std::byte> bytes) noexcept;
 Buffer gunzip(std::span<const std::byte> compressed, std::string_view source);
 // Reads a whole local file and inflates it. IoError naming the path.
 Buffer read_gzip_file(const std::string& path);
-// The first `bytes` of a .gz file's inflated text (fewer if it is shorter), inflating no
-// further: headers and type samples of large files. IoError naming the path.
+// The first `bytes` of a .gz file's (or s3:// object's) inflated text (fewer if it is shorter),
+// inflating no further: headers and type samples of large files. IoError naming the path.
 std::string read_gzip_head(const std::string& path, std::size_t bytes);
-// The inflated size a .gz file announces in its last 4 bytes (its last member's size modulo
-// 2^32: exact for the usual one-member file under 4 GiB), for planning partitions.
+// The inflated size a .gz file (or s3:// object) announces in its last 4 bytes (its last member's
+// size modulo 2^32: exact for the usual one-member file under 4 GiB), for planning partitions.
 std::uint64_t gzip_announced_size(const std::string& path);
 
-// A .gz file inflated as a stream. IoError naming the path for data that is not gzip, corrupt
-// or truncated.
+// A .gz file (local, or an s3:// object read by ranged GETs of 8 MiB) inflated as a stream.
+// IoError naming the path for data that is not gzip, corrupt or truncated.
 class GzipStream {
  public:
   explicit GzipStream(std::string path);
@@ -44,7 +44,7 @@ class GzipStream {
  private:
   struct Zlib;
   std::string path_;
-  io::PosixFile file_;
+  io::RangeReader file_;
   std::unique_ptr<Zlib> z_;
   std::vector<std::byte> in_;  // compressed bytes read and not yet inflated
   std::uint64_t offset_ = 0;   // next compressed byte of the file to read

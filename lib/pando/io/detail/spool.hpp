@@ -38,6 +38,9 @@ class Spool {
   [[nodiscard]] std::uint64_t size(std::size_t piece) const { return pieces_.at(piece).size; }
   // Writes piece number `piece` at `offset` of `out` (a failure is kept for out.commit()).
   void write_to(AtomicSharedFile& out, std::size_t piece, std::uint64_t offset) const;
+  // Bytes [offset, offset + n) of piece number `piece` (an upload's part). IoError if the
+  // piece is shorter.
+  [[nodiscard]] Buffer read(std::size_t piece, std::uint64_t offset, std::uint64_t n) const;
   // Bytes held in memory now.
   [[nodiscard]] std::uint64_t held() const noexcept { return held_; }
 
