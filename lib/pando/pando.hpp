@@ -6,6 +6,7 @@
 #include <pando/core/comm.hpp>
 #include <pando/core/consensus.hpp>
 #include <pando/core/error.hpp>
+#include <pando/core/json.hpp>
 #include <pando/core/log.hpp>
 #include <pando/core/options.hpp>
 #include <pando/core/serialize.hpp>
