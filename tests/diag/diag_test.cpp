@@ -235,6 +235,9 @@ TEST(Recorder, StreamedRecordsArriveWholeAndSnapshotsKeepUp) {
     EXPECT_GE(x.sent, 0);
     EXPECT_GE(x.received, 0);
   }
+  ASSERT_FALSE(a.tasks.empty());
+  EXPECT_NE(diag::key_text(a, a.tasks.back().computation, a.tasks.back().id), "")
+      << "keys are found by the session's computation numbers";
   std::set<std::uint32_t> with_path;
   for (const diag::CriticalStep& c : a.critical) with_path.insert(c.computation);
   EXPECT_EQ(with_path.size(), 3u) << "every computation has its critical path";
@@ -383,6 +386,8 @@ TEST(Dashboard, ServesOnlyWithItsTokenAndShowsTheRunningJob) {
   EXPECT_EQ(data.first, 200);
   EXPECT_NE(data.second.find(R"("live":true)"), std::string::npos);
   EXPECT_EQ(occurrences(data.second, R"({"n":)"), 2u) << "both computations are there";
+  // Their tasks all done (computations are numbered across the session, here from past 1).
+  EXPECT_EQ(data.second.find(R"("done":0,)"), std::string::npos) << data.second.substr(0, 600);
   EXPECT_EQ(http_get(port, "/elsewhere?token=" + token).first, 404);
   dashboard->finished();
   EXPECT_NE(http_get(port, "/data?token=" + token).second.find(R"("live":false)"),

@@ -16,8 +16,6 @@ namespace pando::diag {
 
 namespace {
 
-// A key longer than this is cut (the trace stays readable, and bounded).
-constexpr std::size_t max_key_chars = 160;
 // A change in held bytes smaller than this (and than a sixteenth) is not a new sample.
 constexpr std::uint64_t memory_step = std::uint64_t{1} << 20;
 
@@ -103,15 +101,6 @@ void Recorder::memory_held(std::size_t bytes, double when) {
   if (change < std::max(memory_step, last_memory_ / 16) || !room()) return;
   last_memory_ = bytes;
   batch_.memory.push_back({rank_, at(when), bytes});
-}
-
-std::string key_text(const Trace& trace, std::uint32_t computation, std::uint32_t id) {
-  if (computation == 0 || computation > trace.keys.size()) return {};
-  const Records<Key>& keys = trace.keys[computation - 1];
-  if (id >= keys.size()) return {};
-  std::string text = keys[id].str();
-  if (text.size() > max_key_chars) text = text.substr(0, max_key_chars) + "...";
-  return text;
 }
 
 void Recorder::stream() {

@@ -132,11 +132,11 @@ void write_facts(Json& j, const Trace& t, const RunFacts& f) {
 }
 
 void write_computations(Json& j, const Trace& t) {
-  std::vector<std::uint64_t> done(t.computations.size() + 1, 0);
+  std::vector<std::uint64_t> done(t.computations.size(), 0);
   TaskCounter count;
   for (const TaskSpan& s : t.tasks)
-    if (s.computation >= 1 && s.computation <= t.computations.size())
-      done[s.computation - 1] += count(s);
+    if (const std::ptrdiff_t i = computation_index(t, s.computation); i >= 0)
+      done[static_cast<std::size_t>(i)] += count(s);
   j.key("computations");
   j.open('[');
   for (std::size_t i = 0; i < t.computations.size(); ++i) {

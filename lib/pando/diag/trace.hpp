@@ -98,6 +98,10 @@ struct Trace {
   std::uint64_t dropped = 0;
 };
 
+// Where computation `number` is in trace.computations (and trace.keys); -1 if it is not there.
+// Numbers count the session's computations, and a recorder may start after some of them.
+[[nodiscard]] std::ptrdiff_t computation_index(const Trace& trace, std::uint32_t number);
+
 // A task's key as text ("sum-3f9a/2,0"), cut to a readable length; "" when unknown.
 [[nodiscard]] std::string key_text(const Trace& trace, std::uint32_t computation, std::uint32_t id);
 
